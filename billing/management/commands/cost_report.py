@@ -1,0 +1,115 @@
+"""Spend for a period, grouped and totalled in the database, as a table, CSV or JSON.
+
+    manage.py cost_report                          # this month, by operation, as a table
+    manage.py cost_report --month 2026-11 --by tier --format csv
+    manage.py cost_report --from 2026-11-01 --to 2026-11-15 --by day --format json
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+
+from billing import pricing, reports
+from billing.models import CostEntry
+from billing.periods import SAST, Window, month_window, parse_month
+
+COLUMNS = ["key", "entries", "units", "zar", "usd"]
+
+
+def parse_day(text: str, flag: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=SAST)
+    except ValueError:
+        raise CommandError(f"{flag} must be a date like 2026-11-01, not {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Report spend (ZAR and USD) for a period, grouped by tier, user, operation, model or day."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--month", help="a calendar month in SAST, e.g. 2026-11 (default: this month)")
+        parser.add_argument("--from", dest="date_from", help="first day, e.g. 2026-11-01")
+        parser.add_argument("--to", dest="date_to", help="last day, inclusive (default: today)")
+        parser.add_argument("--by", default="operation", help=f"one of {', '.join(reports.GROUPINGS)}")
+        parser.add_argument("--format", default="table", help="table, csv or json")
+
+    def handle(self, *args, month=None, date_from=None, date_to=None, by="operation", format="table", **options):
+        if by not in reports.GROUPINGS:
+            raise CommandError(f"--by must be one of {', '.join(reports.GROUPINGS)}, not {by!r}")
+        if format not in ("table", "csv", "json"):
+            raise CommandError(f"--format must be table, csv or json, not {format!r}")
+        window = self.window(month, date_from, date_to)
+
+        entries = CostEntry.objects.in_range(window.start, window.end)
+        rows = reports.spend_by(entries, by)
+        total = reports.total(entries)
+        getattr(self, f"write_{format}")(window, by, rows, total)
+
+    def window(self, month, date_from, date_to) -> Window:
+        if month and (date_from or date_to):
+            raise CommandError("use either --month or --from/--to, not both")
+        if month:
+            try:
+                return parse_month(month)
+            except ValueError as error:
+                raise CommandError(f"--month: {error}") from None
+        if date_to and not date_from:
+            raise CommandError("--to needs --from")
+        if date_from:
+            start = parse_day(date_from, "--from")
+            last = parse_day(date_to, "--to") if date_to else datetime.now(SAST).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            )
+            if last < start:
+                raise CommandError("--to must not be before --from")
+            return Window(start, last + timedelta(days=1))
+        return month_window()
+
+    @staticmethod
+    def _cells(row: reports.SpendRow) -> list:
+        return [row.key, row.entries, row.units, pricing.cents_to_zar(row.zar_cents),
+                pricing.micros_to_usd(row.usd_micros)]
+
+    def write_table(self, window, by, rows, total):
+        last_day = (window.end - timedelta(days=1)).date()
+        self.stdout.write(f"Spend from {window.start.date()} to {last_day} (SAST), by {by}")
+        header = [by, "entries", "units", "ZAR", "USD"]
+        body = [[str(c) for c in self._cells(r)] for r in rows]
+        footer = [str(c) for c in self._cells(total)]
+        widths = [max(len(line[i]) for line in [header, *body, footer]) for i in range(len(header))]
+
+        def line(cells):
+            first = cells[0].ljust(widths[0])
+            return "  ".join([first, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))])
+
+        self.stdout.write(line(header))
+        self.stdout.write("-" * len(line(header)))
+        for cells in body:
+            self.stdout.write(line(cells))
+        self.stdout.write("-" * len(line(header)))
+        self.stdout.write(line(footer))
+
+    def write_csv(self, window, by, rows, total):
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow([by, "entries", "units", "zar", "usd"])
+        for row in [*rows, total]:
+            writer.writerow(self._cells(row))
+
+    def write_json(self, window, by, rows, total):
+        def as_json(row):
+            return {"key": row.key, "entries": row.entries, "units": row.units,
+                    "zar": str(pricing.cents_to_zar(row.zar_cents)), "usd": str(pricing.micros_to_usd(row.usd_micros)),
+                    "zar_cents": row.zar_cents, "usd_micros": row.usd_micros}
+
+        document = {
+            "from": window.start.isoformat(),
+            "to": window.end.isoformat(),
+            "by": by,
+            "rows": [as_json(r) for r in rows],
+            "total": as_json(total),
+        }
+        self.stdout.write(json.dumps(document, indent=2))

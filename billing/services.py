@@ -1,0 +1,334 @@
+"""The allowance API the rest of the app uses: reserve, commit, release, remaining.
+
+Units are reserved when a job is accepted, committed with the real cost when it succeeds and
+released when it fails. Reserve is one conditional UPDATE (`limit >= used + reserved + n`),
+which is exact under any concurrency on PostgreSQL and on SQLite (reliability-notes.md §5);
+the CHECK constraint on Allowance is the backstop. commit and release are idempotent per
+reference: each flips the reservation's state with a conditional UPDATE and only the caller
+that flipped it touches the counters or the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from billing import pricing
+from billing.models import Allowance, CostEntry, Grant, Meter, Plan, Reservation, Subscription, TierChange
+from billing.periods import Window, window_for
+
+log = logging.getLogger(__name__)
+
+
+class BillingError(Exception):
+    """Bad input to the billing API: unknown meter or plan, non-positive units, unknown reference."""
+
+
+class QuotaExceeded(Exception):
+    """A request needs more units than remain; nothing was reserved."""
+
+    def __init__(
+        self, *, meter: str, needed: int, remaining: int, resets_at: datetime, tier: str, upgrade: list[dict]
+    ):
+        self.meter = meter
+        self.needed = needed
+        self.remaining = remaining
+        self.resets_at = resets_at
+        self.tier = tier
+        self.upgrade = upgrade
+        super().__init__(
+            f"{Meter(meter).label}: {needed} needed, {remaining} left until {resets_at:%Y-%m-%d %H:%M %Z}"
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "meter": self.meter,
+            "needed": self.needed,
+            "remaining": self.remaining,
+            "resets_at": self.resets_at.isoformat(),
+            "tier": self.tier,
+            "upgrade": self.upgrade,
+        }
+
+
+@dataclass(frozen=True)
+class MeterBalance:
+    meter: str
+    label: str
+    period: str
+    allowance: int
+    used: int
+    reserved: int
+    remaining: int
+    resets_at: datetime
+
+
+# --- Plans ---------------------------------------------------------------------------------
+
+
+def plan_for(user: AbstractBaseUser) -> Plan:
+    """The user's plan; users without a subscription row are put on the default plan."""
+    subscription = Subscription.objects.select_related("plan").filter(user=user).first()
+    if subscription is None:
+        subscription, _ = Subscription.objects.select_related("plan").get_or_create(
+            user=user, defaults={"plan": default_plan()}
+        )
+    return subscription.plan
+
+
+def default_plan() -> Plan:
+    return Plan.objects.get(is_default=True)
+
+
+def get_plan(code: str) -> Plan:
+    try:
+        return Plan.objects.get(code__iexact=code)
+    except Plan.DoesNotExist:
+        codes = ", ".join(Plan.objects.values_list("code", flat=True))
+        raise BillingError(f"unknown tier {code!r} (choose one of {codes})") from None
+
+
+def check_meter(meter: str) -> str:
+    if meter not in Meter.values:
+        raise BillingError(f"unknown meter {meter!r} (choose one of {', '.join(Meter.values)})")
+    return meter
+
+
+def upgrade_plans(current: Plan) -> list[Plan]:
+    return list(Plan.objects.filter(rank__gt=current.rank).prefetch_related("allowances"))
+
+
+def upgrade_options(current: Plan, meter: str, needed: int) -> list[dict]:
+    """Plans above `current` whose allowance for `meter` covers `needed` units."""
+    options = []
+    for plan in upgrade_plans(current):
+        allowance = plan.allowance_for(meter)
+        if allowance and allowance.units >= needed:
+            options.append(
+                {
+                    "tier": plan.code,
+                    "price": pricing.format_zar(plan.price_cents),
+                    "price_cents": plan.price_cents,
+                    "allowance": allowance.units,
+                    "period": allowance.period,
+                }
+            )
+    return options
+
+
+# --- Allowances ----------------------------------------------------------------------------
+
+
+def _plan_terms(plan: Plan, meter: str) -> tuple[str, int]:
+    """(period, units) of the plan for a meter; a meter the plan lacks is 0 a month."""
+    allowance = plan.allowance_for(meter)
+    return (allowance.period, allowance.units) if allowance else ("month", 0)
+
+
+def _granted(user: AbstractBaseUser, meter: str, window: Window) -> int:
+    total = Grant.objects.filter(user=user, meter=meter, period_start=window.start).aggregate(n=Sum("units"))["n"]
+    return total or 0
+
+
+def _current_allowance(user: AbstractBaseUser, meter: str, when: datetime | None = None) -> Allowance:
+    period, units = _plan_terms(plan_for(user), meter)
+    window = window_for(period, when)
+    entitled = units + _granted(user, meter, window)
+    allowance, _ = Allowance.objects.get_or_create(
+        user=user,
+        meter=meter,
+        period_start=window.start,
+        defaults={"period": period, "period_end": window.end, "entitled": entitled, "limit": entitled},
+    )
+    return allowance
+
+
+def _limit_after(returned_units: int = 0) -> Greatest:
+    """The limit once `returned_units` of the reservation go back: the entitlement, or what is
+    still held if that is more (only after a downgrade below usage)."""
+    return Greatest(F("entitled"), F("used") + F("reserved") - returned_units)
+
+
+def reserve(
+    user: AbstractBaseUser, meter: str, units: int, reference: str, *, when: datetime | None = None
+) -> Reservation:
+    """Hold `units` of `meter` for the job `reference`, or raise QuotaExceeded.
+
+    `when` (default now) picks the period; tests use it to cross month and day boundaries.
+    """
+    check_meter(meter)
+    if units <= 0:
+        raise BillingError("units must be a positive whole number")
+    with transaction.atomic():
+        allowance = _current_allowance(user, meter, when)
+        claimed = Allowance.objects.filter(pk=allowance.pk, limit__gte=F("used") + F("reserved") + units).update(
+            reserved=F("reserved") + units
+        )
+        if not claimed:
+            allowance.refresh_from_db()
+            plan = plan_for(user)
+            raise QuotaExceeded(
+                meter=meter,
+                needed=units,
+                remaining=max(allowance.remaining, 0),
+                resets_at=allowance.period_end,
+                tier=plan.code,
+                upgrade=upgrade_options(plan, meter, units),
+            )
+        try:
+            with transaction.atomic():
+                return Reservation.objects.create(
+                    reference=reference, user=user, allowance=allowance, meter=meter, units=units
+                )
+        except IntegrityError:
+            # Raising rolls the outer transaction back, undoing the counter update above.
+            raise BillingError(f"reference {reference!r} already has a reservation") from None
+
+
+def commit(
+    reference: str,
+    *,
+    operation: str,
+    model: str,
+    price_class: str,
+    units: int | None = None,
+) -> CostEntry | None:
+    """Charge a reservation: `units` delivered (default: all reserved), the rest returned.
+
+    Returns the ledger entry. A second call for the same reference charges nothing and returns
+    the first entry; a call on a released reservation charges nothing and returns None.
+    """
+    with transaction.atomic():
+        reservation = _get_reservation(reference)
+        delivered = reservation.units if units is None else units
+        if not 1 <= delivered <= reservation.units:
+            raise BillingError(f"commit between 1 and {reservation.units} units, or release the reservation")
+        flipped = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.RESERVED).update(
+            state=Reservation.State.COMMITTED, used_units=delivered, settled_at=timezone.now()
+        )
+        if not flipped:
+            log.info("commit of %s ignored: already %s", reference, reservation.state)
+            return CostEntry.objects.filter(reference=reference, kind=CostEntry.Kind.CHARGE).first()
+        Allowance.objects.filter(pk=reservation.allowance_id).update(
+            reserved=F("reserved") - reservation.units,
+            used=F("used") + delivered,
+            limit=_limit_after(reservation.units - delivered),
+        )
+        quote = pricing.quote(price_class, delivered)
+        return CostEntry.objects.create(
+            user_id=reservation.user_id,
+            tier=plan_for(reservation.user).code,
+            operation=operation,
+            model=model,
+            price_class=price_class,
+            units=delivered,
+            usd_micros=quote.usd_micros,
+            zar_cents=quote.zar_cents,
+            rate=quote.rate,
+            reference=reference,
+            created_at=timezone.now(),
+        )
+
+
+def release(reference: str, reason: str) -> bool:
+    """Return a reservation's units. True if this call released it, False if it was settled already."""
+    with transaction.atomic():
+        reservation = _get_reservation(reference)
+        flipped = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.RESERVED).update(
+            state=Reservation.State.RELEASED, release_reason=reason[:200], settled_at=timezone.now()
+        )
+        if flipped:
+            Allowance.objects.filter(pk=reservation.allowance_id).update(
+                reserved=F("reserved") - reservation.units, limit=_limit_after(reservation.units)
+            )
+        return bool(flipped)
+
+
+def _get_reservation(reference: str) -> Reservation:
+    try:
+        return Reservation.objects.select_related("user").get(reference=reference)
+    except Reservation.DoesNotExist:
+        raise BillingError(f"no reservation with reference {reference!r}") from None
+
+
+def remaining(user: AbstractBaseUser, when: datetime | None = None) -> list[MeterBalance]:
+    """Every meter's allowance, used, reserved and remaining units for the current period."""
+    plan = Plan.objects.prefetch_related("allowances").get(pk=plan_for(user).pk)
+    balances = []
+    for meter in Meter:
+        period, units = _plan_terms(plan, meter)
+        window = window_for(period, when)
+        row = Allowance.objects.filter(user=user, meter=meter, period_start=window.start).first()
+        if row is None:
+            limit, used, reserved = units + _granted(user, meter, window), 0, 0
+        else:
+            limit, used, reserved = row.limit, row.used, row.reserved
+        balances.append(
+            MeterBalance(
+                meter=meter.value,
+                label=meter.label,
+                period=period,
+                allowance=limit,
+                used=used,
+                reserved=reserved,
+                remaining=max(limit - used - reserved, 0),
+                resets_at=window.end,
+            )
+        )
+    return balances
+
+
+# --- Staff operations (audited) ------------------------------------------------------------
+
+
+def change_tier(user: AbstractBaseUser, plan: Plan, *, by: AbstractBaseUser | None, reason: str) -> TierChange:
+    """Move a user to another plan and resize this period's allowances to the new plan."""
+    if not reason.strip():
+        raise BillingError("a reason is required")
+    with transaction.atomic():
+        old = plan_for(user)
+        Subscription.objects.filter(user=user).update(plan=plan, updated_at=timezone.now())
+        change = TierChange.objects.create(user=user, from_plan=old, to_plan=plan, changed_by=by, reason=reason)
+        plan = Plan.objects.prefetch_related("allowances").get(pk=plan.pk)
+        now = timezone.now()
+        for row in Allowance.objects.filter(user=user, period_end__gt=now):
+            period, units = _plan_terms(plan, row.meter)
+            # A row of another period kind (e.g. FREE's daily images) no longer grows.
+            base = units if period == row.period else 0
+            entitled = base + _granted(user, row.meter, Window(row.period_start, row.period_end))
+            # Never below what is already used or reserved: a downgrade leaves 0 remaining, not a violation.
+            Allowance.objects.filter(pk=row.pk).update(
+                entitled=entitled, limit=Greatest(Value(entitled), F("used") + F("reserved"))
+            )
+        return change
+
+
+def grant(user: AbstractBaseUser, meter: str, units: int, *, by: AbstractBaseUser | None, reason: str) -> Grant:
+    """Give a user extra units of a meter for the current period."""
+    check_meter(meter)
+    if not isinstance(units, int) or units <= 0:
+        raise BillingError("units must be a positive whole number")
+    if not reason.strip():
+        raise BillingError("a reason is required")
+    with transaction.atomic():
+        # Create the period's row first, so the grant is added to its limit exactly once.
+        allowance = _current_allowance(user, meter)
+        given = Grant.objects.create(
+            user=user,
+            meter=meter,
+            units=units,
+            period_start=allowance.period_start,
+            reason=reason,
+            granted_by=by,
+        )
+        Allowance.objects.filter(pk=allowance.pk).update(
+            entitled=F("entitled") + units, limit=Greatest(F("entitled") + units, F("used") + F("reserved"))
+        )
+        return given
