@@ -1,0 +1,117 @@
+"""The staff admin: staff-only, users with tier and allowances, audited grants and tier changes,
+the read-only ledger with filters, CSV export and the spend chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from billing import services
+from billing.models import CostEntry, Grant, Plan, TierChange
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    client.force_login(make_user(username="sipho", staff=True))
+    return client
+
+
+def charge(user, tier, operation, zar_cents, when=None, reference=None):
+    return CostEntry.objects.create(
+        user=user, tier=tier, operation=operation, model="m", price_class="image", units=1,
+        usd_micros=zar_cents * 10_000 * 100 // 1850, zar_cents=zar_cents, rate=Decimal("18.50"),
+        reference=reference or f"{operation}-{zar_cents}-{when}", created_at=when or timezone.now(),
+    )
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/admin/billing/costentry/", "/admin/auth/user/",
+                                 "/admin/billing/costentry/export.csv", "/admin/billing/grant/add/"])
+def test_a_normal_user_cannot_reach_the_admin(client, make_user, url):
+    client.force_login(make_user(tier="JIGGA"))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/")
+
+
+def test_anonymous_visitors_cannot_export_the_ledger(client):
+    response = client.get("/admin/billing/costentry/export.csv")
+    assert response.status_code == 302
+
+
+def test_staff_see_users_with_their_tier_and_allowances(staff_client, make_user):
+    alice = make_user(username="alice", tier="JIVE")
+    services.reserve(alice, "images", 5, "j1")
+    listing = staff_client.get("/admin/auth/user/").content.decode()
+    assert "alice" in listing and "JIVE" in listing
+    page = staff_client.get(f"/admin/auth/user/{alice.pk}/change/").content.decode()
+    assert "Video seconds with audio" in page
+    assert "<strong>45</strong>" in page  # 50 images, 5 reserved
+
+
+def test_staff_grant_with_a_reason_through_the_admin(staff_client, make_user):
+    alice = make_user(username="alice", tier="JIVE")
+    response = staff_client.post("/admin/billing/grant/add/",
+                                 {"user": alice.pk, "meter": "edits", "units": 7, "reason": "apology for outage"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    grant = Grant.objects.get()
+    assert (grant.units, grant.granted_by.username, grant.reason) == (7, "sipho", "apology for outage")
+    assert next(b for b in services.remaining(alice) if b.meter == "edits").remaining == 27
+    # The audit trail cannot be edited or deleted.
+    assert staff_client.post(f"/admin/billing/grant/{grant.pk}/change/", {"units": 900}).status_code == 403
+    assert staff_client.post(f"/admin/billing/grant/{grant.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_a_grant_without_a_reason_is_refused(staff_client, make_user):
+    alice = make_user(username="alice", tier="JIVE")
+    response = staff_client.post("/admin/billing/grant/add/", {"user": alice.pk, "meter": "edits", "units": 7})
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert not Grant.objects.exists()
+
+
+def test_staff_change_a_tier_through_the_admin(staff_client, make_user):
+    alice = make_user(username="alice")
+    jigga = Plan.objects.get(code="JIGGA")
+    response = staff_client.post("/admin/billing/tierchange/add/",
+                                 {"user": alice.pk, "to_plan": jigga.pk, "reason": "paid annually"})
+    assert response.status_code == 302
+    assert services.plan_for(alice).code == "JIGGA"
+    change = TierChange.objects.get(user=alice)
+    assert (change.from_plan.code, change.changed_by.username) == ("FREE", "sipho")
+
+
+def test_the_ledger_is_read_only(staff_client, make_user):
+    entry = charge(make_user(username="alice"), "JIVE", "generate_image", 74)
+    assert staff_client.get("/admin/billing/costentry/add/").status_code == 403
+    assert staff_client.post(f"/admin/billing/costentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    with pytest.raises(ValueError):
+        entry.zar_cents = 1
+        entry.save()
+
+
+def test_the_ledger_filters_and_exports_what_is_shown(staff_client, make_user):
+    alice, bob = make_user(username="alice"), make_user(username="bob")
+    now = timezone.now()
+    charge(alice, "JIVE", "generate_image", 74, now)
+    charge(alice, "JIVE", "generate_video", 2960, now)
+    charge(bob, "JIGGA", "generate_video", 4440, now)
+    charge(bob, "JIGGA", "generate_video", 999, now - timedelta(days=70))  # another period
+
+    month = timezone.localtime(now).strftime("%Y-%m")
+    page = staff_client.get("/admin/billing/costentry/", {"month": month, "operation": "generate_video"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "R29.60" in text and "R44.40" in text and "R0.74" not in text and "R9.99" not in text
+    assert "Spend per day" in text
+    assert f'data-cents="{2960 + 4440}"' in text  # today's bar in the chart
+
+    export = staff_client.get("/admin/billing/costentry/export.csv",
+                              {"month": month, "operation": "generate_video", "tier": "JIGGA"})
+    assert export["Content-Type"] == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert [(r["user"], r["zar"]) for r in rows] == [("bob", "44.40")]

@@ -1,0 +1,111 @@
+"""How long cost_report takes on a large ledger (PostgreSQL). A benchmark, not a test.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mediastudio_bench \
+        .venv/bin/python scripts/bench_cost_report.py --rows 1000000
+
+The database named in DATABASE_URL is created if missing, migrated, and filled with `--rows`
+ledger rows spread over three months (COPY, so filling takes seconds, not hours). It then runs
+cost_report for the middle month in every grouping and format and prints the median of 5 runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings")
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def fill(rows: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from billing.models import CostEntry
+    from billing.periods import SAST
+
+    have = CostEntry.objects.count()
+    if have >= rows:
+        print(f"ledger already has {have:,} rows")
+        return
+    User = get_user_model()
+    users = [User.objects.get_or_create(username=f"bench{i}")[0].pk for i in range(2000)]
+    operations = [("generate_image", "imagen-3.0-generate-002", "image", 40_000, 74),
+                  ("edit_image", "imagen-3.0-capability-001", "image", 40_000, 74),
+                  ("upscale_image", "imagen-4.0-upscale-preview", "upscale_v4", 60_000, 111),
+                  ("generate_video", "veo-3.1-generate-001", "video", 200_000, 370),
+                  ("generate_video", "veo-3.1-fast-generate-001", "video_audio", 400_000, 740)]
+    start = datetime(2026, 9, 1, tzinfo=SAST)
+    span = int(timedelta(days=91).total_seconds())
+    rng = random.Random(7)
+    t0 = time.perf_counter()
+    columns = ("user_id, tier, operation, model, price_class, units, usd_micros, zar_cents, rate, "
+               "reference, kind, note, created_at")
+    with connection.cursor() as cursor, cursor.connection.cursor().copy(
+        f"COPY billing_costentry ({columns}) FROM STDIN"
+    ) as copy:
+        for n in range(have, rows):
+            op, model, pc, usd, zar = rng.choice(operations)
+            units = rng.choice([1, 2, 4]) if pc.startswith(("image", "upscale")) else rng.choice([4, 6, 8])
+            copy.write_row((rng.choice(users), rng.choice(["FREE", "JIVE", "JIGGA"]), op, model, pc, units,
+                            usd * units, zar * units, "18.50", f"bench-{n}", "charge", "",
+                            start + timedelta(seconds=rng.randrange(span))))
+    connection.commit() if not connection.get_autocommit() else None
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE billing_costentry")
+    print(f"filled {rows - have:,} rows in {time.perf_counter() - t0:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("set DATABASE_URL to a PostgreSQL database (it is created if missing)")
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from billing.models import CostEntry
+
+    call_command("migrate", verbosity=0)
+    fill(args.rows)
+    in_month = CostEntry.objects.filter(created_at__gte="2026-10-01T00:00+02:00",
+                                        created_at__lt="2026-11-01T00:00+02:00").count()
+    print(f"ledger: {CostEntry.objects.count():,} rows, {in_month:,} in 2026-10")
+    print(f"{'--by':<10} {'--format':<7} {'median ms':>10} {'max ms':>8}")
+    for by in ["tier", "user", "operation", "model", "day"]:
+        for fmt in ["table", "csv", "json"]:
+            times = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                call_command("cost_report", "--month", "2026-10", "--by", by, "--format", fmt, stdout=io.StringIO())
+                times.append((time.perf_counter() - t0) * 1000)
+            print(f"{by:<10} {fmt:<7} {statistics.median(times):>10.0f} {max(times):>8.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Sign-up, log-in, log-out and the landing page with the user's tier and allowances."""
+
+from __future__ import annotations
+
+from billing import services
+
+
+def test_it_signs_up_a_new_user_on_free(client, db):
+    response = client.post("/accounts/signup/", {"username": "thandi", "password1": "a-long-pass-phrase",
+                                                 "password2": "a-long-pass-phrase"})
+    assert response.status_code == 302
+    landing = client.get("/")
+    text = landing.content.decode()
+    assert "FREE" in text and "thandi" in text
+    assert 'data-meter="images"' in text
+
+
+def test_signup_errors_are_shown_on_the_form(client, db):
+    response = client.post("/accounts/signup/", {"username": "thandi", "password1": "a", "password2": "b"})
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode()
+
+
+def test_the_landing_page_needs_a_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_it_logs_in_and_out(client, make_user):
+    make_user(username="lindiwe", tier="JIVE", password="pw-123456")
+    response = client.post("/accounts/login/", {"username": "lindiwe", "password": "pw-123456"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    client.post("/accounts/logout/")
+    assert client.get("/").status_code == 302
+
+
+def test_landing_shows_what_is_left_of_every_allowance(client, make_user):
+    alice = make_user(tier="JIVE")
+    services.reserve(alice, "video_seconds", 8, "v1")
+    services.commit("v1", operation="generate_video", model="veo", price_class="video")
+    client.force_login(alice)
+    text = client.get("/").content.decode()
+    assert "JIVE" in text and "R49.00 a month" in text
+    assert "8 of 300" in text  # video seconds used of the allowance
+    assert "JIGGA" in text  # the upgrade path
