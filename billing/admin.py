@@ -200,7 +200,8 @@ class MonthFilter(admin.SimpleListFilter):
 class CostEntryAdmin(ReadOnlyAdmin):
     change_list_template = "admin/billing/costentry/change_list.html"
     list_display = ["created_at", "user", "tier", "operation", "model", "units", "zar", "usd", "rate", "reference"]
-    list_filter = [MonthFilter, "tier", "operation", "model", "price_class", "kind"]
+    list_filter = [MonthFilter, "tier", "operation", ("user", admin.RelatedOnlyFieldListFilter), "model",
+                   "price_class", "kind"]
     search_fields = ["user__username", "reference"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
@@ -288,3 +289,6 @@ class AllowanceAdmin(ReadOnlyAdmin):
     @admin.display(description="Left")
     def left(self, allowance: Allowance):
         return format_html("<strong>{}</strong>", allowance.remaining)
+
+admin.site.site_header = "Media Studio admin"
+admin.site.site_title = "Media Studio admin"
