@@ -27,14 +27,15 @@ run: install
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/ with a demo account above."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## The whole suite. With DATABASE_URL set it runs on that database, then runs the
-## engine-sensitive tests (marked both_databases) again on SQLite, so both engines are proven.
+## The whole suite. With DATABASE_URL set (CI), the allowance tests (marked both_databases) run
+## first on SQLite, then the whole suite runs on that database, so both engines are proven.
 test: install-test
-	$(PY) -m pytest
 	@if [ -n "$$DATABASE_URL" ]; then \
-		echo "--- engine-sensitive tests again on SQLite ---"; \
-		DATABASE_URL= REDIS_URL= $(PY) -m pytest -m both_databases; \
+		echo "--- allowance tests on SQLite ---"; \
+		DATABASE_URL= REDIS_URL= $(PY) -m pytest -q -m both_databases || exit 1; \
+		echo "--- the whole suite on $$(echo $$DATABASE_URL | cut -d: -f1) ---"; \
 	fi
+	$(PY) -m pytest
 
 check: install-test
 	$(PY) manage.py check

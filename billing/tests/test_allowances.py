@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from billing import services
 from billing.models import Allowance, CostEntry, Grant, Reservation, TierChange
 
+pytestmark = pytest.mark.both_databases
+
 
 def balance(user, meter):
     return next(b for b in services.remaining(user) if b.meter == meter)

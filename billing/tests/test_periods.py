@@ -9,6 +9,8 @@ import pytest
 from billing import services
 from billing.periods import SAST, day_window, month_window, parse_month
 
+pytestmark = pytest.mark.both_databases
+
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
