@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 class Operation(enum.StrEnum):
@@ -156,6 +157,7 @@ class ImageResult:
     filtered_count: int = 0  # outputs the safety filters removed (not charged)
     filtered_reasons: list[str] = field(default_factory=list)
     seed_applied: bool = False  # False when a seed was asked for but could not be sent
+    failed_count: int = 0  # outputs lost to errors after others had succeeded (not charged)
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,26 @@ class VideoStatus:
     synthid: bool = True
     filtered_count: int = 0
     filtered_reasons: list[str] = field(default_factory=list)
+
+
+# --- What adapters offer (by family: Imagen all three image calls, Gemini generate and edit,
+# Pollinations generate, Veo start; polling a video needs only the operation name) -----------
+
+
+class ImageGenerator(Protocol):
+    def generate(self, request: GenerateImagesRequest) -> ImageResult: ...
+
+
+class ImageEditor(Protocol):
+    def edit(self, request: EditImageRequest) -> ImageResult: ...
+
+
+class ImageUpscaler(Protocol):
+    def upscale(self, request: UpscaleImageRequest) -> ImageResult: ...
+
+
+class VideoGenerator(Protocol):
+    def start(self, request: VideoRequest) -> VideoOperation: ...
 
 
 # --- Errors ---------------------------------------------------------------------------------

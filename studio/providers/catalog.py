@@ -69,7 +69,7 @@ MODELS: dict[str, ModelInfo] = {
                 (Operation.IMAGE_GENERATE, "gemini-3.1-flash-image"),
                 (Operation.UPSCALE_V3, "imagen-4.0-upscale-preview"),
             ),
-            note="Seed model. Google shut down Imagen generation; Firebase maps it to gemini-3.1-flash-image.",
+            note="Seed model. Imagen generation is shut down; Firebase maps it to gemini-3.1-flash-image.",
         ),
         ModelInfo(
             "imagen-3.0-capability-001",

@@ -1,0 +1,172 @@
+"""The models the emulator serves, and the pixel sizes each one returns.
+
+Figures come from docs/vertex-wire-format.md and docs/gemini-and-pollinations.md. A model id
+that is not listed here gets the real 404 NOT_FOUND answer, which is how a retired model
+(for example a discontinued `-preview` id) looks on the wire.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+IMAGEN = "imagen"
+GEMINI = "gemini"
+VEO = "veo"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    family: str
+    # Imagen only: which :predict operations the model accepts ("generate", "edit", "upscale").
+    operations: frozenset[str] = frozenset()
+    # Gemini only.
+    aspect_ratios: tuple[str, ...] = ()
+    image_sizes: tuple[str, ...] = ()
+    max_input_images: int = 0
+    output_tokens: dict[str, int] = field(default_factory=dict)
+    input_image_tokens: int = 1120
+
+
+IMAGEN3_ASPECT_SIZES = {
+    "1:1": (1024, 1024),
+    "3:4": (896, 1280),
+    "4:3": (1280, 896),
+    "9:16": (768, 1408),
+    "16:9": (1408, 768),
+}
+
+GEMINI_TEN_RATIOS = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+GEMINI_FLASH_RATIOS = GEMINI_TEN_RATIOS + ("1:4", "4:1", "1:8", "8:1", "9:21")
+GEMINI_LITE_RATIOS = GEMINI_TEN_RATIOS + ("1:4", "4:1", "1:8", "8:1")
+
+# Exact Gemini pixel sizes are UNVERIFIED in the wire docs. For the ten common ratios we use
+# Google's published Gemini image tables; other ratios and the 512 size are computed (same
+# area as the size class, sides rounded to multiples of 16).
+GEMINI_SIZE_TABLE = {
+    "1K": {
+        "1:1": (1024, 1024),
+        "2:3": (832, 1248),
+        "3:2": (1248, 832),
+        "3:4": (864, 1184),
+        "4:3": (1184, 864),
+        "4:5": (896, 1152),
+        "5:4": (1152, 896),
+        "9:16": (768, 1344),
+        "16:9": (1344, 768),
+        "21:9": (1536, 672),
+    },
+    "2K": {
+        "1:1": (2048, 2048),
+        "2:3": (1696, 2528),
+        "3:2": (2528, 1696),
+        "3:4": (1792, 2400),
+        "4:3": (2400, 1792),
+        "4:5": (1856, 2304),
+        "5:4": (2304, 1856),
+        "9:16": (1536, 2752),
+        "16:9": (2752, 1536),
+        "21:9": (3168, 1344),
+    },
+    "4K": {
+        "1:1": (4096, 4096),
+        "2:3": (3392, 5056),
+        "3:2": (5056, 3392),
+        "3:4": (3584, 4800),
+        "4:3": (4800, 3584),
+        "4:5": (3712, 4608),
+        "5:4": (4608, 3712),
+        "9:16": (3072, 5504),
+        "16:9": (5504, 3072),
+        "21:9": (6336, 2688),
+    },
+}
+GEMINI_SIZE_EDGE = {"512": 512, "1K": 1024, "2K": 2048, "4K": 4096}
+
+VEO_SIZES = {
+    ("16:9", "720p"): (1280, 720),
+    ("9:16", "720p"): (720, 1280),
+    ("16:9", "1080p"): (1920, 1080),
+    ("9:16", "1080p"): (1080, 1920),
+}
+
+_MODELS = [
+    ModelSpec("imagen-3.0-generate-002", IMAGEN, operations=frozenset({"generate", "upscale"})),
+    ModelSpec("imagen-3.0-capability-001", IMAGEN, operations=frozenset({"edit"})),
+    ModelSpec("imagen-4.0-upscale-preview", IMAGEN, operations=frozenset({"upscale"})),
+    ModelSpec(
+        "gemini-3.1-flash-image",
+        GEMINI,
+        aspect_ratios=GEMINI_FLASH_RATIOS,
+        image_sizes=("512", "1K", "2K", "4K"),
+        max_input_images=14,
+        output_tokens={"512": 747, "1K": 1120, "2K": 1680, "4K": 2520},
+    ),
+    ModelSpec(
+        "gemini-3-pro-image",
+        GEMINI,
+        aspect_ratios=GEMINI_TEN_RATIOS,
+        image_sizes=("1K", "2K", "4K"),
+        max_input_images=14,
+        output_tokens={"1K": 1120, "2K": 1120, "4K": 2000},
+        input_image_tokens=560,
+    ),
+    ModelSpec(
+        "gemini-2.5-flash-image",
+        GEMINI,
+        aspect_ratios=GEMINI_TEN_RATIOS,
+        image_sizes=("1K",),
+        max_input_images=3,
+        output_tokens={"1K": 1290},
+    ),
+    ModelSpec(
+        "gemini-3.1-flash-lite-image",
+        GEMINI,
+        aspect_ratios=GEMINI_LITE_RATIOS,
+        image_sizes=("1K",),
+        max_input_images=14,
+        output_tokens={"1K": 1120},
+    ),
+    ModelSpec(
+        "gemini-nano-banana-2.1",
+        GEMINI,
+        aspect_ratios=GEMINI_LITE_RATIOS,
+        image_sizes=("1K", "2K", "4K"),
+        max_input_images=14,
+        output_tokens={"1K": 1120, "2K": 1680, "4K": 2520},
+    ),
+    ModelSpec("veo-3.1-generate-001", VEO),
+    ModelSpec("veo-3.1-fast-generate-001", VEO),
+]
+MODELS = {spec.id: spec for spec in _MODELS}
+
+
+def find_model(model_id: str) -> ModelSpec | None:
+    return MODELS.get(model_id)
+
+
+def ratio_value(ratio: str) -> float:
+    width, height = (int(part) for part in ratio.split(":"))
+    return width / height
+
+
+def gemini_pixel_size(ratio: str, size: str) -> tuple[int, int]:
+    known = GEMINI_SIZE_TABLE.get(size, {}).get(ratio)
+    if known:
+        return known
+    edge = GEMINI_SIZE_EDGE[size]
+    value = ratio_value(ratio)
+    width = math.sqrt(edge * edge * value)
+    height = width / value
+    return _multiple_of_16(width), _multiple_of_16(height)
+
+
+def nearest_ratio(width: int, height: int, ratios: tuple[str, ...]) -> str:
+    """The supported ratio closest to an input image's shape (compared on a log scale)."""
+    actual = math.log(width / height)
+    return min(ratios, key=lambda ratio: abs(math.log(ratio_value(ratio)) - actual))
+
+
+def _multiple_of_16(value: float) -> int:
+    return max(16, int(round(value / 16)) * 16)

@@ -1,0 +1,69 @@
+"""Run the offline emulator (Vertex AI, Pollinations, GCS) in the foreground.
+
+    python manage.py run_emulator [--host 127.0.0.1] [--port 8090] [--gcs-port 9023] [--operation-delay 5]
+
+It prints the environment variables that point the app at it. It needs no database.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from studio.emulator import FAULT_KINDS, start_emulator
+
+
+class Command(BaseCommand):
+    help = "Run the offline Vertex AI / Pollinations / GCS emulator in the foreground."
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8090)
+        parser.add_argument("--gcs-port", type=int, default=9023)
+        parser.add_argument(
+            "--operation-delay", type=float, default=5.0, help="seconds before a Veo operation reports done"
+        )
+        parser.add_argument(
+            "--bucket", default="media-studio-local", help="bucket created in the GCS emulator"
+        )
+
+    def handle(self, *args, host, port, gcs_port, operation_delay, bucket, **options):
+        # The storage emulator logs every request at INFO; ours are enough.
+        logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)
+        emulator = start_emulator(
+            host=host, port=port, gcs_port=gcs_port, operation_delay=operation_delay, default_bucket=bucket
+        )
+        self.stdout.write(
+            f"Emulator running: Vertex AI and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}"
+        )
+        self.stdout.write("Point the app at it with:\n")
+        for name, value in (
+            ("VERTEX_BASE_URL", emulator.base_url),
+            ("POLLINATIONS_BASE_URL", emulator.base_url),
+            ("STORAGE_EMULATOR_HOST", emulator.gcs_url),
+            ("GCS_BUCKET", emulator.default_bucket),
+        ):
+            self.stdout.write(f"  export {name}={value}")
+        self.stdout.write(
+            f"\nFaults: POST {emulator.base_url}/_emulator/faults "
+            '{"fault": "429", "times": 1}, or put [[fault:KIND]] in a prompt.'
+            f"\nKinds: {', '.join(FAULT_KINDS)}. Request log: GET {emulator.base_url}/_emulator/requests"
+            "\nCtrl-C stops it."
+        )
+
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            emulator.stop()
+            self.stdout.write("Emulator stopped.")

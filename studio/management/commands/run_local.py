@@ -1,0 +1,55 @@
+"""`make run`: the whole product on one machine with no cloud account.
+
+Starts the offline emulator (Vertex, Pollinations and GCS) in this process, points the app at it
+through the same environment variables production uses, and runs the web server as a child
+process. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management.base import BaseCommand
+
+from studio.emulator import start_emulator
+
+
+class Command(BaseCommand):
+    help = "Run the web server against the offline emulator (what `make run` does)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+        parser.add_argument("--emulator-port", type=int, default=8090)
+        parser.add_argument("--gcs-port", type=int, default=9023)
+
+    def handle(self, *args, host, port, emulator_port, gcs_port, **options):
+        emulator = start_emulator(host="127.0.0.1", port=emulator_port, gcs_port=gcs_port)
+        env = {
+            **os.environ,
+            "VERTEX_BASE_URL": emulator.base_url,
+            "POLLINATIONS_BASE_URL": emulator.base_url,
+        }
+        self.stdout.write(f"Offline emulator: Vertex and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}")
+        children = [
+            subprocess.Popen([sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"], env=env),
+        ]
+        self.stdout.write(f"Media Studio at http://{host}:{port}/ — Ctrl-C stops it.")
+        try:
+            for child in children:
+                child.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            emulator.stop()

@@ -1,0 +1,134 @@
+"""The only code in the app that talks to Google or Pollinations.
+
+The rest of the app asks by operation; the catalog and the settings decide which model and wire
+family answer:
+
+    from studio import providers
+    result = providers.generate_images(GenerateImagesRequest(prompt="a red fox", count=2))
+    op = providers.start_video(VideoRequest(prompt="...", generate_audio=True))   # store op.name
+    status = providers.poll_video(op.name)                                        # until status.done
+
+Expected failures raise the ProviderError subclasses in base.py; nothing from an SDK escapes.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    CircuitOpenError,
+    ConfigurationError,
+    EditImageRequest,
+    EditMode,
+    Family,
+    GeneratedImage,
+    GeneratedVideo,
+    GenerateImagesRequest,
+    ImageInput,
+    ImageResult,
+    InvalidRequestError,
+    ModelUnavailableError,
+    Operation,
+    Outpaint,
+    ProviderError,
+    RetryableError,
+    SafetyBlockedError,
+    UpscaleImageRequest,
+    VideoOperation,
+    VideoOperationFailedError,
+    VideoRequest,
+    VideoStatus,
+)
+from .catalog import Route, resolve
+
+__all__ = [
+    "CircuitOpenError",
+    "ConfigurationError",
+    "EditImageRequest",
+    "EditMode",
+    "Family",
+    "GeneratedImage",
+    "GeneratedVideo",
+    "GenerateImagesRequest",
+    "ImageInput",
+    "ImageResult",
+    "InvalidRequestError",
+    "ModelUnavailableError",
+    "Operation",
+    "Outpaint",
+    "ProviderError",
+    "RetryableError",
+    "SafetyBlockedError",
+    "UpscaleImageRequest",
+    "VideoOperation",
+    "VideoOperationFailedError",
+    "VideoRequest",
+    "VideoStatus",
+    "edit_image",
+    "generate_images",
+    "generate_preview",
+    "get_provider",
+    "poll_video",
+    "start_video",
+    "upscale_image",
+]
+
+
+def get_provider(operation: Operation):
+    """The adapter serving `operation` under the current settings.
+
+    Image adapters offer generate / edit / upscale (as their family allows), the Veo adapter
+    start; polling needs only the operation name (see poll_video).
+    """
+    route = resolve(operation)
+    return _adapter_for(route)
+
+
+def _adapter_for(route: Route):
+    # Imported here so that importing studio.providers stays cheap (no SDK import at startup).
+    if route.family == Family.IMAGEN:
+        from .imagen import ImagenAdapter
+
+        return ImagenAdapter(route)
+    if route.family == Family.GEMINI_IMAGE:
+        from .gemini_image import GeminiImageAdapter
+
+        return GeminiImageAdapter(route)
+    if route.family == Family.VEO:
+        from .veo import VeoAdapter
+
+        return VeoAdapter(route)
+    from .pollinations import PollinationsAdapter
+
+    return PollinationsAdapter(route)
+
+
+def generate_images(request: GenerateImagesRequest) -> ImageResult:
+    """Text to image with the configured Google model (Imagen or Gemini image)."""
+    return get_provider(Operation.IMAGE_GENERATE).generate(request)
+
+
+def generate_preview(request: GenerateImagesRequest) -> ImageResult:
+    """The FREE tier's preview through Pollinations (no SynthID; the app adds its visible mark)."""
+    return get_provider(Operation.IMAGE_PREVIEW).generate(request)
+
+
+def edit_image(request: EditImageRequest) -> ImageResult:
+    return get_provider(Operation.IMAGE_EDIT).edit(request)
+
+
+def upscale_image(request: UpscaleImageRequest, *, version: str = "v3") -> ImageResult:
+    """version "v3" (JIVE and JIGGA) or "v4" (Imagen 4 Ultra upscale, JIGGA)."""
+    operations = {"v3": Operation.UPSCALE_V3, "v4": Operation.UPSCALE_V4}
+    if version not in operations:
+        raise InvalidRequestError("Upscale version must be v3 or v4")
+    return get_provider(operations[version]).upscale(request)
+
+
+def start_video(request: VideoRequest, *, fast: bool = False) -> VideoOperation:
+    """Submit a Veo job. Store the returned name at once: it is all that polling needs."""
+    return get_provider(Operation.VIDEO_FAST if fast else Operation.VIDEO).start(request)
+
+
+def poll_video(operation_name: str) -> VideoStatus:
+    from .veo import poll
+
+    return poll(operation_name)

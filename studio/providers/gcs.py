@@ -1,0 +1,197 @@
+"""Google Cloud Storage: upload, download, V4 signed URLs, and the base64 fallback.
+
+google-cloud-storage honours STORAGE_EMULATOR_HOST itself (and then uses anonymous credentials);
+otherwise it uses Application Default Credentials. Per vertex-wire-format.md §8, a service-account
+key is only ever passed to generate_signed_url, never to the client: a client built with it tries
+to fetch a token from oauth2.googleapis.com, which hangs for two minutes offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+
+from .base import ConfigurationError, InvalidRequestError, ProviderError, RetryableError
+from .resilience import retry_call, transport_error
+
+T = TypeVar("T")
+
+
+def is_configured() -> bool:
+    return bool(settings.GCS_BUCKET)
+
+
+def split_uri(gcs_uri: str) -> tuple[str, str]:
+    if not gcs_uri.startswith("gs://") or "/" not in gcs_uri[5:]:
+        raise InvalidRequestError(f"Not a gs:// object URI: {gcs_uri!r}")
+    bucket, _, name = gcs_uri[5:].partition("/")
+    return bucket, name
+
+
+def output_prefix(*parts: str) -> str | None:
+    """A gs:// folder for provider outputs (Imagen/Veo storageUri), or None without a bucket."""
+    if not is_configured():
+        return None
+    path = "/".join(p.strip("/") for p in (settings.GCS_OUTPUT_PREFIX, *parts) if p.strip("/"))
+    return f"gs://{settings.GCS_BUCKET}/{path}/"
+
+
+def upload(data: bytes, object_name: str, *, content_type: str, bucket: str | None = None) -> str:
+    """Store `data` and return its gs:// URI."""
+    bucket_name = bucket or _require_bucket()
+
+    def put() -> str:
+        blob = _client().bucket(bucket_name).blob(object_name)
+        blob.upload_from_string(data, content_type=content_type, timeout=_timeout(), retry=None)
+        return f"gs://{bucket_name}/{object_name}"
+
+    return _call(put)
+
+
+def download(gcs_uri: str) -> bytes:
+    bucket_name, name = split_uri(gcs_uri)
+    return _call(
+        lambda: _client().bucket(bucket_name).blob(name).download_as_bytes(timeout=_timeout(), retry=None)
+    )
+
+
+def read_range(gcs_uri: str, start: int, end: int) -> bytes:
+    """Bytes [start, end) of an object."""
+    bucket_name, name = split_uri(gcs_uri)
+    blob = _client().bucket(bucket_name).blob(name)
+    return _call(lambda: blob.download_as_bytes(start=start, end=end - 1, timeout=_timeout(), retry=None))
+
+
+def size(gcs_uri: str) -> int:
+    bucket_name, name = split_uri(gcs_uri)
+
+    def stat() -> int:
+        blob = _client().bucket(bucket_name).get_blob(name, timeout=_timeout(), retry=None)
+        if blob is None:
+            raise InvalidRequestError(f"No such object: {gcs_uri}")
+        return int(blob.size or 0)
+
+    return _call(stat)
+
+
+def signed_url(gcs_uri: str, *, hours: int | None = None, download_name: str | None = None) -> str:
+    """A V4 signed GET URL, valid 24 h unless told otherwise."""
+    bucket_name, name = split_uri(gcs_uri)
+    blob = _client().bucket(bucket_name).blob(name)
+    expiration = dt.timedelta(hours=hours or settings.GCS_SIGNED_URL_HOURS)
+    disposition = f'attachment; filename="{download_name}"' if download_name else None
+    key_file = settings.GCS_SIGNING_KEY_FILE
+    if key_file:
+        from google.oauth2 import service_account
+
+        try:
+            credentials = service_account.Credentials.from_service_account_file(key_file)
+        except (OSError, ValueError) as e:
+            raise ConfigurationError(f"GCS_SIGNING_KEY_FILE is not a usable key: {e}") from e
+        return blob.generate_signed_url(
+            version="v4",
+            expiration=expiration,
+            method="GET",
+            credentials=credentials,
+            response_disposition=disposition,
+        )
+    # No key file (Cloud Run, GCE): sign through IAM signBlob with the runtime service account.
+    try:
+        import google.auth
+        import google.auth.transport.requests
+
+        credentials, _ = google.auth.default()
+        credentials.refresh(google.auth.transport.requests.Request())
+        email = getattr(credentials, "service_account_email", None)
+    except Exception as e:
+        raise ConfigurationError(f"Cannot sign GCS URLs: set GCS_SIGNING_KEY_FILE ({e})") from e
+    if not email:
+        raise ConfigurationError("Cannot sign GCS URLs: set GCS_SIGNING_KEY_FILE (no service account)")
+    return blob.generate_signed_url(
+        version="v4",
+        expiration=expiration,
+        method="GET",
+        service_account_email=email,
+        access_token=credentials.token,
+        response_disposition=disposition,
+    )
+
+
+def download_url(*, mime_type: str, gcs_uri: str | None = None, data: bytes | None = None) -> str:
+    """Where a browser can fetch a result: a signed URL with GCS, else a base64 data: URL."""
+    if gcs_uri and is_configured():
+        return signed_url(gcs_uri)
+    if data is None and gcs_uri:
+        data = download(gcs_uri)
+    if data is None:
+        raise InvalidRequestError("download_url needs gcs_uri or data")
+    return f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+def _client():
+    return _cached_client(settings.VERTEX_PROJECT, os.environ.get("STORAGE_EMULATOR_HOST", ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_client(project: str, emulator_host: str):
+    from google.cloud import storage
+
+    # With STORAGE_EMULATOR_HOST set the library picks anonymous credentials itself;
+    # emulator_host is part of the cache key so that a changed environment gets a new client.
+    try:
+        return storage.Client(project=project or None)
+    except Exception as e:
+        raise ConfigurationError(f"Cannot create a GCS client: {e}") from e
+
+
+def _require_bucket() -> str:
+    if not settings.GCS_BUCKET:
+        raise ConfigurationError("GCS_BUCKET is not set")
+    return settings.GCS_BUCKET
+
+
+def _timeout() -> float:
+    return float(settings.PROVIDER_GCS_TIMEOUT_SECONDS)
+
+
+def _call(fn: Callable[[], T]) -> T:
+    """Our retry policy around one storage call, with the library's own retries off."""
+
+    def attempt() -> T:
+        try:
+            return fn()
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise _map_error(exc) from exc
+
+    return retry_call(attempt)
+
+
+def _map_error(exc: Exception) -> ProviderError:
+    from google.api_core import exceptions as api_exceptions
+    from google.auth import exceptions as auth_exceptions
+
+    if isinstance(exc, api_exceptions.NotFound):
+        return InvalidRequestError(f"GCS object or bucket not found: {exc.message}", http_status=404)
+    if isinstance(exc, api_exceptions.Forbidden | api_exceptions.Unauthorized):
+        return ConfigurationError(f"GCS refused access: {exc.message}", http_status=exc.code)
+    if isinstance(exc, api_exceptions.TooManyRequests | api_exceptions.ServerError):
+        return RetryableError(f"GCS error: {exc.message}", http_status=exc.code)
+    if isinstance(exc, api_exceptions.GoogleAPICallError):
+        return InvalidRequestError(f"GCS rejected the request: {exc.message}", http_status=exc.code)
+    if isinstance(exc, auth_exceptions.GoogleAuthError):
+        return ConfigurationError(f"GCS credentials are not usable: {exc}")
+    transport = transport_error(exc)
+    if transport is not None:
+        return transport
+    raise exc

@@ -1,0 +1,212 @@
+"""Veo 3.1 through Vertex `:predictLongRunning` and `:fetchPredictOperation` (vertex-wire-format.md §5).
+
+Starting a video is paid work, so a submit is retried only when it cannot have started an
+operation: a 429 quota refusal or a connection that was never made. A 5xx or a read timeout may
+have started one, and a second submit could pay twice, so those go back to the caller at once.
+Polling is free and retried under the normal policy.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+
+from django.conf import settings
+from google.genai import types
+
+from . import gcs, media, vertex
+from .base import (
+    Family,
+    GeneratedVideo,
+    ImageInput,
+    InvalidRequestError,
+    ProviderError,
+    SafetyBlockedError,
+    VideoOperation,
+    VideoOperationFailedError,
+    VideoRequest,
+    VideoStatus,
+)
+from .catalog import Route, model_info
+from .resilience import call_guarded, is_retryable
+
+DURATIONS = (4, 6, 8)
+ASPECT_RATIOS = ("16:9", "9:16")
+RESOLUTIONS = ("720p", "1080p")
+# projects/{p}/locations/{l}/publishers/google/models/{m}/operations/{id}
+_OPERATION_NAME = re.compile(
+    r"^projects/[^/]+/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/]+)/operations/[^/]+$"
+)
+# google.rpc.Code values that mean "the service had a problem", not "the request was wrong".
+_TRANSIENT_RPC_CODES = {
+    4,
+    8,
+    10,
+    13,
+    14,
+}  # DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE
+
+
+def _submit_retry_if(error: ProviderError) -> bool:
+    return is_retryable(error) and not getattr(error, "may_have_started", True)
+
+
+class VeoAdapter:
+    family = Family.VEO
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.model = route.model_id
+
+    def start(self, request: VideoRequest) -> VideoOperation:
+        _validate(request)
+        source = types.GenerateVideosSource(
+            prompt=request.prompt or None,
+            image=_sdk_image(request.first_frame) if request.first_frame else None,
+        )
+        config = types.GenerateVideosConfig(
+            number_of_videos=request.count,
+            duration_seconds=request.duration_seconds,
+            aspect_ratio=request.aspect_ratio,
+            resolution=request.resolution,
+            generate_audio=request.generate_audio,
+            seed=request.seed,
+            negative_prompt=request.negative_prompt or None,
+            person_generation=request.person_generation.lower() if request.person_generation else None,
+            last_frame=_sdk_image(request.last_frame) if request.last_frame else None,
+            output_gcs_uri=request.output_gcs_uri,
+        )
+        client = vertex.client(self.route.location, settings.PROVIDER_VIDEO_TIMEOUT_SECONDS)
+        operation = call_guarded(
+            vertex.guarded_sdk_call(
+                lambda: client.models.generate_videos(model=self.model, source=source, config=config),
+                model=self.model,
+                operation=self.route.operation,
+            ),
+            model_id=self.model,
+            family=self.family,
+            retry_if=_submit_retry_if,
+        )
+        if not operation.name:
+            raise VideoOperationFailedError(
+                "Veo accepted the request but returned no operation name", model=self.model
+            )
+        price_class = self.route.audio_price_class if request.generate_audio else self.route.price_class
+        return VideoOperation(name=operation.name, model=self.model, price_class=price_class or "video")
+
+
+def poll(operation_name: str) -> VideoStatus:
+    """One look at a Veo operation, by the name stored on the job (works after restarts).
+
+    Raises SafetyBlockedError when it finished with every video filtered, and
+    VideoOperationFailedError (or InvalidRequestError / SafetyBlockedError) when it failed.
+    """
+    match = _OPERATION_NAME.match(operation_name or "")
+    if not match:
+        raise InvalidRequestError(f"Not a Veo operation name: {operation_name!r}")
+    model, location = match["model"], match["location"]
+    client = vertex.client(location, settings.PROVIDER_VIDEO_TIMEOUT_SECONDS)
+
+    def fetch():
+        try:
+            return client.operations.get(types.GenerateVideosOperation(name=operation_name))
+        except Exception as exc:
+            error = vertex.map_error(exc, model=model)
+            if error.http_status == 404:
+                # For a poll, 404 is far more often an unknown operation than a retired model.
+                raise InvalidRequestError(
+                    f"Unknown Veo operation {operation_name}", model=model, http_status=404
+                ) from exc
+            raise error from exc
+
+    operation = call_guarded(fetch, model_id=model, family=model_info(model).family)
+    if not operation.done:
+        return VideoStatus(name=operation_name, model=model, done=False)
+    if operation.error:
+        raise _operation_error(operation.error, model)
+    result = operation.result or operation.response
+    generated = (result.generated_videos if result else None) or []
+    filtered = (result.rai_media_filtered_count if result else 0) or 0
+    reasons = list((result.rai_media_filtered_reasons if result else None) or [])
+    videos = [_describe(v.video) for v in generated if v.video and (v.video.video_bytes or v.video.uri)]
+    if not videos:
+        if filtered or reasons:
+            raise SafetyBlockedError(
+                reasons[0] if reasons else "Every video was removed by Google's safety filters.",
+                filtered_count=filtered or 1,
+                reasons=reasons,
+                model=model,
+            )
+        raise VideoOperationFailedError("The Veo operation finished without any video", model=model)
+    return VideoStatus(
+        name=operation_name,
+        model=model,
+        done=True,
+        videos=videos,
+        synthid=True,  # all Veo output carries SynthID; the API has no switch for it
+        filtered_count=filtered,
+        filtered_reasons=reasons,
+    )
+
+
+def _validate(request: VideoRequest) -> None:
+    """The documented Veo 3.1 limits, checked before anything is sent."""
+    problems = []
+    if request.duration_seconds not in DURATIONS:
+        problems.append(f"duration must be one of {DURATIONS} seconds")
+    if request.aspect_ratio not in ASPECT_RATIOS:
+        problems.append(f"aspect ratio must be one of {ASPECT_RATIOS}")
+    if request.resolution not in RESOLUTIONS:
+        problems.append(f"resolution must be one of {RESOLUTIONS}")
+    if not 1 <= request.count <= 4:
+        problems.append("between 1 and 4 videos per request")
+    if request.last_frame and not request.first_frame:
+        problems.append("a last frame needs a first frame")
+    if not request.prompt and not request.first_frame:
+        problems.append("a prompt or a first frame is required")
+    if request.seed is not None and not 0 <= request.seed <= 4_294_967_295:
+        problems.append("the seed must fit in 32 bits")
+    if problems:
+        raise InvalidRequestError("Invalid video request: " + "; ".join(problems))
+
+
+def _operation_error(error: dict, model: str) -> ProviderError:
+    code = error.get("code")
+    message = error.get("message") or "The Veo operation failed"
+    if code == 3 and vertex.is_safety_message(message):
+        return SafetyBlockedError(message, model=model)
+    if code == 3:
+        return InvalidRequestError(f"Veo rejected the request: {message}", model=model)
+    failed = VideoOperationFailedError(f"The Veo operation failed: {message}", rpc_code=code, model=model)
+    # A service-side failure may well succeed if the job submits again (a failed operation is not billed).
+    failed.retryable = code in _TRANSIENT_RPC_CODES
+    return failed
+
+
+def _sdk_image(image: ImageInput) -> types.Image:
+    # mimeType is required on image and lastFrame; ImageInput always carries one.
+    if image.gcs_uri:
+        return types.Image(gcs_uri=image.gcs_uri, mime_type=image.mime_type)
+    return types.Image(image_bytes=image.data, mime_type=image.mime_type)
+
+
+def _describe(video: types.Video) -> GeneratedVideo:
+    """A GeneratedVideo with the size and duration read from the MP4 itself (ranged reads for GCS)."""
+    width = height = duration = None
+    try:
+        if video.video_bytes:
+            data = video.video_bytes
+            width, height, duration = media.probe_mp4(lambda s, e: data[s:e], len(data))
+        elif video.uri:
+            uri = video.uri
+            width, height, duration = media.probe_mp4(lambda s, e: gcs.read_range(uri, s, e), gcs.size(uri))
+    except (ProviderError, ValueError, struct.error):
+        pass  # the size is a nicety; the video stands without it
+    return GeneratedVideo(
+        mime_type=video.mime_type or "video/mp4",
+        data=video.video_bytes or None,
+        gcs_uri=video.uri,
+        width=width,
+        height=height,
+        duration_seconds=duration,
+    )
