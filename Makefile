@@ -20,12 +20,13 @@ $(VENV)/.test-installed: requirements.txt requirements-test.txt
 install: $(VENV)/.run-installed
 install-test: $(VENV)/.test-installed
 
-## Serve the app on the embedded default (SQLite, local files) at http://$(HOST):$(PORT)
+## Serve the app on the embedded default (SQLite, local files, the offline emulator for Google
+## and Pollinations) at http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/ with a demo account above."
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py run_local --host $(HOST) --port $(PORT)
 
 ## The whole suite. With DATABASE_URL set (CI), the allowance tests (marked both_databases) run
 ## first on SQLite, then the whole suite runs on that database, so both engines are proven.

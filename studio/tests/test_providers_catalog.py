@@ -124,3 +124,15 @@ def test_provider_check_live_reports_a_retired_model(providers_env):
     assert "FAILED image_edit imagen-3.0-capability-001" in text
     assert "Its successor is gemini-3.1-flash-image" in text
     assert "1 of the live calls failed" in text
+
+
+def test_every_price_class_the_catalog_names_is_priced_by_billing(db):
+    """The catalog only names price classes; billing's price list must have a row for each."""
+    from billing.models import Price
+
+    from studio.providers.catalog import OPERATIONS
+
+    named = {spec.price_class for spec in OPERATIONS.values()}
+    named |= {spec.audio_price_class for spec in OPERATIONS.values() if spec.audio_price_class}
+    priced = set(Price.objects.values_list("price_class", flat=True))
+    assert named <= priced, named - priced
