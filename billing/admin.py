@@ -104,19 +104,9 @@ class StudioUserAdmin(UserAdmin):
 # --- Audited staff actions -----------------------------------------------------------------
 
 
-class GrantForm(forms.ModelForm):
-    class Meta:
-        model = Grant
-        fields = ["user", "meter", "units", "reason"]
+class AuditTrailAdmin(admin.ModelAdmin):
+    """Rows staff add with a reason, applied through billing.services and then kept unchanged."""
 
-
-@admin.register(Grant)
-class GrantAdmin(admin.ModelAdmin):
-    """Grants are created here with a reason and then kept, unchanged, as the audit trail."""
-
-    form = GrantForm
-    list_display = ["created_at", "user", "meter", "units", "granted_by", "reason"]
-    list_filter = ["meter", "created_at"]
     search_fields = ["user__username", "reason"]
     autocomplete_fields = ["user"]
 
@@ -125,6 +115,21 @@ class GrantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class GrantForm(forms.ModelForm):
+    class Meta:
+        model = Grant
+        fields = ["user", "meter", "units", "reason"]
+
+
+@admin.register(Grant)
+class GrantAdmin(AuditTrailAdmin):
+    """Grants are created here with a reason and then kept, unchanged, as the audit trail."""
+
+    form = GrantForm
+    list_display = ["created_at", "user", "meter", "units", "granted_by", "reason"]
+    list_filter = ["meter", "created_at"]
 
     def save_model(self, request, obj, form, change):
         grant = services.grant(
@@ -141,20 +146,12 @@ class TierChangeForm(forms.ModelForm):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(admin.ModelAdmin):
+class TierChangeAdmin(AuditTrailAdmin):
     """Changing a user's tier means adding a tier change: the reason is required and kept."""
 
     form = TierChangeForm
     list_display = ["created_at", "user", "from_plan", "to_plan", "changed_by", "reason"]
     list_filter = ["to_plan", "created_at"]
-    search_fields = ["user__username", "reason"]
-    autocomplete_fields = ["user"]
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         change_row = services.change_tier(obj.user, obj.to_plan, by=request.user, reason=obj.reason)
