@@ -39,6 +39,8 @@ test: install-test
 	$(PY) -m pytest
 
 check: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

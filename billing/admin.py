@@ -54,7 +54,15 @@ class PlanAllowanceInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "price", "upscale_models", "watermark_output", "edit_demo_only", "is_default"]
+    list_display = [
+        "code",
+        "name",
+        "price",
+        "upscale_models",
+        "watermark_output",
+        "edit_demo_only",
+        "is_default",
+    ]
     inlines = [PlanAllowanceInline]
 
     @admin.display(description="Price a month", ordering="price_cents")
@@ -196,9 +204,27 @@ class MonthFilter(admin.SimpleListFilter):
 @admin.register(CostEntry)
 class CostEntryAdmin(ReadOnlyAdmin):
     change_list_template = "admin/billing/costentry/change_list.html"
-    list_display = ["created_at", "user", "tier", "operation", "model", "units", "zar", "usd", "rate", "reference"]
-    list_filter = [MonthFilter, "tier", "operation", ("user", admin.RelatedOnlyFieldListFilter), "model",
-                   "price_class", "kind"]
+    list_display = [
+        "created_at",
+        "user",
+        "tier",
+        "operation",
+        "model",
+        "units",
+        "zar",
+        "usd",
+        "rate",
+        "reference",
+    ]
+    list_filter = [
+        MonthFilter,
+        "tier",
+        "operation",
+        ("user", admin.RelatedOnlyFieldListFilter),
+        "model",
+        "price_class",
+        "kind",
+    ]
     search_fields = ["user__username", "reference"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
@@ -213,7 +239,9 @@ class CostEntryAdmin(ReadOnlyAdmin):
         return f"${pricing.micros_to_usd(entry.usd_micros)}"
 
     def get_urls(self):
-        export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="billing_costentry_export")
+        export = path(
+            "export.csv", self.admin_site.admin_view(self.export_csv), name="billing_costentry_export"
+        )
         return [export, *super().get_urls()]
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
@@ -225,7 +253,12 @@ class CostEntryAdmin(ReadOnlyAdmin):
             days = reports.daily_spend(entries, window.start, window.end)
             peak = max((cents for _, cents in days), default=0) or 1
             context["spend_days"] = [
-                {"day": d, "cents": cents, "zar": pricing.format_zar(cents), "height": round(100 * cents / peak)}
+                {
+                    "day": d,
+                    "cents": cents,
+                    "zar": pricing.format_zar(cents),
+                    "height": round(100 * cents / peak),
+                }
                 for d, cents in days
             ]
             context["spend_total"] = pricing.format_zar(sum(cents for _, cents in days))
@@ -251,17 +284,40 @@ class CostEntryAdmin(ReadOnlyAdmin):
                 return value
 
         writer = csv.writer(Echo())
-        header = ["created_at", "user", "tier", "operation", "model", "price_class", "units",
-                  "usd", "zar", "rate", "reference", "kind"]
+        header = [
+            "created_at",
+            "user",
+            "tier",
+            "operation",
+            "model",
+            "price_class",
+            "units",
+            "usd",
+            "zar",
+            "rate",
+            "reference",
+            "kind",
+        ]
 
         def rows():
             yield writer.writerow(header)
             for e in entries.iterator(chunk_size=2000):
-                yield writer.writerow([
-                    e.created_at.astimezone(SAST).isoformat(), e.user.username, e.tier, e.operation, e.model,
-                    e.price_class, e.units, pricing.micros_to_usd(e.usd_micros), pricing.cents_to_zar(e.zar_cents),
-                    e.rate, e.reference, e.kind,
-                ])
+                yield writer.writerow(
+                    [
+                        e.created_at.astimezone(SAST).isoformat(),
+                        e.user.username,
+                        e.tier,
+                        e.operation,
+                        e.model,
+                        e.price_class,
+                        e.units,
+                        pricing.micros_to_usd(e.usd_micros),
+                        pricing.cents_to_zar(e.zar_cents),
+                        e.rate,
+                        e.reference,
+                        e.kind,
+                    ]
+                )
 
         response = StreamingHttpResponse(rows(), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="cost-ledger.csv"'
@@ -270,7 +326,16 @@ class CostEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "reference", "user", "meter", "units", "used_units", "state", "release_reason"]
+    list_display = [
+        "created_at",
+        "reference",
+        "user",
+        "meter",
+        "units",
+        "used_units",
+        "state",
+        "release_reason",
+    ]
     list_filter = ["state", "meter"]
     search_fields = ["reference", "user__username"]
     list_select_related = ["user"]
@@ -286,6 +351,7 @@ class AllowanceAdmin(ReadOnlyAdmin):
     @admin.display(description="Left")
     def left(self, allowance: Allowance):
         return format_html("<strong>{}</strong>", allowance.remaining)
+
 
 admin.site.site_header = "Media Studio admin"
 admin.site.site_title = "Media Studio admin"

@@ -46,10 +46,16 @@ class Plan(models.Model):
     name = models.CharField(max_length=64)
     price_cents = models.PositiveIntegerField(help_text="Monthly price in ZAR cents")
     rank = models.PositiveSmallIntegerField(default=0, help_text="Order of plans, cheapest first")
-    upscale_models = models.JSONField(default=list, blank=True, help_text='Allowed upscale models, e.g. ["v3", "v4"]')
+    upscale_models = models.JSONField(
+        default=list, blank=True, help_text='Allowed upscale models, e.g. ["v3", "v4"]'
+    )
     watermark_output = models.BooleanField(default=False, help_text="Outputs carry a visible watermark")
-    edit_demo_only = models.BooleanField(default=False, help_text="Edit is a demo: painting works, applying does not")
-    video_samples_only = models.BooleanField(default=False, help_text="Video Studio shows the sample gallery only")
+    edit_demo_only = models.BooleanField(
+        default=False, help_text="Edit is a demo: painting works, applying does not"
+    )
+    video_samples_only = models.BooleanField(
+        default=False, help_text="Video Studio shows the sample gallery only"
+    )
     is_default = models.BooleanField(default=False, help_text="New users start on this plan")
 
     class Meta:
@@ -90,7 +96,9 @@ class Price(models.Model):
 
 
 class Subscription(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscription")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscription"
+    )
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -147,7 +155,9 @@ class Allowance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.meter} {self.period_start:%Y-%m-%d}: {self.used}+{self.reserved}/{self.limit}"
+        return (
+            f"{self.user} {self.meter} {self.period_start:%Y-%m-%d}: {self.used}+{self.reserved}/{self.limit}"
+        )
 
     @property
     def remaining(self) -> int:

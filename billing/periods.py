@@ -20,7 +20,11 @@ class Window:
 def month_window(when: datetime | None = None) -> Window:
     local = (when or timezone.now()).astimezone(SAST)
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
     return Window(start, end)
 
 

@@ -133,7 +133,9 @@ def _plan_terms(plan: Plan, meter: str) -> tuple[str, int]:
 
 
 def _granted(user: AbstractBaseUser, meter: str, window: Window) -> int:
-    total = Grant.objects.filter(user=user, meter=meter, period_start=window.start).aggregate(n=Sum("units"))["n"]
+    total = Grant.objects.filter(user=user, meter=meter, period_start=window.start).aggregate(n=Sum("units"))[
+        "n"
+    ]
     return total or 0
 
 
@@ -168,9 +170,9 @@ def reserve(
         raise BillingError("units must be a positive whole number")
     with transaction.atomic():
         allowance = _current_allowance(user, meter, when)
-        claimed = Allowance.objects.filter(pk=allowance.pk, limit__gte=F("used") + F("reserved") + units).update(
-            reserved=F("reserved") + units
-        )
+        claimed = Allowance.objects.filter(
+            pk=allowance.pk, limit__gte=F("used") + F("reserved") + units
+        ).update(reserved=F("reserved") + units)
         if not claimed:
             allowance.refresh_from_db()
             plan = plan_for(user)
@@ -288,14 +290,18 @@ def remaining(user: AbstractBaseUser, when: datetime | None = None) -> list[Mete
 # --- Staff operations (audited) ------------------------------------------------------------
 
 
-def change_tier(user: AbstractBaseUser, plan: Plan, *, by: AbstractBaseUser | None, reason: str) -> TierChange:
+def change_tier(
+    user: AbstractBaseUser, plan: Plan, *, by: AbstractBaseUser | None, reason: str
+) -> TierChange:
     """Move a user to another plan and resize this period's allowances to the new plan."""
     if not reason.strip():
         raise BillingError("a reason is required")
     with transaction.atomic():
         old = plan_for(user)
         Subscription.objects.filter(user=user).update(plan=plan, updated_at=timezone.now())
-        change = TierChange.objects.create(user=user, from_plan=old, to_plan=plan, changed_by=by, reason=reason)
+        change = TierChange.objects.create(
+            user=user, from_plan=old, to_plan=plan, changed_by=by, reason=reason
+        )
         plan = Plan.objects.prefetch_related("allowances").get(pk=plan.pk)
         now = timezone.now()
         for row in Allowance.objects.filter(user=user, period_end__gt=now):
@@ -310,7 +316,9 @@ def change_tier(user: AbstractBaseUser, plan: Plan, *, by: AbstractBaseUser | No
         return change
 
 
-def grant(user: AbstractBaseUser, meter: str, units: int, *, by: AbstractBaseUser | None, reason: str) -> Grant:
+def grant(
+    user: AbstractBaseUser, meter: str, units: int, *, by: AbstractBaseUser | None, reason: str
+) -> Grant:
     """Give a user extra units of a meter for the current period."""
     check_meter(meter)
     if not isinstance(units, int) or units <= 0:

@@ -48,26 +48,45 @@ def fill(rows: int) -> None:
         return
     User = get_user_model()
     users = [User.objects.get_or_create(username=f"bench{i}")[0].pk for i in range(2000)]
-    operations = [("generate_image", "imagen-3.0-generate-002", "image", 40_000, 74),
-                  ("edit_image", "imagen-3.0-capability-001", "image", 40_000, 74),
-                  ("upscale_image", "imagen-4.0-upscale-preview", "upscale_v4", 60_000, 111),
-                  ("generate_video", "veo-3.1-generate-001", "video", 200_000, 370),
-                  ("generate_video", "veo-3.1-fast-generate-001", "video_audio", 400_000, 740)]
+    operations = [
+        ("generate_image", "imagen-3.0-generate-002", "image", 40_000, 74),
+        ("edit_image", "imagen-3.0-capability-001", "image", 40_000, 74),
+        ("upscale_image", "imagen-4.0-upscale-preview", "upscale_v4", 60_000, 111),
+        ("generate_video", "veo-3.1-generate-001", "video", 200_000, 370),
+        ("generate_video", "veo-3.1-fast-generate-001", "video_audio", 400_000, 740),
+    ]
     start = datetime(2026, 9, 1, tzinfo=SAST)
     span = int(timedelta(days=91).total_seconds())
     rng = random.Random(7)
     t0 = time.perf_counter()
-    columns = ("user_id, tier, operation, model, price_class, units, usd_micros, zar_cents, rate, "
-               "reference, kind, note, created_at")
-    with connection.cursor() as cursor, cursor.connection.cursor().copy(
-        f"COPY billing_costentry ({columns}) FROM STDIN"
-    ) as copy:
+    columns = (
+        "user_id, tier, operation, model, price_class, units, usd_micros, zar_cents, rate, "
+        "reference, kind, note, created_at"
+    )
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor().copy(f"COPY billing_costentry ({columns}) FROM STDIN") as copy,
+    ):
         for n in range(have, rows):
             op, model, pc, usd, zar = rng.choice(operations)
             units = rng.choice([1, 2, 4]) if pc.startswith(("image", "upscale")) else rng.choice([4, 6, 8])
-            copy.write_row((rng.choice(users), rng.choice(["FREE", "JIVE", "JIGGA"]), op, model, pc, units,
-                            usd * units, zar * units, "18.50", f"bench-{n}", "charge", "",
-                            start + timedelta(seconds=rng.randrange(span))))
+            copy.write_row(
+                (
+                    rng.choice(users),
+                    rng.choice(["FREE", "JIVE", "JIGGA"]),
+                    op,
+                    model,
+                    pc,
+                    units,
+                    usd * units,
+                    zar * units,
+                    "18.50",
+                    f"bench-{n}",
+                    "charge",
+                    "",
+                    start + timedelta(seconds=rng.randrange(span)),
+                )
+            )
     connection.commit() if not connection.get_autocommit() else None
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE billing_costentry")
@@ -93,8 +112,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     fill(args.rows)
-    in_month = CostEntry.objects.filter(created_at__gte="2026-10-01T00:00+02:00",
-                                        created_at__lt="2026-11-01T00:00+02:00").count()
+    in_month = CostEntry.objects.filter(
+        created_at__gte="2026-10-01T00:00+02:00", created_at__lt="2026-11-01T00:00+02:00"
+    ).count()
     print(f"ledger: {CostEntry.objects.count():,} rows, {in_month:,} in 2026-10")
     print(f"{'--by':<10} {'--format':<7} {'median ms':>10} {'max ms':>8}")
     for by in ["tier", "user", "operation", "model", "day"]:
@@ -102,7 +122,9 @@ def main() -> None:
             times = []
             for _ in range(args.runs):
                 t0 = time.perf_counter()
-                call_command("cost_report", "--month", "2026-10", "--by", by, "--format", fmt, stdout=io.StringIO())
+                call_command(
+                    "cost_report", "--month", "2026-10", "--by", by, "--format", fmt, stdout=io.StringIO()
+                )
                 times.append((time.perf_counter() - t0) * 1000)
             print(f"{by:<10} {fmt:<7} {statistics.median(times):>10.0f} {max(times):>8.0f}")
 

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,162 +15,464 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='FREE, JIVE or JIGGA', max_length=16, unique=True)),
-                ('name', models.CharField(max_length=64)),
-                ('price_cents', models.PositiveIntegerField(help_text='Monthly price in ZAR cents')),
-                ('rank', models.PositiveSmallIntegerField(default=0, help_text='Order of plans, cheapest first')),
-                ('upscale_models', models.JSONField(blank=True, default=list, help_text='Allowed upscale models, e.g. ["v3", "v4"]')),
-                ('watermark_output', models.BooleanField(default=False, help_text='Outputs carry a visible watermark')),
-                ('edit_demo_only', models.BooleanField(default=False, help_text='Edit is a demo: painting works, applying does not')),
-                ('video_samples_only', models.BooleanField(default=False, help_text='Video Studio shows the sample gallery only')),
-                ('is_default', models.BooleanField(default=False, help_text='New users start on this plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(help_text="FREE, JIVE or JIGGA", max_length=16, unique=True)),
+                ("name", models.CharField(max_length=64)),
+                ("price_cents", models.PositiveIntegerField(help_text="Monthly price in ZAR cents")),
+                (
+                    "rank",
+                    models.PositiveSmallIntegerField(default=0, help_text="Order of plans, cheapest first"),
+                ),
+                (
+                    "upscale_models",
+                    models.JSONField(
+                        blank=True, default=list, help_text='Allowed upscale models, e.g. ["v3", "v4"]'
+                    ),
+                ),
+                (
+                    "watermark_output",
+                    models.BooleanField(default=False, help_text="Outputs carry a visible watermark"),
+                ),
+                (
+                    "edit_demo_only",
+                    models.BooleanField(
+                        default=False, help_text="Edit is a demo: painting works, applying does not"
+                    ),
+                ),
+                (
+                    "video_samples_only",
+                    models.BooleanField(
+                        default=False, help_text="Video Studio shows the sample gallery only"
+                    ),
+                ),
+                ("is_default", models.BooleanField(default=False, help_text="New users start on this plan")),
             ],
             options={
-                'ordering': ['rank'],
+                "ordering": ["rank"],
             },
         ),
         migrations.CreateModel(
-            name='Price',
+            name="Price",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('price_class', models.CharField(choices=[('image', 'Image generate or edit, per image'), ('upscale_v3', 'Upscale V3, per image'), ('upscale_v4', 'Upscale V4 Ultra, per image'), ('video', 'Video without audio, per second'), ('video_audio', 'Video with audio, per second'), ('pollinations', 'Pollinations preview, per image')], max_length=24, unique=True)),
-                ('usd_micros', models.PositiveIntegerField(help_text='USD per unit in micro-dollars (0.04 USD = 40000)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "price_class",
+                    models.CharField(
+                        choices=[
+                            ("image", "Image generate or edit, per image"),
+                            ("upscale_v3", "Upscale V3, per image"),
+                            ("upscale_v4", "Upscale V4 Ultra, per image"),
+                            ("video", "Video without audio, per second"),
+                            ("video_audio", "Video with audio, per second"),
+                            ("pollinations", "Pollinations preview, per image"),
+                        ],
+                        max_length=24,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "usd_micros",
+                    models.PositiveIntegerField(help_text="USD per unit in micro-dollars (0.04 USD = 40000)"),
+                ),
             ],
             options={
-                'ordering': ['price_class'],
+                "ordering": ["price_class"],
             },
         ),
         migrations.CreateModel(
-            name='Allowance',
+            name="Allowance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('meter', models.CharField(choices=[('images', 'Images'), ('edits', 'Edits'), ('upscales', 'Upscales'), ('video_seconds', 'Video seconds (no audio)'), ('video_audio_seconds', 'Video seconds with audio')], max_length=24)),
-                ('period', models.CharField(choices=[('month', 'per calendar month'), ('day', 'per day')], max_length=8)),
-                ('period_start', models.DateTimeField()),
-                ('period_end', models.DateTimeField()),
-                ('entitled', models.PositiveIntegerField(help_text='Plan units plus grants for this period')),
-                ('limit', models.PositiveIntegerField()),
-                ('used', models.PositiveIntegerField(default=0)),
-                ('reserved', models.PositiveIntegerField(default=0)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allowances', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "meter",
+                    models.CharField(
+                        choices=[
+                            ("images", "Images"),
+                            ("edits", "Edits"),
+                            ("upscales", "Upscales"),
+                            ("video_seconds", "Video seconds (no audio)"),
+                            ("video_audio_seconds", "Video seconds with audio"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "per calendar month"), ("day", "per day")], max_length=8
+                    ),
+                ),
+                ("period_start", models.DateTimeField()),
+                ("period_end", models.DateTimeField()),
+                ("entitled", models.PositiveIntegerField(help_text="Plan units plus grants for this period")),
+                ("limit", models.PositiveIntegerField()),
+                ("used", models.PositiveIntegerField(default=0)),
+                ("reserved", models.PositiveIntegerField(default=0)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="allowances",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CostEntry',
+            name="CostEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier', models.CharField(db_index=True, help_text="The user's plan code when charged", max_length=16)),
-                ('operation', models.CharField(db_index=True, max_length=32)),
-                ('model', models.CharField(max_length=64)),
-                ('price_class', models.CharField(choices=[('image', 'Image generate or edit, per image'), ('upscale_v3', 'Upscale V3, per image'), ('upscale_v4', 'Upscale V4 Ultra, per image'), ('video', 'Video without audio, per second'), ('video_audio', 'Video with audio, per second'), ('pollinations', 'Pollinations preview, per image')], max_length=24)),
-                ('units', models.IntegerField()),
-                ('usd_micros', models.BigIntegerField()),
-                ('zar_cents', models.BigIntegerField()),
-                ('rate', models.DecimalField(decimal_places=4, help_text='USD→ZAR rate used', max_digits=10)),
-                ('reference', models.CharField(max_length=64)),
-                ('kind', models.CharField(choices=[('charge', 'Charge'), ('correction', 'Correction')], default='charge', max_length=12)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cost_entries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        db_index=True, help_text="The user's plan code when charged", max_length=16
+                    ),
+                ),
+                ("operation", models.CharField(db_index=True, max_length=32)),
+                ("model", models.CharField(max_length=64)),
+                (
+                    "price_class",
+                    models.CharField(
+                        choices=[
+                            ("image", "Image generate or edit, per image"),
+                            ("upscale_v3", "Upscale V3, per image"),
+                            ("upscale_v4", "Upscale V4 Ultra, per image"),
+                            ("video", "Video without audio, per second"),
+                            ("video_audio", "Video with audio, per second"),
+                            ("pollinations", "Pollinations preview, per image"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("units", models.IntegerField()),
+                ("usd_micros", models.BigIntegerField()),
+                ("zar_cents", models.BigIntegerField()),
+                ("rate", models.DecimalField(decimal_places=4, help_text="USD→ZAR rate used", max_digits=10)),
+                ("reference", models.CharField(max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("charge", "Charge"), ("correction", "Correction")],
+                        default="charge",
+                        max_length=12,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cost_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'cost entries',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "cost entries",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Grant',
+            name="Grant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('meter', models.CharField(choices=[('images', 'Images'), ('edits', 'Edits'), ('upscales', 'Upscales'), ('video_seconds', 'Video seconds (no audio)'), ('video_audio_seconds', 'Video seconds with audio')], max_length=24)),
-                ('units', models.PositiveIntegerField()),
-                ('period_start', models.DateTimeField(help_text='The period the grant applies to')),
-                ('reason', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grants', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "meter",
+                    models.CharField(
+                        choices=[
+                            ("images", "Images"),
+                            ("edits", "Edits"),
+                            ("upscales", "Upscales"),
+                            ("video_seconds", "Video seconds (no audio)"),
+                            ("video_audio_seconds", "Video seconds with audio"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("units", models.PositiveIntegerField()),
+                ("period_start", models.DateTimeField(help_text="The period the grant applies to")),
+                ("reason", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlanAllowance',
+            name="PlanAllowance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('meter', models.CharField(choices=[('images', 'Images'), ('edits', 'Edits'), ('upscales', 'Upscales'), ('video_seconds', 'Video seconds (no audio)'), ('video_audio_seconds', 'Video seconds with audio')], max_length=24)),
-                ('units', models.PositiveIntegerField()),
-                ('period', models.CharField(choices=[('month', 'per calendar month'), ('day', 'per day')], default='month', max_length=8)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allowances', to='billing.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "meter",
+                    models.CharField(
+                        choices=[
+                            ("images", "Images"),
+                            ("edits", "Edits"),
+                            ("upscales", "Upscales"),
+                            ("video_seconds", "Video seconds (no audio)"),
+                            ("video_audio_seconds", "Video seconds with audio"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("units", models.PositiveIntegerField()),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("month", "per calendar month"), ("day", "per day")],
+                        default="month",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="allowances",
+                        to="billing.plan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan__rank', 'meter'],
+                "ordering": ["plan__rank", "meter"],
             },
         ),
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(help_text="The job's reference; one per job", max_length=64, unique=True)),
-                ('meter', models.CharField(choices=[('images', 'Images'), ('edits', 'Edits'), ('upscales', 'Upscales'), ('video_seconds', 'Video seconds (no audio)'), ('video_audio_seconds', 'Video seconds with audio')], max_length=24)),
-                ('units', models.PositiveIntegerField()),
-                ('used_units', models.PositiveIntegerField(blank=True, help_text='Units charged at commit', null=True)),
-                ('state', models.CharField(choices=[('reserved', 'Reserved'), ('committed', 'Committed'), ('released', 'Released')], default='reserved', max_length=12)),
-                ('release_reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
-                ('allowance', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='billing.allowance')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reservations', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        help_text="The job's reference; one per job", max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "meter",
+                    models.CharField(
+                        choices=[
+                            ("images", "Images"),
+                            ("edits", "Edits"),
+                            ("upscales", "Upscales"),
+                            ("video_seconds", "Video seconds (no audio)"),
+                            ("video_audio_seconds", "Video seconds with audio"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("units", models.PositiveIntegerField()),
+                (
+                    "used_units",
+                    models.PositiveIntegerField(blank=True, help_text="Units charged at commit", null=True),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("reserved", "Reserved"),
+                            ("committed", "Committed"),
+                            ("released", "Released"),
+                        ],
+                        default="reserved",
+                        max_length=12,
+                    ),
+                ),
+                ("release_reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "allowance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to="billing.allowance",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reservations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='billing.plan')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='subscription', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="billing.plan",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscription",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TierChange',
+            name="TierChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.plan')),
-                ('to_plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.plan')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tier_changes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.plan",
+                    ),
+                ),
+                (
+                    "to_plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="billing.plan"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tier_changes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='allowance',
-            constraint=models.UniqueConstraint(fields=('user', 'meter', 'period_start'), name='uniq_allowance_period'),
+            model_name="allowance",
+            constraint=models.UniqueConstraint(
+                fields=("user", "meter", "period_start"), name="uniq_allowance_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='allowance',
-            constraint=models.CheckConstraint(condition=models.Q(('used__gte', 0), ('reserved__gte', 0), ('limit__gte', django.db.models.expressions.CombinedExpression(models.F('used'), '+', models.F('reserved')))), name='allowance_within_limit'),
+            model_name="allowance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("used__gte", 0),
+                    ("reserved__gte", 0),
+                    (
+                        "limit__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("used"), "+", models.F("reserved")
+                        ),
+                    ),
+                ),
+                name="allowance_within_limit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='costentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'charge')), fields=('reference', 'kind'), name='uniq_charge_per_reference'),
+            model_name="costentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "charge")),
+                fields=("reference", "kind"),
+                name="uniq_charge_per_reference",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='grant',
-            constraint=models.CheckConstraint(condition=models.Q(('units__gt', 0)), name='grant_units_positive'),
+            model_name="grant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("units__gt", 0)), name="grant_units_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planallowance',
-            constraint=models.UniqueConstraint(fields=('plan', 'meter'), name='uniq_plan_meter'),
+            model_name="planallowance",
+            constraint=models.UniqueConstraint(fields=("plan", "meter"), name="uniq_plan_meter"),
         ),
     ]

@@ -11,12 +11,27 @@ PLANS = [
 
 ALLOWANCES = {
     # meter: (period, units) per plan
-    "FREE": {"images": ("day", 1), "edits": ("month", 0), "upscales": ("month", 0),
-             "video_seconds": ("month", 0), "video_audio_seconds": ("month", 0)},
-    "JIVE": {"images": ("month", 50), "edits": ("month", 20), "upscales": ("month", 20),
-             "video_seconds": ("month", 300), "video_audio_seconds": ("month", 120)},
-    "JIGGA": {"images": ("month", 200), "edits": ("month", 100), "upscales": ("month", 50),
-              "video_seconds": ("month", 1200), "video_audio_seconds": ("month", 600)},
+    "FREE": {
+        "images": ("day", 1),
+        "edits": ("month", 0),
+        "upscales": ("month", 0),
+        "video_seconds": ("month", 0),
+        "video_audio_seconds": ("month", 0),
+    },
+    "JIVE": {
+        "images": ("month", 50),
+        "edits": ("month", 20),
+        "upscales": ("month", 20),
+        "video_seconds": ("month", 300),
+        "video_audio_seconds": ("month", 120),
+    },
+    "JIGGA": {
+        "images": ("month", 200),
+        "edits": ("month", 100),
+        "upscales": ("month", 50),
+        "video_seconds": ("month", 1200),
+        "video_audio_seconds": ("month", 600),
+    },
 }
 
 # USD micro-dollars per unit. V3 upscale is priced as an Imagen 3 image (DESIGN.md §1).
@@ -37,12 +52,21 @@ def seed(apps, schema_editor):
     for code, name, cents, rank, upscale, watermark, edit_demo, samples, default in PLANS:
         plan, _ = Plan.objects.update_or_create(
             code=code,
-            defaults=dict(name=name, price_cents=cents, rank=rank, upscale_models=upscale,
-                          watermark_output=watermark, edit_demo_only=edit_demo,
-                          video_samples_only=samples, is_default=default),
+            defaults=dict(
+                name=name,
+                price_cents=cents,
+                rank=rank,
+                upscale_models=upscale,
+                watermark_output=watermark,
+                edit_demo_only=edit_demo,
+                video_samples_only=samples,
+                is_default=default,
+            ),
         )
         for meter, (period, units) in ALLOWANCES[code].items():
-            PlanAllowance.objects.update_or_create(plan=plan, meter=meter, defaults=dict(period=period, units=units))
+            PlanAllowance.objects.update_or_create(
+                plan=plan, meter=meter, defaults=dict(period=period, units=units)
+            )
     for price_class, micros in PRICES.items():
         Price.objects.update_or_create(price_class=price_class, defaults=dict(usd_micros=micros))
 

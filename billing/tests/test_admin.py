@@ -23,14 +23,30 @@ def staff_client(client, make_user):
 
 def charge(user, tier, operation, zar_cents, when=None, reference=None):
     return CostEntry.objects.create(
-        user=user, tier=tier, operation=operation, model="m", price_class="image", units=1,
-        usd_micros=zar_cents * 10_000 * 100 // 1850, zar_cents=zar_cents, rate=Decimal("18.50"),
-        reference=reference or f"{operation}-{zar_cents}-{when}", created_at=when or timezone.now(),
+        user=user,
+        tier=tier,
+        operation=operation,
+        model="m",
+        price_class="image",
+        units=1,
+        usd_micros=zar_cents * 10_000 * 100 // 1850,
+        zar_cents=zar_cents,
+        rate=Decimal("18.50"),
+        reference=reference or f"{operation}-{zar_cents}-{when}",
+        created_at=when or timezone.now(),
     )
 
 
-@pytest.mark.parametrize("url", ["/admin/", "/admin/billing/costentry/", "/admin/auth/user/",
-                                 "/admin/billing/costentry/export.csv", "/admin/billing/grant/add/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/billing/costentry/",
+        "/admin/auth/user/",
+        "/admin/billing/costentry/export.csv",
+        "/admin/billing/grant/add/",
+    ],
+)
 def test_a_normal_user_cannot_reach_the_admin(client, make_user, url):
     client.force_login(make_user(tier="JIGGA"))
     response = client.get(url)
@@ -55,8 +71,10 @@ def test_staff_see_users_with_their_tier_and_allowances(staff_client, make_user)
 
 def test_staff_grant_with_a_reason_through_the_admin(staff_client, make_user):
     alice = make_user(username="alice", tier="JIVE")
-    response = staff_client.post("/admin/billing/grant/add/",
-                                 {"user": alice.pk, "meter": "edits", "units": 7, "reason": "apology for outage"})
+    response = staff_client.post(
+        "/admin/billing/grant/add/",
+        {"user": alice.pk, "meter": "edits", "units": 7, "reason": "apology for outage"},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     grant = Grant.objects.get()
     assert (grant.units, grant.granted_by.username, grant.reason) == (7, "sipho", "apology for outage")
@@ -68,7 +86,9 @@ def test_staff_grant_with_a_reason_through_the_admin(staff_client, make_user):
 
 def test_a_grant_without_a_reason_is_refused(staff_client, make_user):
     alice = make_user(username="alice", tier="JIVE")
-    response = staff_client.post("/admin/billing/grant/add/", {"user": alice.pk, "meter": "edits", "units": 7})
+    response = staff_client.post(
+        "/admin/billing/grant/add/", {"user": alice.pk, "meter": "edits", "units": 7}
+    )
     assert response.status_code == 200
     assert "This field is required" in response.content.decode()
     assert not Grant.objects.exists()
@@ -77,8 +97,9 @@ def test_a_grant_without_a_reason_is_refused(staff_client, make_user):
 def test_staff_change_a_tier_through_the_admin(staff_client, make_user):
     alice = make_user(username="alice")
     jigga = Plan.objects.get(code="JIGGA")
-    response = staff_client.post("/admin/billing/tierchange/add/",
-                                 {"user": alice.pk, "to_plan": jigga.pk, "reason": "paid annually"})
+    response = staff_client.post(
+        "/admin/billing/tierchange/add/", {"user": alice.pk, "to_plan": jigga.pk, "reason": "paid annually"}
+    )
     assert response.status_code == 302
     assert services.plan_for(alice).code == "JIGGA"
     change = TierChange.objects.get(user=alice)
@@ -88,7 +109,9 @@ def test_staff_change_a_tier_through_the_admin(staff_client, make_user):
 def test_the_ledger_is_read_only(staff_client, make_user):
     entry = charge(make_user(username="alice"), "JIVE", "generate_image", 74)
     assert staff_client.get("/admin/billing/costentry/add/").status_code == 403
-    assert staff_client.post(f"/admin/billing/costentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(f"/admin/billing/costentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     with pytest.raises(ValueError):
         entry.zar_cents = 1
         entry.save()
@@ -110,8 +133,10 @@ def test_the_ledger_filters_and_exports_what_is_shown(staff_client, make_user):
     assert "Spend per day" in text
     assert f'data-cents="{2960 + 4440}"' in text  # today's bar in the chart
 
-    export = staff_client.get("/admin/billing/costentry/export.csv",
-                              {"month": month, "operation": "generate_video", "tier": "JIGGA"})
+    export = staff_client.get(
+        "/admin/billing/costentry/export.csv",
+        {"month": month, "operation": "generate_video", "tier": "JIGGA"},
+    )
     assert export["Content-Type"] == "text/csv"
     rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
     assert [(r["user"], r["zar"]) for r in rows] == [("bob", "44.40")]

@@ -35,10 +35,12 @@ def test_it_reserves_and_reports_what_remains(make_user):
 def test_commit_charges_once_and_is_idempotent(make_user):
     alice = make_user(tier="JIVE")
     services.reserve(alice, "images", 4, "job-1")
-    first = services.commit("job-1", operation="generate_image", model="imagen-3.0-generate-002",
-                            price_class="image")
-    second = services.commit("job-1", operation="generate_image", model="imagen-3.0-generate-002",
-                             price_class="image")
+    first = services.commit(
+        "job-1", operation="generate_image", model="imagen-3.0-generate-002", price_class="image"
+    )
+    second = services.commit(
+        "job-1", operation="generate_image", model="imagen-3.0-generate-002", price_class="image"
+    )
     assert second.pk == first.pk
     assert CostEntry.objects.filter(reference="job-1").count() == 1
     # 4 images × 0.04 USD = 0.16 USD = 160000 micro-dollars; × 18.50 = R2.96

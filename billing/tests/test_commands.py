@@ -28,30 +28,110 @@ def ledger(make_user):
     bob = make_user(username="bob", tier="JIGGA")
     rows = [
         # user, tier, operation, model, price class, units, usd_micros, zar_cents, when (SAST)
-        (alice, "JIVE", "generate_image", "imagen-3.0-generate-002", "image", 4, 160_000, 296, sast(2026, 11, 1, 0, 5)),
-        (alice, "JIVE", "generate_video", "veo-3.1-generate-001", "video", 8, 1_600_000, 2960, sast(2026, 11, 2, 9)),
-        (bob, "JIGGA", "upscale_image", "imagen-4.0-upscale-preview", "upscale_v4", 1, 60_000, 111, sast(2026, 11, 2, 23, 59)),
-        (bob, "JIGGA", "generate_video", "veo-3.1-fast-generate-001", "video_audio", 6, 2_400_000, 4440, sast(2026, 11, 30, 23, 59)),
+        (
+            alice,
+            "JIVE",
+            "generate_image",
+            "imagen-3.0-generate-002",
+            "image",
+            4,
+            160_000,
+            296,
+            sast(2026, 11, 1, 0, 5),
+        ),
+        (
+            alice,
+            "JIVE",
+            "generate_video",
+            "veo-3.1-generate-001",
+            "video",
+            8,
+            1_600_000,
+            2960,
+            sast(2026, 11, 2, 9),
+        ),
+        (
+            bob,
+            "JIGGA",
+            "upscale_image",
+            "imagen-4.0-upscale-preview",
+            "upscale_v4",
+            1,
+            60_000,
+            111,
+            sast(2026, 11, 2, 23, 59),
+        ),
+        (
+            bob,
+            "JIGGA",
+            "generate_video",
+            "veo-3.1-fast-generate-001",
+            "video_audio",
+            6,
+            2_400_000,
+            4440,
+            sast(2026, 11, 30, 23, 59),
+        ),
         # Outside November in SAST (but inside November in UTC): must not count.
-        (bob, "JIGGA", "generate_image", "imagen-3.0-generate-002", "image", 2, 80_000, 148, sast(2026, 12, 1, 0, 30)),
-        (alice, "JIVE", "edit_image", "imagen-3.0-capability-001", "image", 1, 40_000, 74, sast(2026, 10, 31, 23, 0)),
+        (
+            bob,
+            "JIGGA",
+            "generate_image",
+            "imagen-3.0-generate-002",
+            "image",
+            2,
+            80_000,
+            148,
+            sast(2026, 12, 1, 0, 30),
+        ),
+        (
+            alice,
+            "JIVE",
+            "edit_image",
+            "imagen-3.0-capability-001",
+            "image",
+            1,
+            40_000,
+            74,
+            sast(2026, 10, 31, 23, 0),
+        ),
     ]
     for i, (user, tier, op, model, pc, units, usd, zar, when) in enumerate(rows):
-        CostEntry.objects.create(user=user, tier=tier, operation=op, model=model, price_class=pc, units=units,
-                                 usd_micros=usd, zar_cents=zar, rate=Decimal("18.50"), reference=f"ref-{i}",
-                                 created_at=when)
+        CostEntry.objects.create(
+            user=user,
+            tier=tier,
+            operation=op,
+            model=model,
+            price_class=pc,
+            units=units,
+            usd_micros=usd,
+            zar_cents=zar,
+            rate=Decimal("18.50"),
+            reference=f"ref-{i}",
+            created_at=when,
+        )
 
 
 # November, by hand: 4 entries, 19 units, R78.07, $4.22.
 EXPECTED = {
     "tier": {"JIGGA": (2, 7, "45.51", "2.460000"), "JIVE": (2, 12, "32.56", "1.760000")},
     "user": {"alice": (2, 12, "32.56", "1.760000"), "bob": (2, 7, "45.51", "2.460000")},
-    "operation": {"generate_image": (1, 4, "2.96", "0.160000"), "generate_video": (2, 14, "74.00", "4.000000"),
-                  "upscale_image": (1, 1, "1.11", "0.060000")},
-    "model": {"imagen-3.0-generate-002": (1, 4, "2.96", "0.160000"), "imagen-4.0-upscale-preview": (1, 1, "1.11", "0.060000"),
-              "veo-3.1-fast-generate-001": (1, 6, "44.40", "2.400000"), "veo-3.1-generate-001": (1, 8, "29.60", "1.600000")},
-    "day": {"2026-11-01": (1, 4, "2.96", "0.160000"), "2026-11-02": (2, 9, "30.71", "1.660000"),
-            "2026-11-30": (1, 6, "44.40", "2.400000")},
+    "operation": {
+        "generate_image": (1, 4, "2.96", "0.160000"),
+        "generate_video": (2, 14, "74.00", "4.000000"),
+        "upscale_image": (1, 1, "1.11", "0.060000"),
+    },
+    "model": {
+        "imagen-3.0-generate-002": (1, 4, "2.96", "0.160000"),
+        "imagen-4.0-upscale-preview": (1, 1, "1.11", "0.060000"),
+        "veo-3.1-fast-generate-001": (1, 6, "44.40", "2.400000"),
+        "veo-3.1-generate-001": (1, 8, "29.60", "1.600000"),
+    },
+    "day": {
+        "2026-11-01": (1, 4, "2.96", "0.160000"),
+        "2026-11-02": (2, 9, "30.71", "1.660000"),
+        "2026-11-30": (1, 6, "44.40", "2.400000"),
+    },
 }
 TOTAL = (4, 19, "78.07", "4.220000")
 
@@ -73,7 +153,9 @@ def test_cost_report_json_matches_the_hand_computed_totals(ledger, by):
 
 @pytest.mark.parametrize("by", sorted(EXPECTED))
 def test_cost_report_csv_matches_the_hand_computed_totals(ledger, by):
-    lines = list(csv.reader(io.StringIO(run("cost_report", "--month", "2026-11", "--by", by, "--format", "csv"))))
+    lines = list(
+        csv.reader(io.StringIO(run("cost_report", "--month", "2026-11", "--by", by, "--format", "csv")))
+    )
     assert lines[0] == [by, "entries", "units", "zar", "usd"]
     got = {key: (int(n), int(u), zar, usd) for key, n, u, zar, usd in lines[1:-1]}
     assert got == EXPECTED[by]
@@ -90,10 +172,13 @@ def test_cost_report_table_matches_the_hand_computed_totals(ledger, by):
 
 
 def test_cost_report_takes_a_day_range(ledger):
-    document = json.loads(run("cost_report", "--from", "2026-11-02", "--to", "2026-11-02", "--by", "tier",
-                              "--format", "json"))
+    document = json.loads(
+        run("cost_report", "--from", "2026-11-02", "--to", "2026-11-02", "--by", "tier", "--format", "json")
+    )
     assert document["total"]["zar_cents"] == 2960 + 111
-    document = json.loads(run("cost_report", "--from", "2026-10-31", "--to", "2026-12-01", "--format", "json"))
+    document = json.loads(
+        run("cost_report", "--from", "2026-10-31", "--to", "2026-12-01", "--format", "json")
+    )
     assert document["total"]["entries"] == 6
 
 
@@ -138,7 +223,9 @@ def run_cli(capsys, monkeypatch, *argv) -> tuple[int, str]:
         (["cost_report", "--format", "xml"], "--format must be"),
     ],
 )
-def test_bad_input_exits_non_zero_with_one_line_and_changes_nothing(make_user, capsys, monkeypatch, argv, message):
+def test_bad_input_exits_non_zero_with_one_line_and_changes_nothing(
+    make_user, capsys, monkeypatch, argv, message
+):
     make_user(username="alice", tier="JIVE")
     code, err = run_cli(capsys, monkeypatch, *argv)
     assert code != 0
@@ -154,7 +241,9 @@ def test_set_tier_and_grant_are_audited(make_user):
     assert "alice is now on JIGGA" in run("set_tier", "alice", "jigga", "--reason", "paid by EFT")
     change = TierChange.objects.get(user=alice)
     assert (change.from_plan.code, change.to_plan.code, change.reason) == ("FREE", "JIGGA", "paid by EFT")
-    assert "granted 50 upscales to alice; 100 left" in run("grant", "alice", "upscales", "50", "--reason", "launch promo")
+    assert "granted 50 upscales to alice; 100 left" in run(
+        "grant", "alice", "upscales", "50", "--reason", "launch promo"
+    )
     grant = Grant.objects.get(user=alice)
     assert (grant.meter, grant.units, grant.reason) == ("upscales", 50, "launch promo")
     assert next(b for b in services.remaining(alice) if b.meter == "upscales").remaining == 100

@@ -39,8 +39,9 @@ def race(n_threads: int, attempt) -> list[object]:
 def test_forty_threads_race_for_the_last_three_images(make_user):
     alice = make_user(tier="JIVE")
     services.reserve(alice, "images", 47, "earlier-work")
-    services.commit("earlier-work", operation="generate_image", model="imagen-3.0-generate-002",
-                    price_class="image")
+    services.commit(
+        "earlier-work", operation="generate_image", model="imagen-3.0-generate-002", price_class="image"
+    )
 
     outcomes = race(40, lambda i: services.reserve(alice, "images", 1, f"race-{i}"))
 
@@ -55,8 +56,12 @@ def test_forty_threads_race_for_the_last_three_images(make_user):
     assert Reservation.objects.filter(user=alice, state="reserved").count() == 3
 
     # The winners' jobs succeed concurrently too; every commit lands once and the ledgers agree.
-    race(3, lambda i: services.commit(won[i].reference, operation="generate_image",
-                                      model="imagen-3.0-generate-002", price_class="image"))
+    race(
+        3,
+        lambda i: services.commit(
+            won[i].reference, operation="generate_image", model="imagen-3.0-generate-002", price_class="image"
+        ),
+    )
     row.refresh_from_db()
     assert (row.used, row.reserved) == (50, 0)
     charged = sum(CostEntry.objects.filter(user=alice).values_list("units", flat=True))
@@ -71,8 +76,9 @@ def test_concurrent_commit_and_release_of_one_reservation_settle_it_once(make_us
     def settle(i: int):
         if i % 2:
             return services.release("vid-1", "timed out")
-        return services.commit("vid-1", operation="generate_video", model="veo-3.1-generate-001",
-                               price_class="video")
+        return services.commit(
+            "vid-1", operation="generate_video", model="veo-3.1-generate-001", price_class="video"
+        )
 
     race(10, settle)
     row = Allowance.objects.get(user=alice, meter="video_seconds")

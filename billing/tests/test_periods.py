@@ -55,4 +55,7 @@ def test_free_previews_are_one_a_day_by_the_sast_calendar(make_user):
 
 def test_day_window_is_the_sast_day():
     window = day_window(utc(2026, 11, 23, 23, 30))  # 01:30 SAST on the 24th
-    assert (window.start, window.end) == (datetime(2026, 11, 24, tzinfo=SAST), datetime(2026, 11, 25, tzinfo=SAST))
+    assert (window.start, window.end) == (
+        datetime(2026, 11, 24, tzinfo=SAST),
+        datetime(2026, 11, 25, tzinfo=SAST),
+    )

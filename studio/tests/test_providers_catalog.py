@@ -129,7 +129,6 @@ def test_provider_check_live_reports_a_retired_model(providers_env):
 def test_every_price_class_the_catalog_names_is_priced_by_billing(db):
     """The catalog only names price classes; billing's price list must have a row for each."""
     from billing.models import Price
-
     from studio.providers.catalog import OPERATIONS
 
     named = {spec.price_class for spec in OPERATIONS.values()}

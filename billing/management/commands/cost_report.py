@@ -1,8 +1,8 @@
 """Spend for a period, grouped and totalled in the database, as a table, CSV or JSON.
 
-    manage.py cost_report                          # this month, by operation, as a table
-    manage.py cost_report --month 2026-11 --by tier --format csv
-    manage.py cost_report --from 2026-11-01 --to 2026-11-15 --by day --format json
+manage.py cost_report                          # this month, by operation, as a table
+manage.py cost_report --month 2026-11 --by tier --format csv
+manage.py cost_report --from 2026-11-01 --to 2026-11-15 --by day --format json
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--by", default="operation", help=f"one of {', '.join(reports.GROUPINGS)}")
         parser.add_argument("--format", default="table", help="table, csv or json")
 
-    def handle(self, *args, month=None, date_from=None, date_to=None, by="operation", format="table", **options):
+    def handle(
+        self, *args, month=None, date_from=None, date_to=None, by="operation", format="table", **options
+    ):
         if by not in reports.GROUPINGS:
             raise CommandError(f"--by must be one of {', '.join(reports.GROUPINGS)}, not {by!r}")
         if format not in ("table", "csv", "json"):
@@ -61,8 +63,10 @@ class Command(BaseCommand):
             raise CommandError("--to needs --from")
         if date_from:
             start = parse_day(date_from, "--from")
-            last = parse_day(date_to, "--to") if date_to else datetime.now(SAST).replace(
-                hour=0, minute=0, second=0, microsecond=0
+            last = (
+                parse_day(date_to, "--to")
+                if date_to
+                else datetime.now(SAST).replace(hour=0, minute=0, second=0, microsecond=0)
             )
             if last < start:
                 raise CommandError("--to must not be before --from")
@@ -71,8 +75,13 @@ class Command(BaseCommand):
 
     @staticmethod
     def _cells(row: reports.SpendRow) -> list:
-        return [row.key, row.entries, row.units, pricing.cents_to_zar(row.zar_cents),
-                pricing.micros_to_usd(row.usd_micros)]
+        return [
+            row.key,
+            row.entries,
+            row.units,
+            pricing.cents_to_zar(row.zar_cents),
+            pricing.micros_to_usd(row.usd_micros),
+        ]
 
     def write_table(self, window, by, rows, total):
         last_day = (window.end - timedelta(days=1)).date()
@@ -101,9 +110,15 @@ class Command(BaseCommand):
 
     def write_json(self, window, by, rows, total):
         def as_json(row):
-            return {"key": row.key, "entries": row.entries, "units": row.units,
-                    "zar": str(pricing.cents_to_zar(row.zar_cents)), "usd": str(pricing.micros_to_usd(row.usd_micros)),
-                    "zar_cents": row.zar_cents, "usd_micros": row.usd_micros}
+            return {
+                "key": row.key,
+                "entries": row.entries,
+                "units": row.units,
+                "zar": str(pricing.cents_to_zar(row.zar_cents)),
+                "usd": str(pricing.micros_to_usd(row.usd_micros)),
+                "zar_cents": row.zar_cents,
+                "usd_micros": row.usd_micros,
+            }
 
         document = {
             "from": window.start.isoformat(),

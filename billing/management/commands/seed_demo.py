@@ -25,9 +25,11 @@ class Command(BaseCommand):
         # Demo accounts only: a known password is the point. Override it on shared machines.
         password = os.environ.get("DEMO_PASSWORD", "studio-demo")
         User = get_user_model()
-        self.stdout.write("Demo accounts (password: %s):" % password)
+        self.stdout.write(f"Demo accounts (password: {password}):")
         for username, tier, staff in DEMO_USERS:
-            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            user, _ = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
             user.set_password(password)
             user.is_staff = user.is_superuser = staff
             user.save()

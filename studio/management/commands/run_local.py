@@ -33,9 +33,13 @@ class Command(BaseCommand):
             "VERTEX_BASE_URL": emulator.base_url,
             "POLLINATIONS_BASE_URL": emulator.base_url,
         }
-        self.stdout.write(f"Offline emulator: Vertex and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}")
+        self.stdout.write(
+            f"Offline emulator: Vertex and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}"
+        )
         children = [
-            subprocess.Popen([sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"], env=env),
+            subprocess.Popen(
+                [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"], env=env
+            ),
         ]
         self.stdout.write(f"Media Studio at http://{host}:{port}/ — Ctrl-C stops it.")
         try:
