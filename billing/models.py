@@ -92,7 +92,9 @@ class Price(models.Model):
         ordering = ["price_class"]
 
     def __str__(self) -> str:
-        return f"{self.price_class}: {self.usd_micros / 1_000_000:.2f} USD"
+        from billing.pricing import format_usd
+
+        return f"{self.price_class}: {format_usd(self.usd_micros)}"
 
 
 class Subscription(models.Model):
@@ -248,7 +250,9 @@ class CostEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.operation} R{self.zar_cents / 100:.2f}"
+        from billing.pricing import format_zar
+
+        return f"{self.reference} {self.operation} {format_zar(self.zar_cents)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):

@@ -261,15 +261,31 @@ def _get_reservation(reference: str) -> Reservation:
 
 
 def remaining(user: AbstractBaseUser, when: datetime | None = None) -> list[MeterBalance]:
-    """Every meter's allowance, used, reserved and remaining units for the current period."""
+    """Every meter's allowance, used, reserved and remaining units for the current period.
+
+    A fixed number of queries whatever the number of meters: the plan with its allowances, the user's
+    current allowance rows and the user's grants for the current periods.
+    """
     plan = Plan.objects.prefetch_related("allowances").get(pk=plan_for(user).pk)
+    terms = {meter: _plan_terms(plan, meter) for meter in Meter}
+    windows = {meter: window_for(period, when) for meter, (period, _) in terms.items()}
+    starts = {w.start for w in windows.values()}
+    rows = {
+        (row.meter, row.period_start): row
+        for row in Allowance.objects.filter(user=user, period_start__in=starts)
+    }
+    granted = {
+        (g["meter"], g["period_start"]): g["units"]
+        for g in Grant.objects.filter(user=user, period_start__in=starts)
+        .values("meter", "period_start")
+        .annotate(units=Sum("units"))
+    }
     balances = []
-    for meter in Meter:
-        period, units = _plan_terms(plan, meter)
-        window = window_for(period, when)
-        row = Allowance.objects.filter(user=user, meter=meter, period_start=window.start).first()
+    for meter, (period, units) in terms.items():
+        window = windows[meter]
+        row = rows.get((meter.value, window.start))
         if row is None:
-            limit, used, reserved = units + _granted(user, meter, window), 0, 0
+            limit, used, reserved = units + granted.get((meter.value, window.start), 0), 0, 0
         else:
             limit, used, reserved = row.limit, row.used, row.reserved
         balances.append(

@@ -184,3 +184,13 @@ def test_change_tier_needs_a_reason(make_user):
     with pytest.raises(services.BillingError, match="reason"):
         services.change_tier(alice, services.get_plan("JIVE"), by=None, reason="  ")
     assert services.plan_for(alice).code == "FREE"
+
+
+def test_remaining_reads_every_meter_in_a_fixed_number_of_queries(make_user, django_assert_max_num_queries):
+    alice = make_user(tier="JIVE")
+    for meter in ["images", "edits", "upscales", "video_seconds"]:
+        services.reserve(alice, meter, 1, f"r-{meter}")
+    services.grant(alice, "video_audio_seconds", 5, by=None, reason="r")
+    with django_assert_max_num_queries(5):  # plan, its allowances, rows, grants: not one per meter
+        balances = services.remaining(alice)
+    assert [b.remaining for b in balances] == [49, 19, 19, 299, 125]
