@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "ninja",
     "billing",
     "studio",
 ]
@@ -161,6 +162,60 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+
+# Generated and uploaded media go through Django's storage API: local files under MEDIA_ROOT by
+# default; Google Cloud Storage (django-storages) when MEDIA_BUCKET is set. Local files are served
+# by studio.serving (owner or signed URL, with HTTP Range); GCS files by V4 signed URLs.
+MEDIA_BUCKET = envstr("MEDIA_BUCKET")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if MEDIA_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.gcloud.GoogleCloudStorage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "location": envstr("MEDIA_BUCKET_PREFIX", "media"),
+            "file_overwrite": False,
+            # We sign URLs ourselves (studio/providers/gcs.py), only after an ownership check.
+            "querystring_auth": False,
+            "default_acl": None,
+        },
+    }
+# Result links (signed URLs) stay valid this long: a Django-signed URL for local files, a GCS
+# V4 signed URL otherwise.
+MEDIA_SIGNED_URL_HOURS = envint("MEDIA_SIGNED_URL_HOURS", "24")
+
+# Uploads (edit, upscale, image-to-video): PNG, JPEG or WebP, capped while streaming.
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
+UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", "40000000")
+UPLOAD_MAX_SIDE = envint("UPLOAD_MAX_SIDE", "8192")
+FILE_UPLOAD_HANDLERS = [
+    "studio.uploads.MaxSizeUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# A JSON body may carry a base64 mask for an edit: allow a little more than Django's 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", str(8 * 1024 * 1024))
+
+# --- Jobs ---------------------------------------------------------------------------------
+# A running job whose worker has not finished it within the lease was lost (the worker was
+# killed): the sweeper fails it and releases its allowance. Keep it above Q_CLUSTER timeout.
+JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", "360")
+# A queued job whose task never arrived (a crash between commit and enqueue, a Redis flush) is
+# enqueued again after this; the conditional claim makes a duplicate delivery harmless.
+JOB_REQUEUE_SECONDS = envint("JOB_REQUEUE_SECONDS", "120")
+VIDEO_POLL_SECONDS = float(envstr("VIDEO_POLL_SECONDS", "3"))
+VIDEO_DEADLINE_MINUTES = envint("VIDEO_DEADLINE_MINUTES", "20")
+# How long one poller task keeps polling before it hands over to the next scheduled run.
+VIDEO_POLLER_BUDGET_SECONDS = envint("VIDEO_POLLER_BUDGET_SECONDS", "50")
+# Idempotency-Key lifetimes (the seed's): images 1 h, video 2 h.
+IDEMPOTENCY_IMAGE_TTL_MINUTES = envint("IDEMPOTENCY_IMAGE_TTL_MINUTES", "60")
+IDEMPOTENCY_VIDEO_TTL_MINUTES = envint("IDEMPOTENCY_VIDEO_TTL_MINUTES", "120")
+# A duplicate that arrives while the first request is still being handled waits this long for
+# its answer before getting 409.
+IDEMPOTENCY_WAIT_SECONDS = float(envstr("IDEMPOTENCY_WAIT_SECONDS", "3"))
 
 # --- Billing ----------------------------------------------------------------------------
 # The USD→ZAR rate used for new cost records; every record stores the rate it used.

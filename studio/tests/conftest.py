@@ -8,6 +8,7 @@ still real but the suite stays fast.
 from __future__ import annotations
 
 import io
+import json
 import uuid
 
 import pytest
@@ -95,3 +96,58 @@ def make_mask(size, box) -> bytes:
     out = io.BytesIO()
     mask.save(out, format="PNG")
     return out.getvalue()
+
+
+@pytest.fixture
+def q_sync(monkeypatch):
+    """Run django-q2 tasks inline. Conf is read once at import, so override_settings cannot do
+    this (reliability-notes.md §1.5)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture
+def studio_env(providers_env, settings, tmp_path, q_sync):
+    """The whole job pipeline in-process: providers on the emulator, tasks inline, media in tmp."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VIDEO_POLL_SECONDS = 0.1
+    settings.VIDEO_POLLER_BUDGET_SECONDS = 30
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0.5
+    return providers_env
+
+
+@pytest.fixture
+def api(client, django_capture_on_commit_callbacks):
+    """A JSON client for /api/v1/media/ that runs on-commit work (the enqueue) like production."""
+    return ApiClient(client, django_capture_on_commit_callbacks)
+
+
+class ApiClient:
+    prefix = "/api/v1/media"
+
+    def __init__(self, client, capture):
+        self.client = client
+        self.capture = capture
+
+    def login(self, user):
+        self.client.force_login(user)
+        return self
+
+    def post(self, path, body=None, *, key=None, raw=None, **headers):
+        if key is not None:
+            headers["HTTP_IDEMPOTENCY_KEY"] = str(key)
+        data = raw if raw is not None else json.dumps(body if body is not None else {})
+        with self.capture(execute=True):
+            return self.client.post(self.prefix + path, data, content_type="application/json", **headers)
+
+    def upload(self, data: bytes, name="photo.png", content_type="image/png", **headers):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        with self.capture(execute=True):
+            return self.client.post(
+                self.prefix + "/uploads", {"file": SimpleUploadedFile(name, data, content_type)}, **headers
+            )
+
+    def get(self, path, **kwargs):
+        return self.client.get(self.prefix + path if path.startswith("/") and not path.startswith(self.prefix) else path, **kwargs)

@@ -1,0 +1,188 @@
+"""Turning bytes into stored MediaAssets: files, thumbnails, posters, the FREE watermark.
+
+Everything goes through Django's storage API (local files or GCS), so this module does not care
+where the bytes end up. Pixel work is Pillow; the video poster comes from ffmpeg (the binary that
+imageio-ffmpeg ships), fed through a temporary file.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from studio.models import MediaAsset
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_SIDE = 384
+WATERMARK_TEXT = "Media Studio · FREE preview"
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4"}
+_PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    width: int | None
+    height: int | None
+    duration_seconds: float | None
+    has_audio: bool
+
+
+def add_watermark(data: bytes, mime_type: str) -> bytes:
+    """Bake the visible FREE-tier mark into the pixels: a band along the bottom with the text.
+
+    Part of the file, not an overlay, so a download or a screenshot keeps it.
+    """
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    base = image.convert("RGBA")
+    width, height = base.size
+    band = max(18, height // 14)
+    font = ImageFont.load_default(size=max(10, int(band * 0.6)))
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, 140))
+    text_width = draw.textlength(WATERMARK_TEXT, font=font)
+    draw.text(
+        (width - text_width - band // 3, height - band + (band - font.size) // 2),
+        WATERMARK_TEXT,
+        font=font,
+        fill=(255, 255, 255, 230),
+    )
+    marked = Image.alpha_composite(base, layer)
+    return _encode(marked, mime_type)
+
+
+def thumbnail(data: bytes) -> bytes:
+    """A small WebP for galleries and trays (a few KB on a slow connection)."""
+    image = Image.open(io.BytesIO(data))
+    image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at reduced size
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    out = io.BytesIO()
+    image.save(out, format="WEBP", quality=78, method=4)
+    return out.getvalue()
+
+
+def create_image_asset(
+    *,
+    owner,
+    data: bytes,
+    mime_type: str,
+    origin: str = MediaAsset.Origin.GENERATED,
+    synthid: bool = False,
+    watermarked: bool = False,
+    source_job=None,
+    parent: MediaAsset | None = None,
+) -> MediaAsset:
+    """Store an image and its thumbnail and save the row (its id names both files)."""
+    with Image.open(io.BytesIO(data)) as probe:
+        width, height = probe.size
+    asset = MediaAsset(
+        owner=owner,
+        kind=MediaAsset.Kind.IMAGE,
+        origin=origin,
+        mime_type=mime_type,
+        bytes=len(data),
+        width=width,
+        height=height,
+        synthid=synthid,
+        watermarked=watermarked,
+        source_job=source_job,
+        parent=parent,
+    )
+    asset.file.save(f"original.{_EXTENSIONS.get(mime_type, 'png')}", ContentFile(data), save=False)
+    asset.thumbnail.save("thumb.webp", ContentFile(thumbnail(data)), save=False)
+    asset.save()
+    return asset
+
+
+def create_video_asset(
+    *, owner, data: bytes, synthid: bool, source_job=None, parent: MediaAsset | None = None
+) -> MediaAsset:
+    """Store an MP4 with a poster frame and what the file itself says about its size and sound."""
+    facts, poster = inspect_video(data)
+    asset = MediaAsset(
+        owner=owner,
+        kind=MediaAsset.Kind.VIDEO,
+        mime_type="video/mp4",
+        bytes=len(data),
+        width=facts.width,
+        height=facts.height,
+        duration_seconds=facts.duration_seconds,
+        has_audio=facts.has_audio,
+        synthid=synthid,
+        source_job=source_job,
+        parent=parent,
+    )
+    asset.file.save("video.mp4", ContentFile(data), save=False)
+    if poster:
+        asset.thumbnail.save("poster.webp", ContentFile(thumbnail(poster)), save=False)
+    asset.save()
+    return asset
+
+
+def read_bytes(field) -> bytes:
+    with field.open("rb") as f:
+        return f.read()
+
+
+def inspect_video(data: bytes) -> tuple[VideoFacts, bytes | None]:
+    """(facts, poster PNG) for an MP4, from ffmpeg's reading of the actual streams."""
+    import imageio_ffmpeg
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    with tempfile.TemporaryDirectory(prefix="mediastudio-video-") as tmp:
+        source = os.path.join(tmp, "in.mp4")
+        poster_path = os.path.join(tmp, "poster.png")
+        with open(source, "wb") as f:
+            f.write(data)
+        # ffmpeg prints the stream list on stderr; the poster is the first frame.
+        completed = subprocess.run(
+            [ffmpeg, "-hide_banner", "-nostdin", "-i", source, "-frames:v", "1", "-y", poster_path],
+            capture_output=True,
+            timeout=60,
+        )
+        info = completed.stderr.decode("utf-8", "replace")
+        poster = None
+        if os.path.exists(poster_path):
+            with open(poster_path, "rb") as f:
+                poster = f.read()
+        else:
+            log.warning("no poster frame: %s", info[-500:])
+    width, height, duration = _stream_facts(info)
+    has_audio = "Audio:" in info
+    return VideoFacts(width, height, duration, has_audio), poster
+
+
+def _stream_facts(info: str) -> tuple[int | None, int | None, float | None]:
+    import re
+
+    width = height = None
+    duration = None
+    size = re.search(r"Video:.*?(\d{2,5})x(\d{2,5})", info)
+    if size:
+        width, height = int(size.group(1)), int(size.group(2))
+    length = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", info)
+    if length:
+        hours, minutes, seconds = length.groups()
+        duration = round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 2)
+    return width, height, duration
+
+
+def _encode(image: Image.Image, mime_type: str) -> bytes:
+    fmt = _PIL_FORMATS.get(mime_type, "PNG")
+    if fmt == "JPEG":
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format=fmt, **({"quality": 92} if fmt in ("JPEG", "WEBP") else {}))
+    return out.getvalue()

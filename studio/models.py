@@ -1,0 +1,280 @@
+"""Jobs, the media they produce, idempotency records and API tokens.
+
+A MediaJob is a state machine (DESIGN.md §3): queued → running → (video: waiting on Google's
+long-running operation) → succeeded | failed | cancelled. Every transition is a conditional
+UPDATE on the current state, so two processes can never both move the same job: a task that
+django-q2 delivers twice, or a sweeper racing a slow worker, finds the row already moved and
+does nothing. The billing app knows a job only by its reservation reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class MediaJobQuerySet(models.QuerySet):
+    def for_user(self, user) -> MediaJobQuerySet:
+        return self.filter(owner=user)
+
+    def active(self) -> MediaJobQuerySet:
+        return self.filter(state__in=MediaJob.ACTIVE_STATES)
+
+
+class MediaJob(models.Model):
+    class Operation(models.TextChoices):
+        GENERATE_IMAGE = "generate_image", "Generate image"
+        EDIT_IMAGE = "edit_image", "Edit image"
+        UPSCALE_IMAGE = "upscale_image", "Upscale image"
+        GENERATE_VIDEO = "generate_video", "Generate video"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        WAITING = "waiting", "Rendering"  # a Veo operation is running at Google
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.WAITING)
+    FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_jobs")
+    operation = models.CharField(max_length=24, choices=Operation.choices)
+    params = models.JSONField(help_text="The validated request (studio/schemas.py)")
+    # What the tier gate chose: the provider operation (e.g. image_preview for FREE), the model
+    # that serves it, and the meter and price class the allowance and the ledger use.
+    provider_operation = models.CharField(max_length=24)
+    model = models.CharField(max_length=64)
+    meter = models.CharField(max_length=24)
+    price_class = models.CharField(max_length=24)
+    units = models.PositiveIntegerField(help_text="Units reserved (images or seconds)")
+    watermark = models.BooleanField(default=False, help_text="Bake the visible watermark into outputs")
+    reservation_reference = models.CharField(max_length=64, unique=True)
+    quote_zar_cents = models.PositiveIntegerField()
+    quote_usd_micros = models.PositiveBigIntegerField()
+    mask = models.FileField(upload_to="masks/%Y/%m/", blank=True)
+
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED, db_index=True)
+    provider_operation_name = models.CharField(
+        max_length=255, blank=True, help_text="Veo's long-running operation; polling needs only this"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    delivered_units = models.PositiveIntegerField(default=0)
+    filtered_count = models.PositiveSmallIntegerField(default=0)
+    cost_zar_cents = models.PositiveIntegerField(null=True, blank=True)
+    cost_usd_micros = models.PositiveBigIntegerField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A running job whose lease has passed belongs to a dead worker: the sweeper fails it.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True, help_text="Video: give up polling after this")
+
+    objects = MediaJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="job_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_operation_display()} {self.id} ({self.state})"
+
+    @property
+    def is_video(self) -> bool:
+        return self.operation == self.Operation.GENERATE_VIDEO
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+    def move(self, from_states, to_state: str, **fields) -> bool:
+        """Move this job from one of `from_states` to `to_state` if nobody else has; True if we did.
+
+        The one way a job changes state. Updates the instance too when the move wins.
+        """
+        if isinstance(from_states, str):
+            from_states = (from_states,)
+        moved = MediaJob.objects.filter(pk=self.pk, state__in=from_states).update(state=to_state, **fields)
+        if moved:
+            self.state = to_state
+            for name, value in fields.items():
+                if not hasattr(value, "resolve_expression"):
+                    setattr(self, name, value)
+        return bool(moved)
+
+
+class MediaAssetQuerySet(models.QuerySet):
+    def for_user(self, user) -> MediaAssetQuerySet:
+        return self.filter(owner=user)
+
+    def images(self) -> MediaAssetQuerySet:
+        return self.filter(kind=MediaAsset.Kind.IMAGE)
+
+    def videos(self) -> MediaAssetQuerySet:
+        return self.filter(kind=MediaAsset.Kind.VIDEO)
+
+
+def _asset_path(asset: MediaAsset, filename: str) -> str:
+    return f"assets/{asset.owner_id}/{asset.id}/{filename}"
+
+
+class MediaAsset(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+
+    class Origin(models.TextChoices):
+        GENERATED = "generated", "Generated"
+        UPLOADED = "uploaded", "Uploaded"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_assets")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.GENERATED)
+    file = models.FileField(upload_to=_asset_path, max_length=255)
+    thumbnail = models.FileField(
+        upload_to=_asset_path, max_length=255, blank=True, help_text="Image thumbnail or video poster"
+    )
+    mime_type = models.CharField(max_length=32)
+    bytes = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    has_audio = models.BooleanField(default=False)
+    synthid = models.BooleanField(default=False, help_text="Carries Google's invisible SynthID watermark")
+    watermarked = models.BooleanField(default=False, help_text="Carries the visible FREE-tier watermark")
+    source_job = models.ForeignKey(
+        MediaJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="derived",
+        help_text="The image this one was edited, upscaled or animated from",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = MediaAssetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "kind", "-created_at"], name="asset_owner_kind_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+
+class IdempotencyRecord(models.Model):
+    """One Idempotency-Key per user: the request's fingerprint and, once done, its answer.
+
+    Durable and shared by every web process (reliability-notes.md §4): the unique constraint is
+    the claim, so concurrent duplicates cannot both run.
+    """
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        COMPLETED = "completed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField()
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    locked_until = models.DateTimeField(help_text="An in-progress claim older than this was abandoned")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the secret is shown once."""
+
+    PREFIX = "ms_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False, help_text="The token's first characters")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(token_hash=""), name="api_token_hash_present"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.user})"
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple[ApiToken, str]:
+        """Create a token; returns it with the secret, which is never stored or shown again."""
+        secret = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, token_hash=cls.hash(secret), hint=secret[:10])
+        return token, secret
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class WorkerLease(models.Model):
+    """A named lease shared by every worker process: the video poller, and the heartbeat.
+
+    The django-q2 cluster writes `heartbeat` each time the sweeper runs, so /health can tell a
+    living cluster from a dead one whatever the broker.
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def try_take(cls, name: str, holder: str, seconds: float) -> bool:
+        """Take the lease if it is free or expired; True when this holder now has it."""
+        now = timezone.now()
+        until = now + timedelta(seconds=seconds)
+        cls.objects.get_or_create(name=name, defaults={"expires_at": now - timedelta(seconds=1)})
+        return bool(
+            cls.objects.filter(name=name)
+            .filter(Q(expires_at__lt=now) | Q(holder=holder))
+            .update(holder=holder, expires_at=until, updated_at=now)
+        )
+
+    @classmethod
+    def give_up(cls, name: str, holder: str) -> None:
+        cls.objects.filter(name=name, holder=holder).update(expires_at=timezone.now(), holder="")

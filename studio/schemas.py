@@ -1,0 +1,182 @@
+"""One pydantic model per operation: the single source of validation.
+
+The JSON API, the LLM tools (studio/tools.py derives their JSON Schema from these) and the
+pages of the Image and Video Studios all validate through these models, so each rule lives
+here once. Models are strict about shape (unknown fields are errors) and say in their field
+descriptions what an API user or an LLM needs to know.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
+
+PROMPT_MAX_CHARS = 2000
+NEGATIVE_PROMPT_MAX_CHARS = 1000
+MAX_SEED = 2_147_483_647  # Imagen, Gemini and Veo all accept a non-negative 32-bit signed seed
+
+IMAGE_ASPECT_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
+VIDEO_ASPECT_RATIOS = ("16:9", "9:16")
+VIDEO_DURATIONS = (4, 6, 8)
+VIDEO_RESOLUTIONS = ("720p", "1080p")
+
+# name: (label, words added to the prompt). Shown as thumbnails on the Create tab.
+STYLE_PRESETS: dict[str, tuple[str, str]] = {
+    "photographic": ("Photographic", "professional photograph, natural light, sharp focus"),
+    "cinematic": ("Cinematic", "cinematic still, dramatic lighting, shallow depth of field"),
+    "illustration": ("Illustration", "detailed digital illustration, clean lines"),
+    "watercolour": ("Watercolour", "watercolour painting on textured paper, soft washes"),
+    "anime": ("Anime", "anime style, vibrant colours, cel shading"),
+    "3d_render": ("3D render", "3D render, soft global illumination, studio lighting"),
+    "line_art": ("Line art", "black ink line art, minimal shading"),
+    "vintage": ("Vintage", "vintage film photograph, warm grain, faded colours"),
+}
+
+Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS)]
+OptionalPrompt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS)]
+NegativePrompt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+StyleName = Literal[tuple(STYLE_PRESETS)]  # type: ignore[valid-type]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GenerateImage(_Strict):
+    """Create images from a text prompt."""
+
+    prompt: Prompt = Field(description="What the image should show.")
+    count: int = Field(1, ge=1, le=4, description="How many images (1-4). FREE: one preview a day.")
+    aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] = Field("1:1", description="Width:height of the image.")  # type: ignore[valid-type]
+    negative_prompt: NegativePrompt | None = Field(None, description="What the image should not show.")
+    seed: Seed | None = Field(None, description="Repeat a result: the same seed and prompt give similar images.")
+    style: StyleName | None = Field(None, description="A style preset added to the prompt.")
+
+    def full_prompt(self) -> str:
+        if not self.style:
+            return self.prompt
+        return f"{self.prompt}. Style: {STYLE_PRESETS[self.style][1]}"
+
+
+class OutpaintSides(_Strict):
+    """Pixels to add on each side of the image."""
+
+    left: int = Field(0, ge=0, le=4096)
+    top: int = Field(0, ge=0, le=4096)
+    right: int = Field(0, ge=0, le=4096)
+    bottom: int = Field(0, ge=0, le=4096)
+
+    @model_validator(mode="after")
+    def _some_side(self) -> OutpaintSides:
+        if not any((self.left, self.top, self.right, self.bottom)):
+            raise ValueError("extend at least one side by a positive number of pixels")
+        return self
+
+
+EditMode = Literal["insert", "remove", "background_swap", "outpaint"]
+
+
+class EditImage(_Strict):
+    """Edit one of your images: insert or remove inside a painted mask, swap the background, or
+    extend the canvas (outpaint)."""
+
+    image_id: uuid.UUID = Field(description="The id of one of your images.")
+    mode: EditMode = Field(
+        description="insert: add what the prompt describes inside the mask; remove: erase what is "
+        "inside the mask; background_swap: replace the background (mask optional); outpaint: "
+        "extend the canvas."
+    )
+    prompt: OptionalPrompt = Field("", description="What to put in the edited area (not needed to remove).")
+    mask: str | None = Field(
+        None,
+        description="The painted mask as a PNG (base64 or a data: URL), the same pixel size as the "
+        "image; white or opaque pixels mark the area to edit.",
+        max_length=12_000_000,
+    )
+    outpaint: OutpaintSides | None = Field(None, description="Outpaint: pixels to add on each side.")
+    outpaint_aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] | None = Field(  # type: ignore[valid-type]
+        None, description="Outpaint: grow the canvas evenly to this aspect ratio instead."
+    )
+    count: int = Field(1, ge=1, le=4, description="How many variations (1-4).")
+    negative_prompt: NegativePrompt | None = None
+    seed: Seed | None = None
+
+    @model_validator(mode="after")
+    def _mode_rules(self, info: ValidationInfo) -> EditImage:
+        # The worker re-reads a job's params without the mask, which the job keeps as a file.
+        mask_stored = bool(info.context and info.context.get("mask_stored"))
+        if self.mode in ("insert", "background_swap") and not self.prompt:
+            raise ValueError(f"a {self.mode} edit needs a prompt")
+        if self.mode in ("insert", "remove") and not (self.mask or mask_stored):
+            raise ValueError(f"a {self.mode} edit needs a painted mask")
+        if self.mode == "outpaint":
+            if self.mask:
+                raise ValueError("outpaint builds its own mask: send outpaint sides, not a mask")
+            if (self.outpaint is None) == (self.outpaint_aspect_ratio is None):
+                raise ValueError("outpaint needs either outpaint sides or outpaint_aspect_ratio")
+        elif self.outpaint or self.outpaint_aspect_ratio:
+            raise ValueError("outpaint sides only apply to the outpaint mode")
+        return self
+
+
+class UpscaleImage(_Strict):
+    """Upscale one of your images x2, x3 or x4."""
+
+    image_id: uuid.UUID = Field(description="The id of one of your images.")
+    factor: Literal["x2", "x3", "x4"] = Field("x2", description="How much larger.")
+    model: Literal["v3", "v4"] = Field(
+        "v3", description="v3 (JIVE and JIGGA) or v4 Ultra (JIGGA only, sharper, costs more)."
+    )
+
+
+class GenerateVideo(_Strict):
+    """Create a video with Veo 3.1 from a prompt, optionally starting from one of your images."""
+
+    prompt: OptionalPrompt = Field("", description="What happens in the video.")
+    negative_prompt: NegativePrompt | None = None
+    fast: bool = Field(False, description="Use the faster Veo 3.1 Fast model.")
+    duration_seconds: Literal[VIDEO_DURATIONS] = Field(8, description="Length in seconds: 4, 6 or 8.")  # type: ignore[valid-type]
+    aspect_ratio: Literal[VIDEO_ASPECT_RATIOS] = Field("16:9", description="16:9 landscape or 9:16 portrait.")  # type: ignore[valid-type]
+    resolution: Literal[VIDEO_RESOLUTIONS] = Field("720p", description="720p or 1080p.")  # type: ignore[valid-type]
+    generate_audio: bool = Field(False, description="Generate a soundtrack (billed from the audio pool).")
+    count: int = Field(1, ge=1, le=4, description="How many videos (1-4); each is billed.")
+    seed: Seed | None = None
+    person_generation: Literal["allow_adult", "dont_allow"] | None = Field(
+        None, description="Whether people may appear (adults only) or not at all."
+    )
+    first_frame_id: uuid.UUID | None = Field(None, description="One of your images to start from.")
+    last_frame_id: uuid.UUID | None = Field(None, description="One of your images to end on (needs a first frame).")
+
+    @model_validator(mode="after")
+    def _inputs(self) -> GenerateVideo:
+        if not self.prompt and not self.first_frame_id:
+            raise ValueError("a video needs a prompt or a first frame")
+        if self.last_frame_id and not self.first_frame_id:
+            raise ValueError("a last frame needs a first frame")
+        return self
+
+    @property
+    def billed_seconds(self) -> int:
+        return self.duration_seconds * self.count
+
+
+SCHEMAS: dict[str, type[_Strict]] = {
+    "generate_image": GenerateImage,
+    "edit_image": EditImage,
+    "upscale_image": UpscaleImage,
+    "generate_video": GenerateVideo,
+}
+
+
+def validation_details(error) -> list[dict]:
+    """A pydantic ValidationError as a short list of {field, message} a person can act on."""
+    details = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item.get("loc", ()) if part != "__root__")
+        message = item.get("msg", "invalid value")
+        message = message.removeprefix("Value error, ")
+        details.append({"field": field, "message": message})
+    return details

@@ -1,0 +1,577 @@
+"""Jobs from submission to result: the tier gate, the allowance, the worker's steps, the sweeper.
+
+    submit_job()      tier gate → validation → allowance reserve → job row → enqueue on commit
+    run_job()         the worker: claim, call the provider, store the outputs, charge or release
+    poll_videos()     the video poller: one look at every running Veo operation every few seconds
+    sweep()           fails and releases jobs whose worker died; re-enqueues lost tasks
+
+Every state change is a conditional UPDATE (MediaJob.move) and every charge or refund goes
+through billing's idempotent commit/release in the same transaction as the state change that
+justifies it, so a redelivered task, a sweeper racing a slow worker, or two pollers looking at
+the same operation can never charge twice or charge a failed job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from pydantic import BaseModel
+
+from billing import pricing
+from billing import services as billing
+from billing.models import Meter, PriceClass
+from studio import assets, providers, uploads
+from studio.errors import StudioError, not_found, upgrade_required
+from studio.models import MediaAsset, MediaJob, WorkerLease
+from studio.providers import catalog
+from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
+
+log = logging.getLogger(__name__)
+
+POLLER_LEASE = "video-poller"
+HEARTBEAT_LEASE = "heartbeat"
+
+
+# --- Submitting ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the tier gate decided for one request."""
+
+    provider_operation: providers.Operation
+    meter: str
+    units: int
+    price_class: str
+    watermark: bool
+
+
+def plan_job(user, operation: str, params: BaseModel) -> Plan:
+    """The tier gate: which provider operation, meter, units and price class serve this request,
+    or StudioError(upgrade_required) when the user's plan does not offer it at all."""
+    plan = billing.plan_for(user)
+    if isinstance(params, GenerateImage):
+        if plan.watermark_output:
+            # The FREE preview: Pollinations, free to us, watermarked in the file.
+            return Plan(providers.Operation.IMAGE_PREVIEW, Meter.IMAGES, params.count, PriceClass.POLLINATIONS, True)
+        return Plan(providers.Operation.IMAGE_GENERATE, Meter.IMAGES, params.count, PriceClass.IMAGE, False)
+    if isinstance(params, EditImage):
+        if plan.edit_demo_only:
+            raise upgrade_required(
+                f"Editing images is not part of the {plan.name} plan (the editor is a demo). "
+                "Upgrade to edit your own images.",
+                tier=plan.code,
+                upgrade=billing.upgrade_options(plan, Meter.EDITS, params.count),
+            )
+        return Plan(providers.Operation.IMAGE_EDIT, Meter.EDITS, params.count, PriceClass.IMAGE, False)
+    if isinstance(params, UpscaleImage):
+        if params.model not in plan.upscale_models:
+            wanted = "V4 Ultra" if params.model == "v4" else "upscaling"
+            options = [
+                option
+                for option in billing.upgrade_options(plan, Meter.UPSCALES, 1)
+                if params.model in billing.get_plan(option["tier"]).upscale_models
+            ]
+            raise upgrade_required(
+                f"The {plan.name} plan does not include {wanted}.", tier=plan.code, upgrade=options
+            )
+        operation = providers.Operation.UPSCALE_V4 if params.model == "v4" else providers.Operation.UPSCALE_V3
+        price_class = PriceClass.UPSCALE_V4 if params.model == "v4" else PriceClass.UPSCALE_V3
+        return Plan(operation, Meter.UPSCALES, 1, price_class, False)
+    if isinstance(params, GenerateVideo):
+        meter = Meter.VIDEO_AUDIO_SECONDS if params.generate_audio else Meter.VIDEO_SECONDS
+        if plan.video_samples_only:
+            raise upgrade_required(
+                f"Making videos is not part of the {plan.name} plan; it has the sample gallery.",
+                tier=plan.code,
+                upgrade=billing.upgrade_options(plan, meter, params.billed_seconds),
+            )
+        operation = providers.Operation.VIDEO_FAST if params.fast else providers.Operation.VIDEO
+        price_class = PriceClass.VIDEO_AUDIO if params.generate_audio else PriceClass.VIDEO
+        return Plan(operation, meter, params.billed_seconds, price_class, False)
+    raise TypeError(f"unknown request type {type(params).__name__}")
+
+
+def quote_job(user, operation: str, params: BaseModel) -> tuple[Plan, pricing.Quote]:
+    """The cost estimate the pages show as the form changes (no reservation)."""
+    job_plan = plan_job(user, operation, params)
+    return job_plan, pricing.quote(job_plan.price_class, job_plan.units)
+
+
+def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
+    """Accept a request: gate, check its inputs, reserve the allowance, create the job, enqueue.
+
+    Raises StudioError (nothing reserved, nothing charged) when the request is refused.
+    Call inside a transaction if the caller has more to commit with it (the idempotency record).
+    """
+    job_plan = plan_job(user, operation, params)
+    mask_png = _check_inputs(user, params)
+    try:
+        route = catalog.resolve(job_plan.provider_operation)
+    except providers.ProviderError as e:
+        raise StudioError("provider_unavailable", e.message, status=503) from e
+    _refuse_if_breaker_open(route)
+
+    job_id = uuid.uuid4()
+    reference = f"job:{job_id}"
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            billing.reserve(user, job_plan.meter, job_plan.units, reference)
+        except billing.QuotaExceeded as e:
+            raise StudioError(
+                "quota_exceeded",
+                f"Not enough allowance left: {e}.",
+                status=429,
+                **e.as_dict(),
+            ) from e
+        quote = pricing.quote(job_plan.price_class, job_plan.units)
+        job = MediaJob(
+            id=job_id,
+            owner=user,
+            operation=operation,
+            params=params.model_dump(mode="json", exclude={"mask"}),
+            provider_operation=job_plan.provider_operation,
+            model=route.model_id,
+            meter=job_plan.meter,
+            price_class=job_plan.price_class,
+            units=job_plan.units,
+            watermark=job_plan.watermark,
+            reservation_reference=reference,
+            quote_zar_cents=quote.zar_cents,
+            quote_usd_micros=quote.usd_micros,
+            created_at=now,
+            lease_until=now + timedelta(seconds=settings.JOB_REQUEUE_SECONDS),
+        )
+        if mask_png is not None:
+            job.mask.save(f"{job_id}.png", ContentFile(mask_png), save=False)
+        job.save()
+        transaction.on_commit(lambda: enqueue_job(job.id))
+    return job
+
+
+def enqueue_job(job_id) -> None:
+    from django_q.tasks import async_task
+
+    async_task("studio.tasks.run_job", str(job_id), task_name=f"job {job_id}")
+
+
+def _check_inputs(user, params: BaseModel) -> bytes | None:
+    """Own-image references must be the user's images; a mask must fit its image. Returns the
+    cleaned mask PNG, if any."""
+    for field in ("image_id", "first_frame_id", "last_frame_id"):
+        asset_id = getattr(params, field, None)
+        if asset_id is not None:
+            user_image(user, asset_id)
+    mask = getattr(params, "mask", None)
+    if not mask:
+        return None
+    image = user_image(user, params.image_id)
+    try:
+        return uploads.clean_mask(uploads.decode_data_url(mask), (image.width, image.height))
+    except uploads.UploadError as e:
+        raise StudioError(e.code, e.message, status=e.status) from e
+
+
+def user_image(user, asset_id) -> MediaAsset:
+    try:
+        return MediaAsset.objects.for_user(user).images().get(pk=asset_id)
+    except (MediaAsset.DoesNotExist, ValueError):
+        raise not_found("image") from None
+
+
+def _refuse_if_breaker_open(route: catalog.Route) -> None:
+    from studio.providers.resilience import breaker_state
+
+    state, _ = breaker_state(route.model_id, route.family)
+    if state == "open":
+        raise StudioError(
+            "provider_unavailable",
+            f"{route.model_id} is failing at the moment; nothing was charged. Try again in a minute.",
+            status=503,
+            retry_after=60,
+        )
+
+
+def save_upload(user, source) -> MediaAsset:
+    """Validate an uploaded image (type, size, pixels; EXIF stripped) and store it as the user's."""
+    try:
+        clean = uploads.clean_image(source)
+    except uploads.UploadError as e:
+        raise StudioError(e.code, e.message, status=e.status) from e
+    return assets.create_image_asset(
+        owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
+    )
+
+
+# --- The worker ----------------------------------------------------------------------------
+
+
+def run_job(job_id) -> None:
+    """The task body: claim the job, do the work, record the outcome. Never raises for expected
+    provider failures (they are recorded on the job); a redelivered task finds nothing to do."""
+    job = MediaJob.objects.filter(pk=job_id).select_related("owner").first()
+    if job is None:
+        log.warning("job %s does not exist", job_id)
+        return
+    now = timezone.now()
+    claimed = job.move(
+        MediaJob.State.QUEUED,
+        MediaJob.State.RUNNING,
+        started_at=now,
+        lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        log.info("job %s already %s: duplicate delivery ignored", job_id, job.state)
+        return
+    try:
+        if job.is_video:
+            _start_video(job)
+        else:
+            _run_image_job(job)
+    except providers.ProviderError as e:
+        fail_job(job, error_code(e), e.message)
+    except Exception:
+        log.exception("job %s crashed", job_id)
+        fail_job(job, "internal_error", "Something went wrong on our side. You were not charged.")
+
+
+def error_code(error: providers.ProviderError) -> str:
+    if isinstance(error, providers.SafetyBlockedError):
+        return "safety_blocked"
+    if isinstance(error, providers.ModelUnavailableError):
+        return "model_unavailable"
+    if isinstance(error, providers.InvalidRequestError):
+        return "provider_rejected"
+    if isinstance(error, (providers.RetryableError, providers.ConfigurationError)):
+        return "provider_unavailable"
+    return "provider_failed"
+
+
+def _run_image_job(job: MediaJob) -> None:
+    params = job.params
+    parent = None
+    if job.operation == MediaJob.Operation.GENERATE_IMAGE:
+        request = GenerateImage(**params)
+        provider_request = providers.GenerateImagesRequest(
+            prompt=request.full_prompt(),
+            count=request.count,
+            aspect_ratio=request.aspect_ratio,
+            negative_prompt=request.negative_prompt,
+            seed=request.seed,
+            # SynthID stays on (Google's default); the adapters drop a seed it would conflict with.
+            add_watermark=True,
+        )
+        if job.provider_operation == providers.Operation.IMAGE_PREVIEW:
+            result = providers.generate_preview(provider_request)
+        else:
+            result = providers.generate_images(provider_request)
+    elif job.operation == MediaJob.Operation.EDIT_IMAGE:
+        request = EditImage.model_validate(params, context={"mask_stored": bool(job.mask)})
+        parent = MediaAsset.objects.get(pk=request.image_id, owner=job.owner)
+        result = providers.edit_image(_edit_request(job, request, parent))
+    else:
+        request = UpscaleImage(**params)
+        parent = MediaAsset.objects.get(pk=request.image_id, owner=job.owner)
+        result = providers.upscale_image(
+            providers.UpscaleImageRequest(
+                image=providers.ImageInput(data=assets.read_bytes(parent.file), mime_type=parent.mime_type),
+                factor=request.factor,
+            ),
+            version=request.model,
+        )
+    outputs = [image for image in result.images if image.data]
+    if not outputs:
+        raise providers.SafetyBlockedError(
+            "Every image was removed by the safety filters. You were not charged.",
+            filtered_count=result.filtered_count,
+        )
+    stored = []
+    for image in outputs:
+        data = assets.add_watermark(image.data, image.mime_type) if job.watermark else image.data
+        stored.append(
+            assets.create_image_asset(
+                owner=job.owner,
+                data=data,
+                mime_type=image.mime_type,
+                synthid=result.synthid,
+                watermarked=job.watermark,
+                source_job=job,
+                parent=parent,
+            )
+        )
+    units = len(stored) if job.meter in (Meter.IMAGES, Meter.EDITS) else job.units
+    finish_job(job, model=result.model, units=units, filtered=result.filtered_count + result.failed_count)
+
+
+def _edit_request(job: MediaJob, request: EditImage, image: MediaAsset) -> providers.EditImageRequest:
+    mask = None
+    if job.mask:
+        mask = providers.ImageInput(data=assets.read_bytes(job.mask), mime_type="image/png")
+    outpaint = None
+    if request.mode == "outpaint":
+        sides = request.outpaint or _sides_for_ratio(image, request.outpaint_aspect_ratio)
+        outpaint = providers.Outpaint(left=sides.left, top=sides.top, right=sides.right, bottom=sides.bottom)
+    return providers.EditImageRequest(
+        image=providers.ImageInput(data=assets.read_bytes(image.file), mime_type=image.mime_type),
+        mode=providers.EditMode(request.mode),
+        prompt=request.prompt,
+        mask=mask,
+        outpaint=outpaint,
+        count=request.count,
+        negative_prompt=request.negative_prompt,
+        seed=request.seed,
+    )
+
+
+def _sides_for_ratio(image: MediaAsset, ratio: str):
+    """Grow the canvas evenly, keeping the whole image, until it has `ratio`."""
+    from studio.schemas import OutpaintSides
+
+    wide, high = (int(part) for part in ratio.split(":"))
+    width, height = image.width, image.height
+    if width * high >= height * wide:  # too wide for the ratio: add height
+        extra = max(1, round(width * high / wide) - height)
+        return OutpaintSides(top=extra // 2, bottom=extra - extra // 2)
+    extra = max(1, round(height * wide / high) - width)
+    return OutpaintSides(left=extra // 2, right=extra - extra // 2)
+
+
+def finish_job(job: MediaJob, *, model: str, units: int, filtered: int = 0) -> bool:
+    """Mark the job succeeded and charge the units delivered; the rest of the reservation goes back.
+
+    Only the caller that moves the job out of its active state charges, so this is safe to race.
+    """
+    with transaction.atomic():
+        moved = job.move(
+            (MediaJob.State.RUNNING, MediaJob.State.WAITING),
+            MediaJob.State.SUCCEEDED,
+            finished_at=timezone.now(),
+            delivered_units=units,
+            filtered_count=filtered,
+            lease_until=None,
+            next_poll_at=None,
+            model=model,
+        )
+        if not moved:
+            log.warning("job %s was %s before it could finish; not charged", job.id, job.state)
+            return False
+        entry = billing.commit(
+            job.reservation_reference,
+            operation=job.operation,
+            model=model,
+            price_class=job.price_class,
+            units=units,
+        )
+        if entry is not None:
+            MediaJob.objects.filter(pk=job.pk).update(
+                cost_zar_cents=entry.zar_cents, cost_usd_micros=entry.usd_micros
+            )
+            job.cost_zar_cents, job.cost_usd_micros = entry.zar_cents, entry.usd_micros
+    return True
+
+
+def fail_job(job: MediaJob, code: str, message: str) -> bool:
+    """Mark an active job failed and release its whole reservation. False if it was final already."""
+    with transaction.atomic():
+        moved = job.move(
+            MediaJob.ACTIVE_STATES,
+            MediaJob.State.FAILED,
+            finished_at=timezone.now(),
+            error_code=code[:40],
+            error_message=message[:500],
+            lease_until=None,
+            next_poll_at=None,
+        )
+        if moved:
+            billing.release(job.reservation_reference, reason=code)
+    if moved:
+        log.info("job %s failed: %s %s", job.id, code, message)
+    return moved
+
+
+def cancel_job(job: MediaJob) -> bool:
+    """Cancel a job that has not started; once a provider call is under way it runs to the end."""
+    with transaction.atomic():
+        moved = job.move(MediaJob.State.QUEUED, MediaJob.State.CANCELLED, finished_at=timezone.now())
+        if moved:
+            billing.release(job.reservation_reference, reason="cancelled")
+    return moved
+
+
+# --- Video ---------------------------------------------------------------------------------
+
+
+def _start_video(job: MediaJob) -> None:
+    request = GenerateVideo(**job.params)
+    first = last = None
+    if request.first_frame_id:
+        first = MediaAsset.objects.get(pk=request.first_frame_id, owner=job.owner)
+    if request.last_frame_id:
+        last = MediaAsset.objects.get(pk=request.last_frame_id, owner=job.owner)
+    operation = providers.start_video(
+        providers.VideoRequest(
+            prompt=request.prompt,
+            duration_seconds=request.duration_seconds,
+            aspect_ratio=request.aspect_ratio,
+            resolution=request.resolution,
+            generate_audio=request.generate_audio,
+            count=request.count,
+            seed=request.seed,
+            negative_prompt=request.negative_prompt,
+            person_generation=request.person_generation,
+            first_frame=_image_input(first),
+            last_frame=_image_input(last),
+        ),
+        fast=request.fast,
+    )
+    now = timezone.now()
+    # Saved at once: from here on the render is Google's, and polling needs only this name.
+    job.move(
+        MediaJob.State.RUNNING,
+        MediaJob.State.WAITING,
+        provider_operation_name=operation.name,
+        model=operation.model,
+        lease_until=None,
+        next_poll_at=now,
+        deadline_at=now + timedelta(minutes=settings.VIDEO_DEADLINE_MINUTES),
+    )
+    transaction.on_commit(_kick_poller)
+
+
+def _image_input(asset: MediaAsset | None) -> providers.ImageInput | None:
+    if asset is None:
+        return None
+    return providers.ImageInput(data=assets.read_bytes(asset.file), mime_type=asset.mime_type)
+
+
+def _kick_poller() -> None:
+    from django_q.tasks import async_task
+
+    async_task("studio.tasks.poll_videos", task_name="poll videos")
+
+
+def poll_videos(budget_seconds: float | None = None) -> int:
+    """Poll every waiting video every VIDEO_POLL_SECONDS for up to `budget_seconds`.
+
+    One poller at a time across all workers (a lease in the database); the schedule starts one
+    each minute and each new video starts one at once. Returns the number of polls made.
+    """
+    budget = settings.VIDEO_POLLER_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    holder = uuid.uuid4().hex
+    if not WorkerLease.try_take(POLLER_LEASE, holder, budget + 30):
+        return 0
+    polls = 0
+    give_up_at = time.monotonic() + budget
+    try:
+        while True:
+            waiting = MediaJob.objects.filter(state=MediaJob.State.WAITING)
+            if not waiting.exists():
+                break
+            for job in waiting.filter(next_poll_at__lte=timezone.now()).select_related("owner"):
+                if _claim_poll(job):
+                    poll_video_job(job)
+                    polls += 1
+            if time.monotonic() + settings.VIDEO_POLL_SECONDS > give_up_at:
+                break
+            time.sleep(settings.VIDEO_POLL_SECONDS)
+    finally:
+        WorkerLease.give_up(POLLER_LEASE, holder)
+    return polls
+
+
+def _claim_poll(job: MediaJob) -> bool:
+    """Take this poll; another process that read the same next_poll_at gets nothing."""
+    next_poll = timezone.now() + timedelta(seconds=settings.VIDEO_POLL_SECONDS)
+    return bool(
+        MediaJob.objects.filter(pk=job.pk, state=MediaJob.State.WAITING, next_poll_at=job.next_poll_at).update(
+            next_poll_at=next_poll
+        )
+    )
+
+
+def poll_video_job(job: MediaJob) -> None:
+    """One look at a job's Veo operation; store and charge when done, release when it failed."""
+    if job.deadline_at and job.deadline_at < timezone.now():
+        fail_job(job, "video_timeout", "The video took too long to render. You were not charged.")
+        return
+    try:
+        status = providers.poll_video(job.provider_operation_name)
+    except providers.RetryableError as e:
+        log.info("poll of job %s will be retried: %s", job.id, e.message)
+        return
+    except providers.ProviderError as e:
+        fail_job(job, error_code(e), e.message)
+        return
+    if not status.done:
+        return
+    try:
+        stored = [
+            assets.create_video_asset(
+                owner=job.owner, data=_video_bytes(video), synthid=status.synthid, source_job=job
+            )
+            for video in status.videos
+        ]
+    except providers.ProviderError as e:
+        fail_job(job, error_code(e), e.message)
+        return
+    per_video = GenerateVideo(**job.params).duration_seconds
+    finish_job(job, model=status.model, units=per_video * len(stored), filtered=status.filtered_count)
+
+
+def _video_bytes(video: providers.GeneratedVideo) -> bytes:
+    if video.data:
+        return video.data
+    from studio.providers import gcs
+
+    return gcs.download(video.gcs_uri)
+
+
+# --- Housekeeping --------------------------------------------------------------------------
+
+
+def sweep() -> dict:
+    """Run every minute by the cluster: beat the heart, fail jobs whose worker died, re-enqueue
+    queued jobs whose task went missing, and make sure waiting videos are being polled."""
+    now = timezone.now()
+    WorkerLease.objects.update_or_create(
+        name=HEARTBEAT_LEASE, defaults={"holder": "cluster", "expires_at": now, "updated_at": now}
+    )
+    lost = 0
+    for job in MediaJob.objects.filter(state=MediaJob.State.RUNNING, lease_until__lt=now):
+        if fail_job(job, "worker_lost", "The worker handling this job stopped. You were not charged."):
+            lost += 1
+    timed_out = 0
+    for job in MediaJob.objects.filter(state=MediaJob.State.WAITING, deadline_at__lt=now):
+        if fail_job(job, "video_timeout", "The video took too long to render. You were not charged."):
+            timed_out += 1
+    requeued = 0
+    for job in MediaJob.objects.filter(state=MediaJob.State.QUEUED, lease_until__lt=now):
+        retry_at = now + timedelta(seconds=settings.JOB_REQUEUE_SECONDS)
+        if MediaJob.objects.filter(pk=job.pk, state=MediaJob.State.QUEUED, lease_until=job.lease_until).update(
+            lease_until=retry_at
+        ):
+            enqueue_job(job.id)
+            requeued += 1
+    if MediaJob.objects.filter(state=MediaJob.State.WAITING).exists():
+        _kick_poller()
+    if lost or timed_out or requeued:
+        log.warning("sweep: %s lost, %s timed out, %s re-enqueued", lost, timed_out, requeued)
+    return {"lost": lost, "timed_out": timed_out, "requeued": requeued}
+
+
+def purge_idempotency_records() -> int:
+    from studio.models import IdempotencyRecord
+
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted

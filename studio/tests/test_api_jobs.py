@@ -1,0 +1,324 @@
+"""Submit → worker → emulator → stored asset → result URL, through the JSON API.
+
+The worker runs inline (django-q2 sync mode) after the request's transaction commits; the
+providers talk real HTTP to the offline emulator. The same pipeline under a real qcluster is in
+test_worker_cluster.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+
+import pytest
+from PIL import Image
+
+from billing.models import Allowance, CostEntry, Reservation
+from studio.models import MediaAsset, MediaJob
+from studio.tests.conftest import make_photo, make_png
+
+
+def _result(api, accepted):
+    status = api.get(accepted["status_url"]).json()
+    assert status["state"] == "succeeded", status
+    return api.get(accepted["result_url"]).json()
+
+
+def _fetch(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _upload(api, data=None):
+    response = api.upload(data or make_photo((128, 96)))
+    assert response.status_code == 201, response.content
+    return response.json()["asset_id"]
+
+
+def test_it_generates_images_for_a_paid_tier(studio_env, api, make_user, client):
+    user = make_user(tier="JIVE")
+    response = api.login(user).post("/images/generate", {"prompt": "a protea at dawn", "count": 2})
+
+    assert response.status_code == 202, response.content
+    accepted = response.json()
+    assert accepted["quote"]["zar"] == "R1.48" and accepted["quote"]["usd"] == "$0.08"
+    result = _result(api, accepted)
+    assert len(result["assets"]) == 2
+    image = result["assets"][0]
+    assert image["synthid"] is True and image["watermarked"] is False
+    data = _fetch(client, image["url"])
+    assert Image.open(io.BytesIO(data)).size == (image["width"], image["height"])
+    entry = CostEntry.objects.get(reference=f"job:{accepted['job_id']}")
+    assert (entry.units, entry.zar_cents, entry.usd_micros) == (2, 148, 80_000)
+    assert Allowance.objects.get(user=user, meter="images").used == 2
+
+
+def test_it_gives_free_users_a_watermarked_preview_once_a_day(studio_env, api, make_user, client):
+    user = make_user(tier="FREE")
+    api.login(user)
+    first = api.post("/images/generate", {"prompt": "Table Mountain"})
+    assert first.status_code == 202, first.content
+    assert first.json()["quote"]["zar"] == "R0.00"
+    assert first.json()["model"] == "flux"
+    result = _result(api, first.json())
+    asset = MediaAsset.objects.get(pk=result["assets"][0]["asset_id"])
+    assert asset.watermarked and not asset.synthid
+    # The mark is in the pixels: the bottom band is darkened compared with the source image.
+    pixels = Image.open(io.BytesIO(_fetch(client, result["assets"][0]["url"]))).convert("L")
+    width, height = pixels.size
+    band = [pixels.getpixel((x, height - 3)) for x in range(0, width, 7)]
+    assert max(band) < 200
+
+    second = api.post("/images/generate", {"prompt": "Table Mountain again"})
+    assert second.status_code == 429
+    error = second.json()["error"]
+    assert error["code"] == "quota_exceeded" and error["remaining"] == 0
+    assert error["resets_at"] and [o["tier"] for o in error["upgrade"]] == ["JIVE", "JIGGA"]
+    assert MediaJob.objects.filter(owner=user).count() == 1
+
+
+@pytest.mark.parametrize("operation", ["/images/edit", "/images/upscale", "/videos/generate"])
+def test_it_refuses_free_users_paid_operations_with_an_upgrade_answer(studio_env, api, make_user, operation):
+    user = make_user(tier="FREE")
+    api.login(user)
+    image_id = _upload(api)
+    body = {
+        "/images/edit": {"image_id": image_id, "mode": "background_swap", "prompt": "a beach"},
+        "/images/upscale": {"image_id": image_id, "factor": "x2"},
+        "/videos/generate": {"prompt": "waves at Muizenberg", "duration_seconds": 4},
+    }[operation]
+    response = api.post(operation, body)
+
+    assert response.status_code == 403, response.content
+    error = response.json()["error"]
+    assert error["code"] == "upgrade_required" and error["tier"] == "FREE"
+    assert error["upgrade"][0]["tier"] == "JIVE" and error["upgrade"][0]["price"] == "R49.00"
+    assert not Reservation.objects.filter(user=user).exists()
+    assert not MediaJob.objects.filter(owner=user).exists()
+
+
+def test_it_edits_inside_the_painted_mask(studio_env, api, make_user, client):
+    user = make_user(tier="JIVE")
+    api.login(user)
+    image_id = _upload(api, make_photo((128, 96)))
+    mask = Image.new("L", (128, 96), 0)
+    mask.paste(255, (32, 24, 96, 72))
+    out = io.BytesIO()
+    mask.save(out, format="PNG")
+    body = {
+        "image_id": image_id,
+        "mode": "insert",
+        "prompt": "a hot air balloon",
+        "mask": "data:image/png;base64," + base64.b64encode(out.getvalue()).decode(),
+    }
+    response = api.post("/images/edit", body)
+
+    assert response.status_code == 202, response.content
+    result = _result(api, response.json())
+    edited = MediaAsset.objects.get(pk=result["assets"][0]["asset_id"])
+    assert str(edited.parent_id) == image_id
+    assert CostEntry.objects.get(reference=f"job:{response.json()['job_id']}").operation == "edit_image"
+    assert Allowance.objects.get(user=user, meter="edits").used == 1
+
+
+def test_it_refuses_a_mask_of_the_wrong_size_without_charging(studio_env, api, make_user):
+    user = make_user(tier="JIVE")
+    api.login(user)
+    image_id = _upload(api, make_photo((128, 96)))
+    mask = base64.b64encode(make_png((64, 64), (255, 255, 255))).decode()
+    response = api.post("/images/edit", {"image_id": image_id, "mode": "remove", "mask": mask})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "mask_size_mismatch"
+    assert not Reservation.objects.filter(user=user).exists()
+
+
+def test_it_upscales_with_v3_and_v4_as_the_tier_allows(studio_env, api, make_user, client):
+    jive = make_user(tier="JIVE")
+    api.login(jive)
+    image_id = _upload(api, make_photo((64, 48)))
+    refused = api.post("/images/upscale", {"image_id": image_id, "factor": "x2", "model": "v4"})
+    assert refused.status_code == 403
+    assert [o["tier"] for o in refused.json()["error"]["upgrade"]] == ["JIGGA"]
+
+    accepted = api.post("/images/upscale", {"image_id": image_id, "factor": "x4", "model": "v3"})
+    assert accepted.status_code == 202, accepted.content
+    assert accepted.json()["quote"]["zar"] == "R0.74"
+    result = _result(api, accepted.json())
+    assert (result["assets"][0]["width"], result["assets"][0]["height"]) == (256, 192)
+
+    jigga = make_user(tier="JIGGA")
+    api.login(jigga)
+    own = _upload(api, make_photo((64, 48)))
+    v4 = api.post("/images/upscale", {"image_id": own, "factor": "x2", "model": "v4"})
+    assert v4.status_code == 202 and v4.json()["quote"]["zar"] == "R1.11"
+    assert _result(api, v4.json())["assets"][0]["width"] == 128
+
+
+def test_it_makes_a_video_with_audio_from_a_first_frame(studio_env, api, make_user, client):
+    user = make_user(tier="JIGGA")
+    api.login(user)
+    frame = _upload(api, make_photo((160, 90)))
+    body = {
+        "prompt": "the frame comes alive",
+        "duration_seconds": 4,
+        "generate_audio": True,
+        "first_frame_id": frame,
+        "fast": True,
+    }
+    response = api.post("/videos/generate", body)
+
+    assert response.status_code == 202, response.content
+    accepted = response.json()
+    assert accepted["meter"] == "video_audio_seconds" and accepted["quote"]["zar"] == "R29.60"
+    job = MediaJob.objects.get(pk=accepted["job_id"])
+    assert job.provider_operation_name.startswith("projects/")
+    result = _result(api, accepted)
+    video = result["assets"][0]
+    assert video["mime_type"] == "video/mp4" and video["has_audio"] is True
+    assert video["duration_seconds"] == pytest.approx(4, abs=0.5)
+    assert video["thumbnail_url"]
+    assert _fetch(client, video["url"])[4:8] == b"ftyp"
+    assert Allowance.objects.get(user=user, meter="video_audio_seconds").used == 4
+
+
+def test_it_charges_nothing_when_the_provider_fails(studio_env, api, make_user):
+    user = make_user(tier="JIVE")
+    api.login(user)
+    studio_env.inject("500", times=20)
+    response = api.post("/images/generate", {"prompt": "a failing request"})
+
+    assert response.status_code == 202
+    status = api.get(response.json()["status_url"]).json()
+    assert status["state"] == "failed" and status["error"]["code"] == "provider_unavailable"
+    assert Reservation.objects.get(reference=f"job:{status['job_id']}").state == "released"
+    assert not CostEntry.objects.filter(user=user).exists()
+    assert Allowance.objects.get(user=user, meter="images").reserved == 0
+
+
+def test_it_releases_the_reservation_when_safety_filters_block(studio_env, api, make_user):
+    user = make_user(tier="JIVE")
+    api.login(user)
+    response = api.post("/images/generate", {"prompt": "a street scene [[fault:blocked]]"})
+
+    status = api.get(response.json()["status_url"]).json()
+    assert status["state"] == "failed" and status["error"]["code"] == "safety_blocked"
+    assert Reservation.objects.get(reference=f"job:{status['job_id']}").state == "released"
+    assert not CostEntry.objects.filter(user=user).exists()
+
+
+def test_it_charges_only_the_images_that_survived_filtering(studio_env, api, make_user):
+    user = make_user(tier="JIVE")
+    api.login(user)
+    response = api.post("/images/generate", {"prompt": "a crowd [[fault:filter_some]]", "count": 3})
+
+    status = api.get(response.json()["status_url"]).json()
+    assert status["state"] == "succeeded", status
+    delivered = MediaAsset.objects.filter(source_job_id=status["job_id"]).count()
+    assert 1 <= delivered < 3
+    entry = CostEntry.objects.get(reference=f"job:{status['job_id']}")
+    assert entry.units == delivered and entry.zar_cents == 74 * delivered
+    allowance = Allowance.objects.get(user=user, meter="images")
+    assert (allowance.used, allowance.reserved) == (delivered, 0)
+
+
+def test_it_does_nothing_when_a_task_is_delivered_twice(studio_env, api, make_user):
+    from studio import services
+
+    user = make_user(tier="JIVE")
+    api.login(user)
+    response = api.post("/images/generate", {"prompt": "once only"})
+    job_id = response.json()["job_id"]
+    calls_before = len(studio_env.requests())
+
+    services.run_job(job_id)  # the redelivery
+
+    assert len(studio_env.requests()) == calls_before
+    assert CostEntry.objects.filter(reference=f"job:{job_id}").count() == 1
+    assert MediaAsset.objects.filter(source_job_id=job_id).count() == 1
+
+
+def test_it_hides_other_users_jobs_assets_and_results(studio_env, api, make_user, client):
+    alice, bob = make_user(tier="JIVE"), make_user(tier="JIVE")
+    api.login(alice)
+    accepted = api.post("/images/generate", {"prompt": "alice's picture"}).json()
+    result = _result(api, accepted)
+    asset_id = result["assets"][0]["asset_id"]
+    unsigned_media = f"/media/a/{asset_id}/file"
+
+    api.login(bob)
+    assert api.get(accepted["status_url"]).status_code == 404
+    assert api.get(accepted["result_url"]).status_code == 404
+    assert api.get(f"/assets/{asset_id}").status_code == 404
+    assert client.get(unsigned_media).status_code == 404
+    upscale = api.post("/images/upscale", {"image_id": asset_id, "factor": "x2"})
+    assert upscale.status_code == 404 and upscale.json()["error"]["code"] == "not_found"
+    assert not Reservation.objects.filter(user=bob).exists()
+    # The signed link Alice got works for anyone holding it, which is what it is for.
+    assert client.get(result["assets"][0]["url"]).status_code == 200
+
+
+def test_it_answers_bad_input_with_codes_and_charges_nothing(studio_env, api, make_user):
+    user = make_user(tier="JIVE")
+    api.login(user)
+    cases = [
+        (api.post("/images/generate", raw="{not json"), 400, "malformed_json"),
+        (api.post("/images/generate", {"prompt": ""}), 422, "validation_error"),
+        (api.post("/images/generate", {"prompt": "x" * 2001}), 422, "validation_error"),
+        (api.post("/images/generate", {"prompt": "hi", "aspect_ratio": "7:3"}), 422, "validation_error"),
+        (api.post("/images/generate", {"prompt": "hi", "colour": "red"}), 422, "validation_error"),
+        (api.post("/images/generate", {"prompt": "hi", "count": 9}), 422, "validation_error"),
+        (api.post("/videos/generate", {"prompt": "x", "duration_seconds": 5}), 422, "validation_error"),
+        (api.post("/images/edit", {"image_id": str(uuid.uuid4()), "mode": "remove"}), 422, "validation_error"),
+        (api.post("/images/upscale", {"image_id": str(uuid.uuid4())}), 404, "not_found"),
+        (api.post("/images/generate", {"prompt": "hi"}, key="not-a-uuid"), 400, "invalid_idempotency_key"),
+        (api.upload(b"GIF89a" + b"\0" * 100, name="x.gif", content_type="image/gif"), None, None),
+    ]
+    for response, status, code in cases:
+        assert 400 <= response.status_code < 500, response.content
+        if status:
+            assert response.status_code == status, response.content
+            assert response.json()["error"]["code"] == code
+        assert response.json()["error"]["message"]
+    assert not Reservation.objects.filter(user=user).exists()
+    assert not MediaJob.objects.filter(owner=user).exists()
+    assert not MediaAsset.objects.filter(owner=user).exists()
+
+
+def test_it_requires_authentication(db, client):
+    response = client.post("/api/v1/media/images/generate", '{"prompt": "x"}', content_type="application/json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_required"
+
+
+def test_it_reports_quota_with_prices(studio_env, api, make_user):
+    user = make_user(tier="JIVE")
+    api.login(user)
+    api.post("/images/generate", {"prompt": "one"})
+    quota = api.get("/quota").json()
+
+    assert quota["tier"] == "JIVE"
+    images = next(m for m in quota["meters"] if m["meter"] == "images")
+    assert (images["allowance"], images["used"], images["remaining"]) == (50, 1, 49)
+    assert quota["prices"]["image"]["zar"] == "R0.74"
+    assert [u["tier"] for u in quota["upgrade"]] == ["JIGGA"]
+
+
+def test_it_serves_an_openapi_document(db, client):
+    document = client.get("/api/v1/media/openapi.json").json()
+    paths = document["paths"]
+    for path in (
+        "/api/v1/media/images/generate",
+        "/api/v1/media/images/edit",
+        "/api/v1/media/images/upscale",
+        "/api/v1/media/videos/generate",
+        "/api/v1/media/{kind}/{job_id}/status",
+        "/api/v1/media/{kind}/{job_id}/result",
+        "/api/v1/media/quota",
+        "/api/v1/media/health",
+    ):
+        assert path in paths
+    schemas = document["components"]["schemas"]
+    assert schemas["GenerateImage"]["properties"]["count"]["maximum"] == 4
