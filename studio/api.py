@@ -24,7 +24,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from billing import pricing
 from billing import services as billing
 from billing.models import Price
-from studio import answers, health, idempotency, services
+from studio import answers, health, idempotency, services, tools, uploads
 from studio.auth import ApiTokenAuth, SessionCsrfAuth
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
@@ -68,9 +68,14 @@ def _studio_error(request, exc: StudioError):
 def _validation_error(request, exc: ValidationError):
     details = []
     for item in exc.errors:
-        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        location = [
+            str(part) for part in item.get("loc", ()) if part not in ("body", "payload", "query", "path")
+        ]
         details.append(
-            {"field": ".".join(location), "message": str(item.get("msg", "invalid")).removeprefix("Value error, ")}
+            {
+                "field": ".".join(location),
+                "message": str(item.get("msg", "invalid")).removeprefix("Value error, "),
+            }
         )
     summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
     return error_response("validation_error", summary or "The request is not valid.", 422, details=details)
@@ -159,11 +164,17 @@ def generate_video(request, payload: GenerateVideo):
 
 
 @api.post("/uploads", tags=["images"], response={201: dict}, summary="Upload an image")
-def upload_image(request, file: File[UploadedFile]):
+def upload_image(request, file: File[UploadedFile] = None):
     """Upload a PNG, JPEG or WebP (at most 10 MB) to edit, upscale or animate. EXIF is removed.
     Answers 201 with the new image's id."""
-    if getattr(request, "upload_too_large", False):
-        raise StudioError("upload_too_large", "The file is larger than 10 MB.", status=413)
+    # The file parameter is optional so that a file stopped by the streaming size cap gets our
+    # 413 rather than ninja's "field required".
+    try:
+        uploads.check_upload_cap(request)
+    except uploads.UploadError as e:
+        raise StudioError(e.code, e.message, status=e.status) from e
+    if file is None:
+        raise StudioError("validation_error", "Send the image as the multipart field 'file'.", status=422)
     key = idempotency.parse_key(request.headers.get("Idempotency-Key"))
     digest = hashlib.sha256()
     for chunk in file.chunks():
@@ -214,7 +225,9 @@ def job_result(request, kind: JobKind, job_id: uuid.UUID):
             raise StudioError(
                 "job_failed", job.error_message or "The job failed.", status=409, job_error=job.error_code
             )
-        raise StudioError("not_ready", f"The job is {job.state}; poll its status.", status=409, state=job.state)
+        raise StudioError(
+            "not_ready", f"The job is {job.state}; poll its status.", status=409, state=job.state
+        )
     return answers.result(job, absolute=request.build_absolute_uri)
 
 
@@ -261,7 +274,11 @@ def quota(request):
     }
     return {
         "tier": plan.code,
-        "plan": {"name": plan.name, "price": pricing.format_zar(plan.price_cents), "upscale_models": plan.upscale_models},
+        "plan": {
+            "name": plan.name,
+            "price": pricing.format_zar(plan.price_cents),
+            "upscale_models": plan.upscale_models,
+        },
         "meters": meters,
         "prices": prices,
         "usd_to_zar_rate": str(pricing.current_rate()),
@@ -285,22 +302,20 @@ def health_check(request):
 @api.get("/tools", tags=["tools"], response=dict, summary="Tool definitions for an LLM")
 def tool_definitions(request):
     """The four tools in OpenAI's `tools` shape and Gemini's `functionDeclarations` shape."""
-    from studio import tools
-
     return {"openai": tools.openai_tools(), "gemini": tools.gemini_tools()}
 
 
 class ToolCall(Schema):
     name: str = Field(description="generate_image, edit_image, upscale_image or generate_video")
-    arguments: dict | str = Field(default_factory=dict, description="The tool's arguments (an object or a JSON string)")
+    arguments: dict | str = Field(
+        default_factory=dict, description="The tool's arguments (an object or a JSON string)"
+    )
 
 
 @api.post("/tools/call", tags=["tools"], response={200: dict, 202: dict, 404: dict}, summary="Call a tool")
 def call_tool(request, payload: ToolCall):
     """Run one tool for you. 202 with the job id and quote, or 200 with ok=false and a refusal
     (upgrade_required, quota_exceeded, validation_error ...) an LLM can relay."""
-    from studio import tools
-
     key = idempotency.parse_key(request.headers.get("Idempotency-Key"))
     fingerprint = idempotency.fingerprint("POST", request.path, payload.model_dump(mode="json"))
     status, body, replayed = idempotency.run_once(

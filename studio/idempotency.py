@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -52,9 +53,7 @@ def parse_key(header: str | None) -> uuid.UUID | None:
     except ValueError:
         key = None
     if key is None or key.version != 4:
-        raise StudioError(
-            "invalid_idempotency_key", "Idempotency-Key must be a UUID version 4.", status=400
-        )
+        raise StudioError("invalid_idempotency_key", "Idempotency-Key must be a UUID version 4.", status=400)
     return key
 
 
@@ -84,7 +83,9 @@ def run_once(
             status, body = handler()
             if 200 <= status < 300:
                 IdempotencyRecord.objects.filter(pk=record.pk).update(
-                    state=IdempotencyRecord.State.COMPLETED, response_status=status, response_body=body
+                    state=IdempotencyRecord.State.COMPLETED,
+                    response_status=status,
+                    response_body=json.dumps(body, cls=DjangoJSONEncoder),
                 )
                 return status, body, False
     except BaseException:
@@ -126,7 +127,7 @@ def _claim(user, key, request_fingerprint, ttl_minutes):
                 status=422,
             )
         if existing.state == IdempotencyRecord.State.COMPLETED:
-            return None, (existing.response_status, existing.response_body)
+            return None, (existing.response_status, json.loads(existing.response_body))
         if existing.locked_until < now:
             # The first request's process died mid-way (its work rolled back): take over.
             took = IdempotencyRecord.objects.filter(

@@ -160,7 +160,11 @@ class MediaAsset(models.Model):
         MediaJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="derived",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derived",
         help_text="The image this one was edited, upscaled or animated from",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -191,7 +195,8 @@ class IdempotencyRecord(models.Model):
     fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    # Text, not JSONField: PostgreSQL's jsonb reorders keys, and a replay must be byte-identical.
+    response_body = models.TextField(blank=True)
     locked_until = models.DateTimeField(help_text="An in-progress claim older than this was abandoned")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)

@@ -36,7 +36,9 @@ STYLE_PRESETS: dict[str, tuple[str, str]] = {
 
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS)]
 OptionalPrompt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS)]
-NegativePrompt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS)]
+NegativePrompt = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS)
+]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 StyleName = Literal[tuple(STYLE_PRESETS)]  # type: ignore[valid-type]
 
@@ -52,7 +54,9 @@ class GenerateImage(_Strict):
     count: int = Field(1, ge=1, le=4, description="How many images (1-4). FREE: one preview a day.")
     aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] = Field("1:1", description="Width:height of the image.")  # type: ignore[valid-type]
     negative_prompt: NegativePrompt | None = Field(None, description="What the image should not show.")
-    seed: Seed | None = Field(None, description="Repeat a result: the same seed and prompt give similar images.")
+    seed: Seed | None = Field(
+        None, description="Repeat a result: the same seed and prompt give similar images."
+    )
     style: StyleName | None = Field(None, description="A style preset added to the prompt.")
 
     def full_prompt(self) -> str:
@@ -148,7 +152,9 @@ class GenerateVideo(_Strict):
         None, description="Whether people may appear (adults only) or not at all."
     )
     first_frame_id: uuid.UUID | None = Field(None, description="One of your images to start from.")
-    last_frame_id: uuid.UUID | None = Field(None, description="One of your images to end on (needs a first frame).")
+    last_frame_id: uuid.UUID | None = Field(
+        None, description="One of your images to end on (needs a first frame)."
+    )
 
     @model_validator(mode="after")
     def _inputs(self) -> GenerateVideo:

@@ -62,7 +62,9 @@ def plan_job(user, operation: str, params: BaseModel) -> Plan:
     if isinstance(params, GenerateImage):
         if plan.watermark_output:
             # The FREE preview: Pollinations, free to us, watermarked in the file.
-            return Plan(providers.Operation.IMAGE_PREVIEW, Meter.IMAGES, params.count, PriceClass.POLLINATIONS, True)
+            return Plan(
+                providers.Operation.IMAGE_PREVIEW, Meter.IMAGES, params.count, PriceClass.POLLINATIONS, True
+            )
         return Plan(providers.Operation.IMAGE_GENERATE, Meter.IMAGES, params.count, PriceClass.IMAGE, False)
     if isinstance(params, EditImage):
         if plan.edit_demo_only:
@@ -494,9 +496,9 @@ def _claim_poll(job: MediaJob) -> bool:
     """Take this poll; another process that read the same next_poll_at gets nothing."""
     next_poll = timezone.now() + timedelta(seconds=settings.VIDEO_POLL_SECONDS)
     return bool(
-        MediaJob.objects.filter(pk=job.pk, state=MediaJob.State.WAITING, next_poll_at=job.next_poll_at).update(
-            next_poll_at=next_poll
-        )
+        MediaJob.objects.filter(
+            pk=job.pk, state=MediaJob.State.WAITING, next_poll_at=job.next_poll_at
+        ).update(next_poll_at=next_poll)
     )
 
 
@@ -558,9 +560,9 @@ def sweep() -> dict:
     requeued = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.QUEUED, lease_until__lt=now):
         retry_at = now + timedelta(seconds=settings.JOB_REQUEUE_SECONDS)
-        if MediaJob.objects.filter(pk=job.pk, state=MediaJob.State.QUEUED, lease_until=job.lease_until).update(
-            lease_until=retry_at
-        ):
+        if MediaJob.objects.filter(
+            pk=job.pk, state=MediaJob.State.QUEUED, lease_until=job.lease_until
+        ).update(lease_until=retry_at):
             enqueue_job(job.id)
             requeued += 1
     if MediaJob.objects.filter(state=MediaJob.State.WAITING).exists():

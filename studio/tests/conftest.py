@@ -150,4 +150,7 @@ class ApiClient:
             )
 
     def get(self, path, **kwargs):
-        return self.client.get(self.prefix + path if path.startswith("/") and not path.startswith(self.prefix) else path, **kwargs)
+        return self.client.get(
+            self.prefix + path if path.startswith("/") and not path.startswith(self.prefix) else path,
+            **kwargs,
+        )

@@ -271,7 +271,11 @@ def test_it_answers_bad_input_with_codes_and_charges_nothing(studio_env, api, ma
         (api.post("/images/generate", {"prompt": "hi", "colour": "red"}), 422, "validation_error"),
         (api.post("/images/generate", {"prompt": "hi", "count": 9}), 422, "validation_error"),
         (api.post("/videos/generate", {"prompt": "x", "duration_seconds": 5}), 422, "validation_error"),
-        (api.post("/images/edit", {"image_id": str(uuid.uuid4()), "mode": "remove"}), 422, "validation_error"),
+        (
+            api.post("/images/edit", {"image_id": str(uuid.uuid4()), "mode": "remove"}),
+            422,
+            "validation_error",
+        ),
         (api.post("/images/upscale", {"image_id": str(uuid.uuid4())}), 404, "not_found"),
         (api.post("/images/generate", {"prompt": "hi"}, key="not-a-uuid"), 400, "invalid_idempotency_key"),
         (api.upload(b"GIF89a" + b"\0" * 100, name="x.gif", content_type="image/gif"), None, None),
@@ -288,7 +292,9 @@ def test_it_answers_bad_input_with_codes_and_charges_nothing(studio_env, api, ma
 
 
 def test_it_requires_authentication(db, client):
-    response = client.post("/api/v1/media/images/generate", '{"prompt": "x"}', content_type="application/json")
+    response = client.post(
+        "/api/v1/media/images/generate", '{"prompt": "x"}', content_type="application/json"
+    )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "authentication_required"
 
@@ -322,3 +328,28 @@ def test_it_serves_an_openapi_document(db, client):
         assert path in paths
     schemas = document["components"]["schemas"]
     assert schemas["GenerateImage"]["properties"]["count"]["maximum"] == 4
+
+
+def test_it_refuses_an_oversized_upload_with_413(studio_env, api, make_user, settings):
+    settings.UPLOAD_MAX_BYTES = 50_000
+    api.login(make_user(tier="JIVE"))
+    response = api.upload(b"\x89PNG" + b"\0" * 80_000)
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "upload_too_large"
+    assert not MediaAsset.objects.exists()
+
+
+def test_it_strips_exif_from_uploads(studio_env, api, make_user, client):
+    image = Image.new("RGB", (40, 20), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate
+    exif[0x010F] = "Camera maker"
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    api.login(make_user(tier="JIVE"))
+    body = api.upload(out.getvalue(), name="p.jpg", content_type="image/jpeg").json()
+
+    stored = Image.open(io.BytesIO(_fetch(client, body["url"])))
+    assert stored.size == (20, 40)
+    assert not stored.getexif()

@@ -1,8 +1,12 @@
 """`make run`: the whole product on one machine with no cloud account.
 
 Starts the offline emulator (Vertex, Pollinations and GCS) in this process, points the app at it
-through the same environment variables production uses, and runs the web server as a child
-process. Ctrl-C stops everything.
+through the same environment variables production uses, and runs the web server and the
+django-q2 worker cluster as child processes. Ctrl-C stops everything.
+
+The children run in their own sessions so that the terminal's Ctrl-C reaches only this process,
+which then sends SIGTERM to each child's main PID: signalling qcluster's whole process group can
+hang it (reliability-notes.md §0, django-q2#346).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from django.core.management.base import BaseCommand
 
@@ -36,15 +41,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Offline emulator: Vertex and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}"
         )
-        children = [
-            subprocess.Popen(
-                [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"], env=env
-            ),
+        commands = [
+            [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            [sys.executable, "manage.py", "qcluster"],
         ]
-        self.stdout.write(f"Media Studio at http://{host}:{port}/ — Ctrl-C stops it.")
+        children = [subprocess.Popen(command, env=env, start_new_session=True) for command in commands]
+        self.stdout.write(f"Media Studio at http://{host}:{port}/ with a worker cluster — Ctrl-C stops it.")
         try:
-            for child in children:
-                child.wait()
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
@@ -53,7 +58,7 @@ class Command(BaseCommand):
                     child.send_signal(signal.SIGTERM)
             for child in children:
                 try:
-                    child.wait(timeout=10)
+                    child.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     child.kill()
             emulator.stop()

@@ -1,0 +1,98 @@
+"""Who is calling the JSON API: a bearer token (scripts, the LLM tool runner) or the browser session.
+
+Wire them in this order: `NinjaAPI(auth=[ApiTokenAuth(), SessionCsrfAuth()])`. ninja tries each in
+turn and stops at the first that answers a user, or at the first that raises, so the bearer token
+goes first: a script that sends no cookies must never reach the CSRF check.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.errors import HttpError
+from ninja.security import HttpBearer, SessionAuth
+
+from studio.models import ApiToken
+
+# How stale `last_used_at` may get: writing it on every call would turn each API read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer ms_…`, checked against the stored SHA-256 of the secret.
+
+    There is no secret comparison in Python to time: the lookup is by the hash of what was sent,
+    through a unique index, so a near miss and a wild guess cost the same. Revoked tokens and
+    tokens of deactivated users are not `usable()` and answer None, which ninja turns into 401.
+    """
+
+    def authenticate(self, request: HttpRequest, token: str):
+        if not token:
+            return None
+        api_token = (
+            ApiToken.objects.usable().select_related("user").filter(token_hash=ApiToken.hash(token)).first()
+        )
+        if api_token is None:
+            return None
+        self._touch(api_token)
+        # Downstream code (services, idempotency) reads request.user whichever way the caller came in.
+        request.user = api_token.user
+        request.api_token = api_token  # type: ignore[attr-defined]
+        return api_token.user
+
+    @staticmethod
+    def _touch(api_token: ApiToken) -> None:
+        """Record the use at most once a minute: no write at all while the stored time is fresh,
+        and a conditional UPDATE so a burst of concurrent calls writes once, not once each."""
+        now = timezone.now()
+        stale = now - LAST_USED_RESOLUTION
+        if api_token.last_used_at is not None and api_token.last_used_at >= stale:
+            return
+        ApiToken.objects.filter(pk=api_token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
+        ).update(last_used_at=now)
+        api_token.last_used_at = now
+
+
+class CsrfRefused(HttpError):
+    """A session call with an unsafe method and no valid CSRF token (403).
+
+    Its own class so the API's exception handlers can give it a stable error code.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            403, "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header."
+        )
+
+
+class SessionCsrfAuth(SessionAuth):
+    """The signed-in browser session (the pages' HTMX calls), with Django's CSRF check.
+
+    ninja 1.x dropped `NinjaAPI(csrf=...)`: its views are csrf_exempt for Django's middleware, and
+    the check runs instead inside every cookie-based auth (`APIKeyCookie._get_key`, with
+    `csrf=True` by default, so `SessionAuth` included), through Django's own CsrfViewMiddleware:
+    unsafe methods need the token, safe ones do not. We keep that check and change two things:
+
+    - no session, no check: an anonymous request has nothing to forge, and should get the API's
+      401 rather than a CSRF 403 that sends a script author looking in the wrong place;
+    - the refusal is `CsrfRefused`, and a deactivated user is refused even if a session survives.
+    """
+
+    def _get_key(self, request: HttpRequest):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        try:
+            return super()._get_key(request)
+        except HttpError:
+            raise CsrfRefused() from None
+
+    def authenticate(self, request: HttpRequest, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None

@@ -1,0 +1,377 @@
+"""Links to stored media, and the view that serves local media files.
+
+Every asset link is one a user can share: whoever holds it may fetch that one file until it
+expires (MEDIA_SIGNED_URL_HOURS). With GCS storage the link is a V4 signed URL on Google's host,
+and Google does the serving (Range, caching, bandwidth). With local storage it points at
+`serve_asset` below, carrying an expiry and an HMAC of what it grants; that view also serves the
+owner's own session without a signature. Anyone else gets 404, never 403, so an asset id reveals
+nothing (DESIGN.md §5).
+
+Local serving streams in 64 KiB chunks with single-range support, because Django's FileResponse
+ignores Range (reliability-notes.md §6.2) and a video player cannot seek without it. It ties up a
+worker per viewer, which is why production keeps media in GCS.
+"""
+
+from __future__ import annotations
+
+import enum
+import mimetypes
+import posixpath
+import re
+import time
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.urls import reverse
+from django.utils.cache import get_conditional_response
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
+from django.views.decorators.http import require_http_methods
+
+from studio.models import MediaAsset
+
+VARIANTS = ("file", "thumbnail")
+CHUNK_SIZE = 64 * 1024
+# The owner's own session links: the browser may keep the bytes this long.
+OWNER_CACHE_SECONDS = 3600
+# A GCS redirect only has to outlive one fetch; the browser may reuse the redirect for a few
+# minutes, so a gallery reloaded within them hits the browser cache instead of a fresh URL.
+REDIRECT_HOURS = 1
+REDIRECT_CACHE_SECONDS = 300
+# Purpose-specific salt: a MAC made for any other use of SECRET_KEY never validates here.
+_LINK_SALT = "studio.serving.media-link"
+_GCS_STORAGE = "storages.backends.gcloud.GoogleCloudStorage"
+
+
+# --- Links -----------------------------------------------------------------------------------
+
+
+def media_url(
+    asset: MediaAsset, variant: str = "file", *, download: bool = False, hours: int | None = None
+) -> str | None:
+    """A URL that lets whoever holds it fetch `variant` of `asset` for `hours` hours.
+
+    `variant` is "file" (the image or video) or "thumbnail" (a small WebP; a video's poster).
+    Returns None when the asset has no such file (a video whose poster could not be made), so
+    callers can put null in JSON; an unknown variant or hours < 1 is a programming error
+    (ValueError). `download` asks the browser to save rather than display the file.
+
+    Local storage gives a site-relative path (see `absolute`); GCS gives an absolute https URL.
+    """
+    field = _field(asset, variant)
+    hours = settings.MEDIA_SIGNED_URL_HOURS if hours is None else hours
+    if hours < 1:
+        raise ValueError(f"hours must be at least 1, not {hours!r}")
+    if not field:
+        return None
+    if _is_gcs(field.storage):
+        from studio.providers import gcs
+
+        return gcs.signed_url(
+            _gcs_uri(field.storage, field.name),
+            hours=hours,
+            download_name=download_name(asset, variant) if download else None,
+        )
+    expires = int(_now()) + hours * 3600
+    query: dict[str, str] = {"exp": str(expires)}
+    if download:
+        query["dl"] = "1"
+    query["sig"] = _signature(str(asset.id), variant, expires, download)
+    path = reverse("asset-media", kwargs={"asset_id": asset.id, "variant": variant})
+    return f"{path}?{urlencode(query)}"
+
+
+def absolute(request: HttpRequest | None, url: str) -> str:
+    """`url` as an absolute URL: from the request's host, or SITE_ROOT outside a request."""
+    if urlsplit(url).scheme:
+        return url
+    if request is not None:
+        return request.build_absolute_uri(url)
+    return settings.SITE_ROOT.rstrip("/") + "/" + url.lstrip("/")
+
+
+def download_name(asset: MediaAsset, variant: str = "file") -> str:
+    """The file name offered on download, e.g. media-studio-video-1a2b3c4d.mp4."""
+    field = _field(asset, variant)
+    extension = posixpath.splitext(field.name)[1].lower() if field else ""
+    suffix = "-thumbnail" if variant == "thumbnail" else ""
+    return f"media-studio-{asset.kind}-{asset.id.hex[:8]}{suffix}{extension}"
+
+
+# --- The view ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBase:
+    """Serve one asset file to the holder of a valid link or to its owner; 404 to anyone else.
+
+    A genuine link past its expiry gets 403 "This link has expired" rather than 404: only
+    someone who once held the link can get that answer, so it reveals nothing new, and it tells
+    them why the link stopped working. Not 410: the asset is not gone (its owner can still open
+    it, and a fresh link works), and 410 is cacheable by default.
+    """
+    if variant not in VARIANTS:
+        raise Http404
+    download = request.GET.get("dl") == "1"
+    link = _check_link(request.GET, str(asset_id), variant, download)
+    asset = MediaAsset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        raise Http404
+    # The session is only consulted without a valid link, so a shared link's response does not
+    # vary on the cookie.
+    if link is not _Link.VALID and not _is_owner(request, asset):
+        if link is _Link.EXPIRED:
+            return HttpResponseForbidden("This link has expired", content_type="text/plain; charset=utf-8")
+        raise Http404
+    field = _field(asset, variant)
+    if not field:
+        raise Http404
+
+    if _is_gcs(field.storage):
+        response = HttpResponseRedirect(media_url(asset, variant, download=download, hours=REDIRECT_HOURS))
+        response["Cache-Control"] = f"private, max-age={REDIRECT_CACHE_SECONDS}"
+        return response
+
+    if link is _Link.VALID:  # a shared link: the browser may keep it no longer than it is valid
+        cache_seconds = max(0, min(int(request.GET["exp"]) - int(_now()), OWNER_CACHE_SECONDS))
+    else:
+        cache_seconds = OWNER_CACHE_SECONDS
+    content_type = asset.mime_type if variant == "file" else _guess_type(field.name, "image/webp")
+    return _ranged_response(
+        request,
+        field.storage,
+        field.name,
+        content_type=content_type or "application/octet-stream",
+        disposition=content_disposition_header(download, download_name(asset, variant)),
+        cache_seconds=cache_seconds,
+    )
+
+
+# --- Range serving -------------------------------------------------------------------------------
+
+
+class Unsatisfiable(Exception):
+    """The Range header asks only for bytes the file does not have (416)."""
+
+
+# One range of a unit we know; anything else (multiple ranges, other units, nonsense) is ignored
+# and the whole file served, as RFC 9110 §14.2 allows. 19 digits keep int() cheap and bounded.
+_RANGE = re.compile(r"bytes\s*=\s*([0-9]{0,19})\s*-\s*([0-9]{0,19})\s*", re.IGNORECASE)
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive (first, last) byte positions one Range header asks for, or None for all.
+
+    Raises Unsatisfiable when it asks only for bytes past the end (or for the last 0 bytes).
+    """
+    if not header:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if not match or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":  # suffix: the last n bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise Unsatisfiable
+        return max(0, size - length), size - 1
+    start = int(first)
+    if last and int(last) < start:  # an invalid range, so the header is ignored
+        return None
+    if start >= size:
+        raise Unsatisfiable
+    return start, (min(int(last), size - 1) if last else size - 1)
+
+
+class _FileRange:
+    """Bytes [start, start + length) of a stored file in 64 KiB chunks.
+
+    An iterator object rather than a generator: StreamingHttpResponse registers its close() with
+    the response, and the WSGI server calls that even when the client went away mid-stream.
+    A generator that never started would skip its finally block and leak the file.
+    """
+
+    def __init__(self, storage, name: str, start: int, length: int) -> None:
+        self._file = storage.open(name, "rb")
+        try:
+            self._file.seek(start)
+        except BaseException:
+            self._file.close()
+            raise
+        self._remaining = length
+
+    def __iter__(self) -> _FileRange:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._remaining <= 0:
+            self.close()
+            raise StopIteration
+        chunk = self._file.read(min(CHUNK_SIZE, self._remaining))
+        if not chunk:  # the file shrank underneath us; the short body tells the client
+            self.close()
+            raise StopIteration
+        self._remaining -= len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _ranged_response(
+    request: HttpRequest, storage, name: str, *, content_type: str, disposition: str, cache_seconds: int
+) -> HttpResponseBase:
+    try:
+        size = storage.size(name)
+    except FileNotFoundError:
+        raise Http404 from None
+    last_modified = _modified_timestamp(storage, name)
+    etag = f'"{size:x}-{last_modified:x}"' if last_modified is not None else None
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": f"private, max-age={cache_seconds}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag:
+        headers["ETag"] = etag
+        headers["Last-Modified"] = http_date(last_modified)
+
+    conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if conditional is not None:  # 304 Not Modified or 412 Precondition Failed
+        for key, value in headers.items():
+            conditional[key] = value
+        return conditional
+
+    byte_range = None
+    # RFC 9110 §14.2: Range is defined for GET only; HEAD describes the whole file.
+    if request.method == "GET" and _if_range_holds(request, etag, last_modified):
+        try:
+            byte_range = parse_range(request.headers.get("Range"), size)
+        except Unsatisfiable:
+            response = HttpResponse(status=416, headers=headers)
+            response["Content-Range"] = f"bytes */{size}"
+            response["Content-Length"] = "0"
+            return response
+
+    start, end = byte_range if byte_range else (0, size - 1)
+    length = end - start + 1
+    if request.method == "HEAD":
+        response = HttpResponse(content_type=content_type, headers=headers)
+    else:
+        response = StreamingHttpResponse(
+            _FileRange(storage, name, start, length), content_type=content_type, headers=headers
+        )
+    response["Content-Length"] = str(length)
+    response["Content-Disposition"] = disposition
+    if byte_range:
+        response.status_code = 206
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return response
+
+
+def _if_range_holds(request: HttpRequest, etag: str | None, last_modified: int | None) -> bool:
+    """Whether a Range may apply: no If-Range, or it names the current version exactly.
+
+    A client resuming with a stale validator must get the whole new file, not a splice.
+    """
+    value = (request.headers.get("If-Range") or "").strip()
+    if not value:
+        return True
+    if value.startswith(('"', "W/")):
+        return etag is not None and value == etag  # strong comparison: weak tags never match
+    date = parse_http_date_safe(value)
+    return date is not None and date == last_modified
+
+
+def _modified_timestamp(storage, name: str) -> int | None:
+    try:
+        return int(storage.get_modified_time(name).timestamp())
+    except (NotImplementedError, OSError):
+        return None
+
+
+# --- Signatures ----------------------------------------------------------------------------------
+
+
+class _Link(enum.Enum):
+    ABSENT = "absent"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    VALID = "valid"
+
+
+_EXPIRY = re.compile(r"[0-9]{1,12}")
+
+
+def _signature(asset_id: str, variant: str, expires: int, download: bool, *, secret=None) -> str:
+    value = f"{asset_id}|{variant}|{expires}|{int(download)}"
+    return salted_hmac(_LINK_SALT, value, secret=secret, algorithm="sha256").hexdigest()
+
+
+def _check_link(query: QueryDict, asset_id: str, variant: str, download: bool) -> _Link:
+    expiry, signature = query.get("exp", ""), query.get("sig", "")
+    if not expiry and not signature:
+        return _Link.ABSENT
+    if not _EXPIRY.fullmatch(expiry) or not signature:
+        return _Link.INVALID
+    expires = int(expiry)
+    # Links made before a SECRET_KEY rotation keep working while the old key is a fallback.
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    if not any(
+        constant_time_compare(signature, _signature(asset_id, variant, expires, download, secret=secret))
+        for secret in secrets
+    ):
+        return _Link.INVALID
+    if _now() > expires:
+        return _Link.EXPIRED
+    return _Link.VALID
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+
+def _now() -> float:
+    """The clock links are made and checked against (tests move it)."""
+    return time.time()
+
+
+def _field(asset: MediaAsset, variant: str):
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
+    return asset.file if variant == "file" else asset.thumbnail
+
+
+def _is_owner(request: HttpRequest, asset: MediaAsset) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and user.pk == asset.owner_id)
+
+
+def _is_gcs(storage) -> bool:
+    # By class path, so that local deployments never import Google's client library. `__class__`
+    # (not type()) sees through default_storage's lazy wrapper.
+    return any(f"{cls.__module__}.{cls.__qualname__}" == _GCS_STORAGE for cls in storage.__class__.__mro__)
+
+
+def _gcs_uri(storage, name: str) -> str:
+    """The gs:// URI of a file in django-storages' GoogleCloudStorage.
+
+    The blob name is the field's name under the storage's `location`, computed by the storage's
+    own normalisation (the one its open/size/url use), so the two can never disagree.
+    """
+    from storages.utils import clean_name
+
+    return f"gs://{storage.bucket_name}/{storage._normalize_name(clean_name(name))}"
+
+
+def _guess_type(name: str, default: str) -> str:
+    return mimetypes.guess_type(name)[0] or default

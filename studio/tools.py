@@ -1,0 +1,421 @@
+"""The four studio operations as tools an LLM can call, built from studio/schemas.py.
+
+    TOOLS            name → Tool: an LLM-facing description and the pydantic model that validates
+    openai_tools()   OpenAI function-calling definitions (JSON Schema, refs inlined)
+    gemini_tools()   a Gemini API Tool object (the OpenAPI 3.0 subset Google's Schema accepts)
+    call_tool()      validate an LLM's arguments and submit the job, answering (status, dict)
+
+The parameters are never written by hand: each tool's schema is its pydantic model's
+`model_json_schema()`, with fields an LLM cannot fill (the painted edit mask) taken out, then
+translated for each vendor. Descriptions state the tier rules in words but no prices: prices are
+data staff edit (billing.Price, billing.Plan), so the figures come in each call's answer, and the
+definitions stay static (no database read, and vendors' prompt caches keep hitting).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from pydantic import BaseModel, ValidationError
+
+from studio import answers, services
+from studio.errors import StudioError, validation_error
+from studio.schemas import SCHEMAS, validation_details
+
+_ANSWER = (
+    " Returns at once with ok=true, a job_id, the cost quote in ZAR (South African rand, with USD) "
+    "and a status_url to follow, or with ok=false and a message: tell the user that message "
+    "(it explains limits, prices and upgrade options) rather than retrying the same call."
+)
+
+_DESCRIPTIONS = {
+    "generate_image": (
+        "Create images from a text description: photos, illustrations, artwork, in a chosen "
+        "aspect ratio and optional style preset. Tiers: FREE users get one watermarked preview "
+        "image a day (use count 1); JIVE and JIGGA users get 1-4 clean images per call from their "
+        "monthly image allowance, with negative prompt and seed. The images are usually ready "
+        "within seconds."
+    ),
+    "edit_image": (
+        "Edit one of the user's images, given its image_id. Modes: background_swap replaces the "
+        "background with what the prompt describes; outpaint extends the canvas, either by pixels "
+        "per side (outpaint) or to a target outpaint_aspect_ratio. The insert and remove modes need "
+        "a mask the user paints on the Edit tab of the Image Studio, which this tool cannot "
+        "provide: for those, send the user there. Tiers: JIVE and JIGGA (monthly edit allowance); "
+        "FREE users are refused with an upgrade answer."
+    ),
+    "upscale_image": (
+        "Make one of the user's images larger and sharper, x2, x3 or x4, given its image_id. "
+        "Tiers: JIVE may use the v3 model only; JIGGA may use v3 or v4 (Ultra: sharper, costs "
+        "more); FREE users are refused with an upgrade answer. Counts against the monthly upscale "
+        "allowance."
+    ),
+    "generate_video": (
+        "Create a 4, 6 or 8 second video with Google Veo 3.1 from a text prompt, or animate one of "
+        "the user's images (first_frame_id, optionally last_frame_id to end on). 16:9 or 9:16, "
+        "720p or 1080p, optionally with a generated soundtrack. Tiers: JIVE and JIGGA, billed per "
+        "second of video from a monthly allowance; videos with audio come from a separate, smaller "
+        "pool and cost more per second. FREE users are refused with an upgrade answer (they can "
+        "watch the sample gallery). A video takes a minute or two."
+    ),
+}
+
+# What one unit of each allowance meter is called in a sentence ("20 edits a month").
+_METER_NOUNS = {
+    "images": "images",
+    "edits": "edits",
+    "upscales": "upscales",
+    "video_seconds": "seconds of video",
+    "video_audio_seconds": "seconds of video with audio",
+}
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    model: type[BaseModel]
+    # Fields the model accepts but an LLM may not send: absent from the schema, refused in a call.
+    hidden: frozenset[str] = frozenset()
+
+    def parameters(self) -> dict:
+        """The tool's JSON Schema (with $defs, as pydantic writes it) minus the hidden fields."""
+        return copy.deepcopy(_parameters(self))
+
+    def validate(self, arguments: dict) -> BaseModel:
+        """The model's validation, with a hidden field refused exactly like an unknown one."""
+        hidden = sorted(self.hidden & arguments.keys())
+        if not hidden:
+            return self.model.model_validate(arguments)
+        line_errors: list = [
+            {"type": "extra_forbidden", "loc": (field,), "input": arguments[field]} for field in hidden
+        ]
+        try:
+            self.model.model_validate({key: value for key, value in arguments.items() if key not in hidden})
+        except ValidationError as e:
+            for item in e.errors(include_url=False):
+                line_errors.append({key: item[key] for key in ("type", "loc", "input", "ctx") if key in item})
+        raise ValidationError.from_exception_data(self.model.__name__, line_errors)
+
+
+TOOLS: dict[str, Tool] = {
+    name: Tool(
+        name=name,
+        description=_DESCRIPTIONS[name] + _ANSWER,
+        model=model,
+        hidden=frozenset({"mask"}) if name == "edit_image" else frozenset(),
+    )
+    for name, model in SCHEMAS.items()
+}
+
+
+@cache
+def _parameters(tool: Tool) -> dict:
+    schema = tool.model.model_json_schema()
+    for field in tool.hidden:
+        schema["properties"].pop(field, None)
+        if field in schema.get("required", ()):
+            schema["required"].remove(field)
+    # The tool's own description says what the call does; the model's title and docstring are noise.
+    schema.pop("title", None)
+    schema.pop("description", None)
+    return schema
+
+
+# --- Definitions ---------------------------------------------------------------------------
+
+
+def openai_tools() -> list[dict]:
+    """OpenAI (and compatible) function definitions. `$ref`s are inlined, titles dropped;
+    enums, bounds, defaults, descriptions, `required` and `additionalProperties: false` stay."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": _map_schema(inline_refs(tool.parameters()), _openai_node),
+                # Strict mode would need every field required and no defaults or bounds.
+                "strict": False,
+            },
+        }
+        for tool in TOOLS.values()
+    ]
+
+
+def gemini_tools() -> dict:
+    """A Gemini API Tool object: `{"functionDeclarations": [...]}`, parameters in the OpenAPI 3.0
+    subset of Google's Schema type (checked against google.genai.types in the tests)."""
+    return {
+        "functionDeclarations": [
+            {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": _map_schema(inline_refs(tool.parameters()), _gemini_node),
+            }
+            for tool in TOOLS.values()
+        ]
+    }
+
+
+def inline_refs(schema: dict) -> dict:
+    """The schema with every `$ref` replaced by a copy of its `$defs` entry (keywords beside
+    the `$ref` win), and no `$defs`. Recursive models cannot be inlined and raise ValueError."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: dict, seen: frozenset[str]) -> dict:
+        node = dict(node)
+        node.pop("$defs", None)
+        if "$ref" in node:
+            name = node.pop("$ref").rsplit("/", 1)[-1]
+            if name in seen:
+                raise ValueError(f"{name} refers to itself; a recursive schema cannot be inlined")
+            return resolve({**defs[name], **node}, seen | {name})
+        return _map_children(node, lambda child: resolve(child, seen))
+
+    return resolve(schema, frozenset())
+
+
+def _map_schema(node: dict, visit: Callable[[dict], dict]) -> dict:
+    """Apply `visit` to every (sub)schema, parents first."""
+    return _map_children(visit(dict(node)), lambda child: _map_schema(child, visit))
+
+
+def _map_children(node: dict, fn: Callable[[dict], dict]) -> dict:
+    """`node` with `fn` applied to its direct subschemas (not to, say, a property called "items")."""
+    out = {}
+    for key, value in node.items():
+        if key in ("properties", "$defs") and isinstance(value, Mapping):
+            out[key] = {name: fn(sub) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties", "not") and isinstance(value, Mapping):
+            out[key] = fn(value)
+        elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
+            out[key] = [fn(sub) for sub in value]
+        else:
+            out[key] = value
+    return out
+
+
+def _openai_node(node: dict) -> dict:
+    node.pop("title", None)
+    return node
+
+
+# Keys of Google's Schema type that this app's schemas use (google.genai.types.Schema also has
+# default, title and additionalProperties, which the Gemini API has refused in some versions).
+_GEMINI_KEYS = frozenset(
+    {
+        "type",
+        "format",
+        "description",
+        "nullable",
+        "enum",
+        "properties",
+        "required",
+        "items",
+        "anyOf",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+    }
+)
+# Formats the Gemini API accepts per type; "enum" marks a non-string enum (values as strings).
+_GEMINI_FORMATS = {
+    "STRING": {"enum", "date-time"},
+    "INTEGER": {"enum", "int32", "int64"},
+    "NUMBER": {"enum", "float", "double"},
+}
+
+
+def _gemini_node(node: dict) -> dict:
+    """One JSON Schema node as a Gemini Schema node (its children are converted after it)."""
+    nullable = False
+    types = node.get("type")
+    if isinstance(types, list):  # {"type": ["string", "null"]}
+        nullable = "null" in types
+        rest = [t for t in types if t != "null"]
+        node["type"] = rest[0] if len(rest) == 1 else rest
+    variants = node.get("anyOf")
+    if variants is not None:
+        rest = [v for v in variants if v.get("type") != "null"]
+        nullable = nullable or len(rest) < len(variants)
+        if len(rest) == 1:
+            # Optional[X]: X itself, nullable. The field's own keywords (its description) win.
+            del node["anyOf"]
+            node = {**rest[0], **node}
+        else:
+            node["anyOf"] = rest
+    if nullable:
+        node["nullable"] = True
+
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
+    kind = node.get("type")
+    if isinstance(kind, str):
+        kind = node["type"] = kind.upper()
+    notes = []
+    if "enum" in node:
+        # Google's enum is a list of strings; a number enum is type INTEGER, format "enum".
+        node["enum"] = [str(value) for value in node["enum"] if value is not None]
+        if kind in ("INTEGER", "NUMBER"):
+            node["format"] = "enum"
+    if "format" in node and node["format"] not in _GEMINI_FORMATS.get(kind, ()):
+        notes.append(f"Format: {node.pop('format')}.")
+    default = node.get("default")
+    if default not in (None, ""):
+        notes.append(f"Default: {json.dumps(default)}.")
+    if notes:
+        node["description"] = " ".join([node.get("description", ""), *notes]).strip()
+    return {key: value for key, value in node.items() if key in _GEMINI_KEYS}
+
+
+# --- Calling -------------------------------------------------------------------------------
+
+
+def call_tool(user, name: str, arguments) -> tuple[int, dict]:
+    """Run one tool call for `user` and answer (HTTP status, body).
+
+    A refusal (bad arguments, a plan that does not include the operation, an exhausted
+    allowance, someone else's image) is a normal outcome the LLM must relay to the user, so it
+    is a 200 with ok=false, the error's stable code and details, and a `message` sentence ready
+    to pass on. Only protocol problems are HTTP errors: an unknown tool is a 404. An accepted
+    call is a 202 with the same job fields as the JSON API's submit answer.
+
+    `arguments` may be a dict or the JSON string LLMs often send. Nothing is written unless
+    services.submit_job accepts the job.
+    """
+    tool = TOOLS.get(name)
+    if tool is None:
+        return 404, {
+            "ok": False,
+            "error": {
+                "code": "unknown_tool",
+                "message": f"There is no tool called {name!r}.",
+                "tools": list(TOOLS),
+            },
+        }
+    try:
+        params = tool.validate(_parse_arguments(arguments))
+    except ValidationError as e:
+        details = validation_details(e)
+        return 200, _refusal(tool, validation_error("The tool arguments are not valid.", details))
+    except StudioError as e:
+        return 200, _refusal(tool, e)
+    try:
+        job = services.submit_job(user, tool.name, params)
+    except StudioError as e:
+        return 200, _refusal(tool, e, params)
+    answer = answers.accepted(job)
+    return 202, {"ok": True, **answer, "message": _started_message(tool, params, answer)}
+
+
+def _parse_arguments(arguments) -> dict:
+    if arguments is None:
+        return {}
+    if isinstance(arguments, (str, bytes, bytearray)):
+        if not arguments.strip():
+            return {}
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError as e:
+            raise validation_error(
+                f"The tool arguments are not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})."
+            ) from None
+    if not isinstance(arguments, Mapping):
+        raise validation_error("The tool arguments must be a JSON object of named parameters.")
+    return dict(arguments)
+
+
+def _refusal(tool: Tool, error: StudioError, params: BaseModel | None = None) -> dict:
+    return {"ok": False, "error": error.as_dict(), "message": _refusal_message(tool, error, params)}
+
+
+def _refusal_message(tool: Tool, error: StudioError, params: BaseModel | None) -> str:
+    if error.code == "validation_error" and error.extra.get("details"):
+        problems = "; ".join(
+            f"{item['field']}: {item['message']}" if item["field"] else item["message"]
+            for item in error.extra["details"]
+        )
+        message = f"The request was not valid: {problems}."
+        if tool.name == "edit_image" and "mask" in problems:
+            message += (
+                " Insert and remove edits need a mask painted on the Edit tab of the Image Studio;"
+                " background_swap and outpaint work without one."
+            )
+        return message
+    if error.code in ("upgrade_required", "quota_exceeded"):
+        meter = error.extra.get("meter") or _meter(tool, params)
+        upgrade = _upgrade_sentence(error.extra.get("upgrade") or [], meter)
+        return f"{error.message} {upgrade}".strip()
+    return error.message
+
+
+def _meter(tool: Tool, params: BaseModel | None) -> str:
+    if tool.name == "generate_video":
+        return "video_audio_seconds" if getattr(params, "generate_audio", False) else "video_seconds"
+    return {"generate_image": "images", "edit_image": "edits", "upscale_image": "upscales"}[tool.name]
+
+
+def _upgrade_sentence(options: list[dict], meter: str) -> str:
+    """ "Available on JIVE (R49.00/month, 20 edits a month) or JIGGA (...)." from upgrade options."""
+    if not options:
+        return ""
+    noun = _METER_NOUNS.get(meter, meter)
+    plans = [
+        f"{option['tier']} ({option['price']}/month, {option['allowance']} {noun} a {option['period']})"
+        for option in options
+    ]
+    return f"Available on {_or(plans)}."
+
+
+def _started_message(tool: Tool, params: BaseModel, answer: dict) -> str:
+    quote = answer.get("quote")
+    cost = f"{quote['zar']} / {quote['usd']}" if quote and quote["zar_cents"] else "no charge"
+    count = getattr(params, "count", 1)
+    if tool.name == "generate_image":
+        if answer.get("watermarked"):
+            what = "Started a watermarked FREE preview image"
+        else:
+            what = f"Started generating {_plural(count, 'image')}"
+    elif tool.name == "edit_image":
+        what = {
+            "insert": "Started an insert edit of the image",
+            "remove": "Started removing from the image",
+            "background_swap": "Started swapping the image's background",
+            "outpaint": "Started extending the image's canvas",
+        }[params.mode]
+        if count > 1:
+            what += f" ({count} variations)"
+    elif tool.name == "upscale_image":
+        model = "V4 Ultra" if params.model == "v4" else "V3"
+        what = f"Started upscaling the image {params.factor} with {model}"
+    else:
+        seconds = params.duration_seconds
+        sound = " with sound" if params.generate_audio else ""
+        if count > 1:
+            what = f"Started {count} {params.aspect_ratio} videos of {seconds} seconds each{sound}"
+        else:
+            article = "an" if seconds == 8 else "a"
+            what = f"Started {article} {seconds}-second {params.aspect_ratio} video{sound}"
+    wait = (
+        "it usually takes a minute or two"
+        if tool.name == "generate_video"
+        else "it should be ready in seconds"
+    )
+    return f"{what} ({cost}). Job {answer['job_id']}: {wait}; progress at {answer['status_url']}."
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
