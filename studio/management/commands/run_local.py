@@ -45,6 +45,8 @@ class Command(BaseCommand):
             [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
             [sys.executable, "manage.py", "qcluster"],
         ]
+        # SIGTERM (a process manager, `kill`) stops the children too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         children = [subprocess.Popen(command, env=env, start_new_session=True) for command in commands]
         self.stdout.write(f"Media Studio at http://{host}:{port}/ with a worker cluster — Ctrl-C stops it.")
         try:
@@ -62,3 +64,7 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
             emulator.stop()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
