@@ -12,6 +12,8 @@ import json
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from PIL import Image
 
 EMULATOR_BUCKET = "media-studio-local"
@@ -154,3 +156,48 @@ class ApiClient:
             self.prefix + path if path.startswith("/") and not path.startswith(self.prefix) else path,
             **kwargs,
         )
+
+
+@pytest.fixture
+def signing_key(tmp_path, settings):
+    """A locally generated service-account key: V4 signing works offline."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    path = tmp_path / "signer.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "test-project",
+                "private_key_id": "local",
+                "private_key": pem,
+                "client_email": "signer@test-project.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+    settings.GCS_SIGNING_KEY_FILE = str(path)
+    return path
+
+
+@pytest.fixture
+def gcs_media(providers_env, signing_key, settings):
+    """Media in the emulator's bucket through django-storages, configured as settings.py does."""
+    settings.MEDIA_BUCKET = EMULATOR_BUCKET
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.gcloud.GoogleCloudStorage",
+            "OPTIONS": {
+                "bucket_name": EMULATOR_BUCKET,
+                "location": "media",
+                "file_overwrite": False,
+                "querystring_auth": False,
+                "default_acl": None,
+            },
+        },
+    }
+    return providers_env

@@ -353,3 +353,22 @@ def test_it_strips_exif_from_uploads(studio_env, api, make_user, client):
     stored = Image.open(io.BytesIO(_fetch(client, body["url"])))
     assert stored.size == (20, 40)
     assert not stored.getexif()
+
+
+def test_it_stores_outputs_in_gcs_when_a_bucket_is_configured(gcs_media, studio_env, api, make_user, client):
+    import urllib.request
+
+    api.login(make_user(tier="JIGGA"))
+    image = _result(api, api.post("/images/generate", {"prompt": "stored in a bucket"}).json())["assets"][0]
+    video = _result(api, api.post("/videos/generate", {"prompt": "also", "duration_seconds": 4}).json())[
+        "assets"
+    ][0]
+
+    for item in (image, video):
+        assert item["url"].startswith(gcs_media.gcs_url) and "X-Goog-Signature" in item["url"]
+        asset = MediaAsset.objects.get(pk=item["asset_id"])
+        with urllib.request.urlopen(item["url"], timeout=10) as stored:
+            assert len(stored.read()) == asset.bytes
+    assert client.get(f"/media/a/{image['asset_id']}/file").status_code == 302  # the owner's session
+    client.logout()
+    assert client.get(f"/media/a/{image['asset_id']}/file").status_code == 404  # no session, no signature

@@ -111,6 +111,7 @@ def _post(client, path, body):
     return response.json()
 
 
+@pytest.mark.both_databases
 def test_it_runs_all_four_operations_on_a_real_cluster(cluster_env, make_user, client, tmp_path):
     user = make_user(tier="JIGGA")
     client.force_login(user)
