@@ -28,6 +28,7 @@ from studio import answers, health, idempotency, services, tools, uploads
 from studio.auth import ApiTokenAuth, SessionCsrfAuth
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
+from studio.providers import ProviderError
 from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,13 @@ def _too_big(request, exc):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return error_response("not_found", "Not found.", 404)
+
+
+@api.exception_handler(ProviderError)
+def _provider_error(request, exc: ProviderError):
+    # Reached only outside jobs: signing a GCS link when the deployment cannot sign.
+    log.error("provider error in a request: %s", exc.message)
+    return error_response("provider_unavailable", "Media storage is not available right now.", 503)
 
 
 @api.exception_handler(Exception)

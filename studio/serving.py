@@ -15,6 +15,7 @@ worker per viewer, which is why production keeps media in GCS.
 from __future__ import annotations
 
 import enum
+import logging
 import mimetypes
 import posixpath
 import re
@@ -39,6 +40,9 @@ from django.utils.http import content_disposition_header, http_date, parse_http_
 from django.views.decorators.http import require_http_methods
 
 from studio.models import MediaAsset
+from studio.providers import ProviderError
+
+log = logging.getLogger(__name__)
 
 VARIANTS = ("file", "thumbnail")
 CHUNK_SIZE = 64 * 1024
@@ -138,7 +142,12 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
         raise Http404
 
     if _is_gcs(field.storage):
-        response = HttpResponseRedirect(media_url(asset, variant, download=download, hours=REDIRECT_HOURS))
+        try:
+            signed = media_url(asset, variant, download=download, hours=REDIRECT_HOURS)
+        except ProviderError as e:  # the deployment cannot sign GCS URLs (no key, no signBlob)
+            log.error("cannot sign a GCS media URL: %s", e.message)
+            return HttpResponse("Media storage is not available right now.", status=503)
+        response = HttpResponseRedirect(signed)
         response["Cache-Control"] = f"private, max-age={REDIRECT_CACHE_SECONDS}"
         return response
 
