@@ -372,3 +372,23 @@ def test_it_stores_outputs_in_gcs_when_a_bucket_is_configured(gcs_media, studio_
     assert client.get(f"/media/a/{image['asset_id']}/file").status_code == 302  # the owner's session
     client.logout()
     assert client.get(f"/media/a/{image['asset_id']}/file").status_code == 404  # no session, no signature
+
+
+def test_it_offers_the_tools_and_calls_them_for_the_user(studio_env, api, make_user):
+    api.login(make_user(tier="FREE"))
+    definitions = api.get("/tools").json()
+    assert [t["function"]["name"] for t in definitions["openai"]] == [
+        "generate_image",
+        "edit_image",
+        "upscale_image",
+        "generate_video",
+    ]
+    assert len(definitions["gemini"]["functionDeclarations"]) == 4
+
+    refused = api.post("/tools/call", {"name": "generate_video", "arguments": {"prompt": "a braai"}})
+    assert refused.status_code == 200
+    assert refused.json()["ok"] is False and refused.json()["error"]["code"] == "upgrade_required"
+    accepted = api.post("/tools/call", {"name": "generate_image", "arguments": '{"prompt": "a braai"}'})
+    assert accepted.status_code == 202 and accepted.json()["ok"] is True
+    assert MediaJob.objects.get(pk=accepted.json()["job_id"]).state == "succeeded"
+    assert api.post("/tools/call", {"name": "make_coffee"}).status_code == 404
