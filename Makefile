@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test run test check clean
+.PHONY: install install-test browser run test check clean
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,20 @@ $(VENV)/.test-installed: requirements.txt requirements-test.txt
 install: $(VENV)/.run-installed
 install-test: $(VENV)/.test-installed
 
+## Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; its own browser
+## download does not work here). Does nothing when it is already installed.
+browser:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+	else echo "make browser: /usr/bin/chromium is missing and this user cannot install it;" \
+		"run as root: apt-get install chromium" >&2; exit 1; fi; \
+	echo "--- installing Debian's chromium (a minute or two) ---"; \
+	$$SUDO apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+		{ echo "make browser: apt-get could not install chromium" >&2; exit 1; }; \
+	test -x /usr/bin/chromium
+
 ## Serve the app on the embedded default (SQLite, local files, the offline emulator for Google
 ## and Pollinations) at http://$(HOST):$(PORT)
 run: install
@@ -30,7 +44,7 @@ run: install
 
 ## The whole suite. With DATABASE_URL set (CI), the allowance tests (marked both_databases) run
 ## first on SQLite, then the whole suite runs on that database, so both engines are proven.
-test: install-test
+test: install-test browser
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "--- allowance tests on SQLite ---"; \
 		DATABASE_URL= REDIS_URL= $(PY) -m pytest -q -m both_databases || exit 1; \
@@ -45,4 +59,4 @@ check: install-test
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db_test.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 db_test.sqlite3 media staticfiles screenshots

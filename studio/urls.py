@@ -10,6 +10,9 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("media/a/<uuid:asset_id>/<str:variant>", serving.serve_asset, name="asset-media"),
+    path("studio/images/create/", views.image_create, name="image-create"),
+    path("studio/images/estimate/", views.image_estimate, name="image-estimate"),
+    path("studio/jobs/<uuid:job_id>/", views.job_detail, name="job-detail"),
 ]
 
 # The bare view that scripts/load_api.py measures the API against. settings.py has no flag for it

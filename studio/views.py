@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
+from pydantic import ValidationError
 
 from billing import services as billing
+from billing.models import Meter
+from studio import answers, idempotency, services
+from studio.errors import StudioError
+from studio.models import MediaAsset, MediaJob
+from studio.schemas import (
+    IMAGE_ASPECT_RATIOS,
+    MAX_SEED,
+    NEGATIVE_PROMPT_MAX_CHARS,
+    PROMPT_MAX_CHARS,
+    STYLE_PRESETS,
+    GenerateImage,
+)
+from studio.serving import media_url
 
 
 @require_GET
@@ -34,3 +55,273 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user)
         return redirect("landing")
     return render(request, "registration/signup.html", {"form": form})
+
+
+# --- Image Studio: Create ------------------------------------------------------------------
+#
+# One template (studio/image_studio.html) with partials, X's pattern: the create view, the
+# estimate and the job view render the whole page, or for an htmx request only the partial
+# that changed. Validation is GenerateImage's (studio/schemas.py), the same as the API's.
+
+STUDIO_PAGE = "studio/image_studio.html"
+RECENT_JOBS = 6
+MAX_COUNT = 4
+FORM_DEFAULTS = {
+    "prompt": "",
+    "count": "1",
+    "aspect_ratio": "1:1",
+    "negative_prompt": "",
+    "seed": "",
+    "style": "",
+}
+FIELD_LABELS = {
+    "prompt": "Prompt",
+    "count": "Number of images",
+    "aspect_ratio": "Aspect ratio",
+    "negative_prompt": "Negative prompt",
+    "seed": "Seed",
+    "style": "Style",
+}
+# An Idempotency-Key refusal that a fresh key fixes: the form was sent before, or tampered with.
+STALE_KEY_CODES = ("idempotency_mismatch", "invalid_idempotency_key")
+
+
+def _form_values(data) -> dict[str, str]:
+    """The form's raw values (as typed, for re-display), with the defaults for missing ones."""
+    values = {}
+    for name, default in FORM_DEFAULTS.items():
+        value = data.get(name)
+        values[name] = default if value is None or value == "" else str(value)
+    return values
+
+
+def _image_request(values: dict[str, str]) -> GenerateImage:
+    """GenerateImage from the form's values; raises pydantic's ValidationError."""
+    return GenerateImage.model_validate(
+        {
+            "prompt": values["prompt"],
+            "count": values["count"],
+            "aspect_ratio": values["aspect_ratio"],
+            "negative_prompt": values["negative_prompt"].strip() or None,
+            "seed": values["seed"].strip() or None,
+            "style": values["style"] or None,
+        }
+    )
+
+
+def _field_errors(error: ValidationError) -> dict[str, str]:
+    """One message per field, in words a person can act on (pydantic's are for developers)."""
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        kind = item["type"]
+        if kind == "string_too_long":
+            length = len(str(item.get("input", "")).strip())
+            message = f"At most {item['ctx']['max_length']} characters; this has {length}."
+        elif field == "prompt":
+            message = "Describe the image you want."
+        elif field == "count":
+            message = f"Choose 1 to {MAX_COUNT} images."
+        elif field == "seed":
+            message = f"A seed is a whole number from 0 to {MAX_SEED}."
+        elif field in ("aspect_ratio", "style"):
+            message = "Choose one of the options."
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+        errors.setdefault(field, message)
+    return errors
+
+
+def _period_words(period: str) -> str:
+    return "today" if period == "day" else "this month"
+
+
+def _estimate(user, values: dict[str, str]) -> dict:
+    """What the request would cost and what would be left; {"problem": ...} when it cannot tell."""
+    values = dict(values)
+    if not values["prompt"].strip():
+        # The price depends on the count, not the words: show it before a prompt is written.
+        values["prompt"] = "-"
+    try:
+        job_plan, quote = services.quote_job(user, "generate_image", _image_request(values))
+    except ValidationError as e:
+        field, message = next(iter(_field_errors(e).items()))
+        return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
+    except StudioError as e:
+        return {"problem": e.message}
+    balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
+    estimate = {"quote": quote, "free": job_plan.watermark, "units": job_plan.units, "balance": balance}
+    if balance is not None:
+        estimate["after"] = balance.remaining - job_plan.units
+        estimate["period"] = _period_words(balance.period)
+        if estimate["after"] < 0:
+            estimate["upgrade"] = billing.upgrade_options(
+                billing.plan_for(user), job_plan.meter, job_plan.units
+            )
+    return estimate
+
+
+def _failure(error: StudioError) -> dict:
+    """A refusal as the form shows it: the message, and for allowance refusals the way up."""
+    message = error.message
+    if error.code == "idempotency_mismatch":
+        message = "This form had already been sent. Check the settings and press Generate again."
+    resets_at = error.extra.get("resets_at")
+    return {
+        "code": error.code,
+        "message": message,
+        "upgrade": error.extra.get("upgrade") or [],
+        "resets_at": datetime.fromisoformat(resets_at) if isinstance(resets_at, str) else None,
+    }
+
+
+def _job_card(job: MediaJob) -> dict:
+    """What a job's progress partial shows. `job.assets` should be prefetched."""
+    progress = answers.progress(job)
+    images = []
+    if job.state == MediaJob.State.SUCCEEDED:
+        for asset in sorted(job.assets.all(), key=lambda a: a.created_at):
+            url = media_url(asset)
+            thumb = media_url(asset, "thumbnail")
+            images.append(
+                {
+                    "asset": asset,
+                    "url": url,
+                    "thumb": thumb or (url if asset.kind == MediaAsset.Kind.IMAGE else None),
+                    "download": media_url(asset, download=True),
+                }
+            )
+    error = job.error_message or "The job failed."
+    if "not charged" not in error.lower():
+        error = f"{error} You were not charged."
+    params = job.params or {}
+    return {
+        "job": job,
+        "prompt": params.get("prompt", ""),
+        "style": STYLE_PRESETS.get(params.get("style") or "", ("",))[0],
+        "aspect_ratio": params.get("aspect_ratio", ""),
+        "percent": round(progress["fraction"] * 100),
+        "eta": progress["eta_seconds"],
+        "images": images,
+        "synthid": any(item["asset"].synthid for item in images),
+        "error": error,
+    }
+
+
+def _recent_cards(user) -> list[dict]:
+    jobs = (
+        MediaJob.objects.for_user(user)
+        .filter(operation=MediaJob.Operation.GENERATE_IMAGE)
+        .prefetch_related("assets")[:RECENT_JOBS]
+    )
+    return [_job_card(job) for job in jobs]
+
+
+def _studio_context(
+    request: HttpRequest,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    failure: dict | None = None,
+    key: str | None = None,
+) -> dict:
+    """Everything the Create form needs; a new idempotency key unless `key` is kept."""
+    plan = billing.plan_for(request.user)
+    allowance = plan.allowance_for(Meter.IMAGES)
+    max_count = min(MAX_COUNT, allowance.units) if allowance else 1
+    return {
+        "plan": plan,
+        "show_form": True,
+        "values": values,
+        "errors": errors or {},
+        "failure": failure,
+        "idempotency_key": key or uuid.uuid4(),
+        "styles": [(name, label, words) for name, (label, words) in STYLE_PRESETS.items()],
+        "ratios": [(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
+        "counts": [(str(n), n > max_count) for n in range(1, MAX_COUNT + 1)],
+        "max_count": max_count,
+        "prompt_max": PROMPT_MAX_CHARS,
+        "negative_max": NEGATIVE_PROMPT_MAX_CHARS,
+        "seed_max": MAX_SEED,
+        "estimate": _estimate(request.user, values),
+    }
+
+
+def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
+    """The form again (status 200, so htmx swaps it): the partial for htmx, else the page."""
+    context = _studio_context(request, values, **kwargs)
+    if request.htmx and request.method == "POST":
+        return render(request, f"{STUDIO_PAGE}#form", context)
+    context["cards"] = _recent_cards(request.user)
+    return render(request, STUDIO_PAGE, context)
+
+
+@never_cache  # the form carries a one-time idempotency key: Back must fetch a fresh one
+@require_http_methods(["GET", "POST"])
+@login_required
+def image_create(request: HttpRequest) -> HttpResponse:
+    """Image Studio, Create tab: the form, its live estimate and the user's recent results."""
+    if request.method == "GET":
+        return _render_form(request, _form_values(request.GET))
+    values = _form_values(request.POST)
+    posted_key = request.POST.get("idempotency_key", "")
+    try:
+        params = _image_request(values)
+    except ValidationError as e:
+        return _render_form(request, values, errors=_field_errors(e), key=posted_key)
+
+    def handler() -> tuple[int, dict]:
+        job = services.submit_job(request.user, "generate_image", params)
+        return 202, answers.accepted(job)
+
+    try:
+        key = idempotency.parse_key(posted_key)
+        fingerprint = idempotency.fingerprint("POST", request.path, params.model_dump(mode="json"))
+        _, body, _ = idempotency.run_once(
+            request.user, key, fingerprint, idempotency.ttl_minutes_for("generate_image"), handler
+        )
+    except StudioError as e:
+        keep = None if e.code in STALE_KEY_CODES else posted_key
+        return _render_form(request, values, failure=_failure(e), key=keep)
+    job = MediaJob.objects.for_user(request.user).prefetch_related("assets").get(pk=body["job_id"])
+    if not request.htmx:
+        return redirect("job-detail", job_id=job.id)
+    # htmx: a fresh form (new key, the same settings to iterate on) and the new job on top of
+    # the results, where it polls itself.
+    context = _studio_context(request, values)
+    context["card"] = _job_card(job)
+    return render(request, f"{STUDIO_PAGE}#submitted", context)
+
+
+@require_GET
+@login_required
+def image_estimate(request: HttpRequest) -> HttpResponse:
+    """The #estimate partial for the form's current values (never an error status)."""
+    context = {"estimate": _estimate(request.user, _form_values(request.GET))}
+    return render(request, f"{STUDIO_PAGE}#estimate", context)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def job_detail(request: HttpRequest, job_id) -> HttpResponse:
+    """A job's progress and results. The owner's only: anyone else gets 404 (DESIGN.md §5).
+
+    The #progress partial polls this URL every 3 s; once the job is final it answers 286,
+    which tells htmx to stop.
+    """
+    job = MediaJob.objects.for_user(request.user).prefetch_related("assets").filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such job.")
+    card = _job_card(job)
+    if request.htmx and not request.htmx.history_restore_request:
+        html = render_to_string(f"{STUDIO_PAGE}#progress", {"card": card}, request)
+        return HttpResponseStopPolling(html) if job.is_final else HttpResponse(html)
+    if job.operation == MediaJob.Operation.GENERATE_IMAGE:
+        # The form again, filled in with this job's settings, to iterate on.
+        params = {k: "" if v is None else v for k, v in (job.params or {}).items()}
+        context = _studio_context(request, _form_values(params))
+    else:
+        context = {"plan": billing.plan_for(request.user), "show_form": False}
+    context.update(job=job, cards=[card], refresh=not job.is_final)
+    return render(request, STUDIO_PAGE, context)

@@ -1,0 +1,16 @@
+// Image Studio, progressive enhancement only: the page works without it.
+// Live character count for the prompt; Ctrl/Cmd+Enter sends the form; a new result scrolls into view.
+document.addEventListener("input", (event) => {
+  const out = document.getElementById("prompt-count");
+  if (event.target.id === "id_prompt" && out) out.textContent = `${event.target.value.length} / ${out.dataset.max}`;
+});
+document.addEventListener("keydown", (event) => {
+  if (event.target.id === "id_prompt" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    event.target.form.requestSubmit();
+  }
+});
+document.addEventListener("htmx:oobAfterSwap", (event) => {
+  const target = event.detail.target;
+  if (target.id === "results") target.firstElementChild?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+});
