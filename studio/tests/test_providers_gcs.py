@@ -3,43 +3,15 @@
 from __future__ import annotations
 
 import base64
-import json
 import urllib.parse
 import urllib.request
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from studio.providers import gcs
 from studio.providers.base import ConfigurationError, InvalidRequestError
 
 from .conftest import EMULATOR_BUCKET
-
-
-@pytest.fixture
-def signing_key(tmp_path, settings):
-    """A locally generated service-account key: V4 signing then works fully offline."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    path = tmp_path / "signer.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "test-project",
-                "private_key_id": "local",
-                "private_key": pem,
-                "client_email": "signer@test-project.iam.gserviceaccount.com",
-                "client_id": "1",
-                "token_uri": "https://oauth2.googleapis.com/token",
-            }
-        )
-    )
-    settings.GCS_SIGNING_KEY_FILE = str(path)
-    return path
 
 
 def test_it_uploads_and_downloads(providers_env):
