@@ -5,6 +5,7 @@ One home, so the 202 of a submit, a status poll and an LLM tool result never dis
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,8 +113,6 @@ def asset(item: MediaAsset, *, absolute) -> dict:
 
 
 def result(job: MediaJob, *, absolute) -> dict:
-    from django.conf import settings
-
     items = list(job.assets.order_by("created_at"))
     return {
         "job_id": str(job.id),

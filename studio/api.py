@@ -29,7 +29,7 @@ from studio.auth import ApiTokenAuth, SessionCsrfAuth
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
 from studio.providers import ProviderError
-from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
+from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage, validation_details
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +67,7 @@ def _studio_error(request, exc: StudioError):
 
 @api.exception_handler(ValidationError)
 def _validation_error(request, exc: ValidationError):
-    details = []
-    for item in exc.errors:
-        location = [
-            str(part) for part in item.get("loc", ()) if part not in ("body", "payload", "query", "path")
-        ]
-        details.append(
-            {
-                "field": ".".join(location),
-                "message": str(item.get("msg", "invalid")).removeprefix("Value error, "),
-            }
-        )
+    details = validation_details(exc)
     summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
     return error_response("validation_error", summary or "The request is not valid.", 422, details=details)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -165,8 +166,6 @@ def inspect_video(data: bytes) -> tuple[VideoFacts, bytes | None]:
 
 
 def _stream_facts(info: str) -> tuple[int | None, int | None, float | None]:
-    import re
-
     width = height = None
     duration = None
     size = re.search(r"Video:.*?(\d{2,5})x(\d{2,5})", info)

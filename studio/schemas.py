@@ -177,12 +177,18 @@ SCHEMAS: dict[str, type[_Strict]] = {
 }
 
 
+# Where django-ninja says a value came from; not part of the field's name.
+_LOCATION_PARTS = {"__root__", "body", "payload", "query", "path"}
+
+
 def validation_details(error) -> list[dict]:
-    """A pydantic ValidationError as a short list of {field, message} a person can act on."""
+    """A validation error (pydantic's, or django-ninja's wrapping of it) as a short list of
+    {field, message} a person can act on."""
+    items = error.errors(include_url=False) if callable(error.errors) else error.errors
     details = []
-    for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item.get("loc", ()) if part != "__root__")
-        message = item.get("msg", "invalid value")
+    for item in items:
+        field = ".".join(str(part) for part in item.get("loc", ()) if part not in _LOCATION_PARTS)
+        message = str(item.get("msg", "invalid value"))
         message = message.removeprefix("Value error, ")
         details.append({"field": field, "message": message})
     return details

@@ -78,11 +78,8 @@ def plan_job(user, operation: str, params: BaseModel) -> Plan:
     if isinstance(params, UpscaleImage):
         if params.model not in plan.upscale_models:
             wanted = "V4 Ultra" if params.model == "v4" else "upscaling"
-            options = [
-                option
-                for option in billing.upgrade_options(plan, Meter.UPSCALES, 1)
-                if params.model in billing.get_plan(option["tier"]).upscale_models
-            ]
+            offering = {p.code for p in billing.upgrade_plans(plan) if params.model in p.upscale_models}
+            options = [o for o in billing.upgrade_options(plan, Meter.UPSCALES, 1) if o["tier"] in offering]
             raise upgrade_required(
                 f"The {plan.name} plan does not include {wanted}.", tier=plan.code, upgrade=options
             )
@@ -170,14 +167,15 @@ def enqueue_job(job_id) -> None:
 def _check_inputs(user, params: BaseModel) -> bytes | None:
     """Own-image references must be the user's images; a mask must fit its image. Returns the
     cleaned mask PNG, if any."""
-    for field in ("image_id", "first_frame_id", "last_frame_id"):
-        asset_id = getattr(params, field, None)
-        if asset_id is not None:
-            user_image(user, asset_id)
+    images = {
+        field: user_image(user, getattr(params, field))
+        for field in ("image_id", "first_frame_id", "last_frame_id")
+        if getattr(params, field, None) is not None
+    }
     mask = getattr(params, "mask", None)
     if not mask:
         return None
-    image = user_image(user, params.image_id)
+    image = images["image_id"]
     try:
         return uploads.clean_mask(uploads.decode_data_url(mask), (image.width, image.height))
     except uploads.UploadError as e:
@@ -399,15 +397,6 @@ def fail_job(job: MediaJob, code: str, message: str) -> bool:
             billing.release(job.reservation_reference, reason=code)
     if moved:
         log.info("job %s failed: %s %s", job.id, code, message)
-    return moved
-
-
-def cancel_job(job: MediaJob) -> bool:
-    """Cancel a job that has not started; once a provider call is under way it runs to the end."""
-    with transaction.atomic():
-        moved = job.move(MediaJob.State.QUEUED, MediaJob.State.CANCELLED, finished_at=timezone.now())
-        if moved:
-            billing.release(job.reservation_reference, reason="cancelled")
     return moved
 
 

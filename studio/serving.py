@@ -20,7 +20,7 @@ import mimetypes
 import posixpath
 import re
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import (
@@ -93,15 +93,6 @@ def media_url(
     query["sig"] = _signature(str(asset.id), variant, expires, download)
     path = reverse("asset-media", kwargs={"asset_id": asset.id, "variant": variant})
     return f"{path}?{urlencode(query)}"
-
-
-def absolute(request: HttpRequest | None, url: str) -> str:
-    """`url` as an absolute URL: from the request's host, or SITE_ROOT outside a request."""
-    if urlsplit(url).scheme:
-        return url
-    if request is not None:
-        return request.build_absolute_uri(url)
-    return settings.SITE_ROOT.rstrip("/") + "/" + url.lstrip("/")
 
 
 def download_name(asset: MediaAsset, variant: str = "file") -> str:

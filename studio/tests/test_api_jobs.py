@@ -392,3 +392,17 @@ def test_it_offers_the_tools_and_calls_them_for_the_user(studio_env, api, make_u
     assert accepted.status_code == 202 and accepted.json()["ok"] is True
     assert MediaJob.objects.get(pk=accepted.json()["job_id"]).state == "succeeded"
     assert api.post("/tools/call", {"name": "make_coffee"}).status_code == 404
+
+
+def test_it_answers_503_when_gcs_links_cannot_be_signed(
+    gcs_media, studio_env, api, make_user, settings, tmp_path
+):
+    api.login(make_user(tier="JIVE"))
+    accepted = api.post("/images/generate", {"prompt": "unsignable"}).json()
+    asset_id = MediaAsset.objects.get(source_job_id=accepted["job_id"]).id
+    settings.GCS_SIGNING_KEY_FILE = str(tmp_path / "missing-key.json")
+
+    result = api.get(accepted["result_url"])
+    assert result.status_code == 503
+    assert result.json()["error"]["code"] == "provider_unavailable"
+    assert api.client.get(f"/media/a/{asset_id}/file").status_code == 503

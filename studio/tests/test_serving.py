@@ -328,23 +328,6 @@ def test_it_offers_a_download_when_asked(client, media, alice):
     )
 
 
-def test_it_makes_links_absolute(rf, settings):
-    settings.SITE_ROOT = "https://studio.example.co.za/"
-    request = rf.get("/", HTTP_HOST="localhost")
-
-    assert (
-        serving.absolute(None, "/media/a/x/file?exp=1") == "https://studio.example.co.za/media/a/x/file?exp=1"
-    )
-    assert serving.absolute(request, "/media/a/x/file") == "http://localhost/media/a/x/file"
-    assert (
-        serving.absolute(request, "https://storage.googleapis.com/b/o")
-        == "https://storage.googleapis.com/b/o"
-    )
-
-
-# --- Privacy -------------------------------------------------------------------------------------
-
-
 def test_it_hides_one_users_asset_from_another(client, media, alice, bob):
     asset = make_asset(owner=alice)
     client.force_login(bob)
