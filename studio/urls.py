@@ -3,16 +3,20 @@ import os
 from django.conf import settings
 from django.urls import include, path
 
-from studio import bench, serving, views
+from studio import bench, serving
 
+# Each page module of studio/pages/ owns its URLs.
 urlpatterns = [
-    path("", views.landing, name="landing"),
-    path("accounts/signup/", views.signup, name="signup"),
+    path("", include("studio.pages.home")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("media/a/<uuid:asset_id>/<str:variant>", serving.serve_asset, name="asset-media"),
-    path("studio/images/create/", views.image_create, name="image-create"),
-    path("studio/images/estimate/", views.image_estimate, name="image-estimate"),
-    path("studio/jobs/<uuid:job_id>/", views.job_detail, name="job-detail"),
+    path("", include("studio.pages.create")),
+    path("", include("studio.pages.edit")),
+    path("", include("studio.pages.upscale")),
+    path("", include("studio.pages.gallery")),
+    path("", include("studio.pages.tray")),
+    path("", include("studio.pages.video")),
+    path("", include("studio.pages.commands")),
 ]
 
 # The bare view that scripts/load_api.py measures the API against. settings.py has no flag for it

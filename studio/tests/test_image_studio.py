@@ -54,7 +54,7 @@ def test_it_renders_the_create_page_with_presets_and_ratios(client, make_user):
     assert 'id="estimate"' in text and 'aria-live="polite"' in text
     assert "R0.74" in text  # the estimate is there without JavaScript
     assert 'aria-current="page">Create' in text
-    assert "/studio/images/edit/" not in text  # no placeholder tabs
+    assert 'href="/studio/images/edit/"' in text and 'href="/studio/images/upscale/"' in text
 
 
 def test_it_issues_a_new_idempotency_key_for_each_render(client, make_user):

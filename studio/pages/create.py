@@ -1,16 +1,14 @@
-"""Pages. Views never call Google: slow work runs in django-q2 workers."""
+"""Image Studio, Create tab, and the job page every operation's progress links to."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -19,9 +17,10 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import answers, idempotency, services
+from studio import services
 from studio.errors import StudioError
-from studio.models import MediaAsset, MediaJob
+from studio.models import MediaJob
+from studio.pages import common
 from studio.schemas import (
     IMAGE_ASPECT_RATIOS,
     MAX_SEED,
@@ -30,32 +29,6 @@ from studio.schemas import (
     STYLE_PRESETS,
     GenerateImage,
 )
-from studio.serving import media_url
-
-
-@require_GET
-@login_required
-def landing(request: HttpRequest) -> HttpResponse:
-    """Media Creator landing: the user's tier and what is left of every allowance."""
-    plan = billing.plan_for(request.user)
-    return render(
-        request,
-        "studio/landing.html",
-        {"plan": plan, "balances": billing.remaining(request.user), "upgrades": billing.upgrade_plans(plan)},
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("landing")
-    form = UserCreationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user)
-        return redirect("landing")
-    return render(request, "registration/signup.html", {"form": form})
-
 
 # --- Image Studio: Create ------------------------------------------------------------------
 #
@@ -65,7 +38,6 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 STUDIO_PAGE = "studio/image_studio.html"
 RECENT_JOBS = 6
-MAX_COUNT = 4
 FORM_DEFAULTS = {
     "prompt": "",
     "count": "1",
@@ -82,8 +54,6 @@ FIELD_LABELS = {
     "seed": "Seed",
     "style": "Style",
 }
-# An Idempotency-Key refusal that a fresh key fixes: the form was sent before, or tampered with.
-STALE_KEY_CODES = ("idempotency_mismatch", "invalid_idempotency_key")
 
 
 def _form_values(data) -> dict[str, str]:
@@ -109,33 +79,6 @@ def _image_request(values: dict[str, str]) -> GenerateImage:
     )
 
 
-def _field_errors(error: ValidationError) -> dict[str, str]:
-    """One message per field, in words a person can act on (pydantic's are for developers)."""
-    errors: dict[str, str] = {}
-    for item in error.errors(include_url=False):
-        field = str(item["loc"][0]) if item["loc"] else ""
-        kind = item["type"]
-        if kind == "string_too_long":
-            length = len(str(item.get("input", "")).strip())
-            message = f"At most {item['ctx']['max_length']} characters; this has {length}."
-        elif field == "prompt":
-            message = "Describe the image you want."
-        elif field == "count":
-            message = f"Choose 1 to {MAX_COUNT} images."
-        elif field == "seed":
-            message = f"A seed is a whole number from 0 to {MAX_SEED}."
-        elif field in ("aspect_ratio", "style"):
-            message = "Choose one of the options."
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-        errors.setdefault(field, message)
-    return errors
-
-
-def _period_words(period: str) -> str:
-    return "today" if period == "day" else "this month"
-
-
 def _estimate(user, values: dict[str, str]) -> dict:
     """What the request would cost and what would be left; {"problem": ...} when it cannot tell."""
     values = dict(values)
@@ -145,7 +88,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
     try:
         job_plan, quote = services.quote_job(user, "generate_image", _image_request(values))
     except ValidationError as e:
-        field, message = next(iter(_field_errors(e).items()))
+        field, message = next(iter(common.field_errors(e).items()))
         return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
     except StudioError as e:
         return {"problem": e.message}
@@ -153,59 +96,12 @@ def _estimate(user, values: dict[str, str]) -> dict:
     estimate = {"quote": quote, "free": job_plan.watermark, "units": job_plan.units, "balance": balance}
     if balance is not None:
         estimate["after"] = balance.remaining - job_plan.units
-        estimate["period"] = _period_words(balance.period)
+        estimate["period"] = common.period_words(balance.period)
         if estimate["after"] < 0:
             estimate["upgrade"] = billing.upgrade_options(
                 billing.plan_for(user), job_plan.meter, job_plan.units
             )
     return estimate
-
-
-def _failure(error: StudioError) -> dict:
-    """A refusal as the form shows it: the message, and for allowance refusals the way up."""
-    message = error.message
-    if error.code == "idempotency_mismatch":
-        message = "This form had already been sent. Check the settings and press Generate again."
-    resets_at = error.extra.get("resets_at")
-    return {
-        "code": error.code,
-        "message": message,
-        "upgrade": error.extra.get("upgrade") or [],
-        "resets_at": datetime.fromisoformat(resets_at) if isinstance(resets_at, str) else None,
-    }
-
-
-def _job_card(job: MediaJob) -> dict:
-    """What a job's progress partial shows. `job.assets` should be prefetched."""
-    progress = answers.progress(job)
-    images = []
-    if job.state == MediaJob.State.SUCCEEDED:
-        for asset in sorted(job.assets.all(), key=lambda a: a.created_at):
-            url = media_url(asset)
-            thumb = media_url(asset, "thumbnail")
-            images.append(
-                {
-                    "asset": asset,
-                    "url": url,
-                    "thumb": thumb or (url if asset.kind == MediaAsset.Kind.IMAGE else None),
-                    "download": media_url(asset, download=True),
-                }
-            )
-    error = job.error_message or "The job failed."
-    if "not charged" not in error.lower():
-        error = f"{error} You were not charged."
-    params = job.params or {}
-    return {
-        "job": job,
-        "prompt": params.get("prompt", ""),
-        "style": STYLE_PRESETS.get(params.get("style") or "", ("",))[0],
-        "aspect_ratio": params.get("aspect_ratio", ""),
-        "percent": round(progress["fraction"] * 100),
-        "eta": progress["eta_seconds"],
-        "images": images,
-        "synthid": any(item["asset"].synthid for item in images),
-        "error": error,
-    }
 
 
 def _recent_cards(user) -> list[dict]:
@@ -214,7 +110,7 @@ def _recent_cards(user) -> list[dict]:
         .filter(operation=MediaJob.Operation.GENERATE_IMAGE)
         .prefetch_related("assets")[:RECENT_JOBS]
     )
-    return [_job_card(job) for job in jobs]
+    return [common.job_card(job) for job in jobs]
 
 
 def _studio_context(
@@ -228,7 +124,7 @@ def _studio_context(
     """Everything the Create form needs; a new idempotency key unless `key` is kept."""
     plan = billing.plan_for(request.user)
     allowance = plan.allowance_for(Meter.IMAGES)
-    max_count = min(MAX_COUNT, allowance.units) if allowance else 1
+    max_count = min(common.MAX_COUNT, allowance.units) if allowance else 1
     return {
         "plan": plan,
         "show_form": True,
@@ -238,7 +134,7 @@ def _studio_context(
         "idempotency_key": key or uuid.uuid4(),
         "styles": [(name, label, words) for name, (label, words) in STYLE_PRESETS.items()],
         "ratios": [(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
-        "counts": [(str(n), n > max_count) for n in range(1, MAX_COUNT + 1)],
+        "counts": [(str(n), n > max_count) for n in range(1, common.MAX_COUNT + 1)],
         "max_count": max_count,
         "prompt_max": PROMPT_MAX_CHARS,
         "negative_max": NEGATIVE_PROMPT_MAX_CHARS,
@@ -268,28 +164,19 @@ def image_create(request: HttpRequest) -> HttpResponse:
     try:
         params = _image_request(values)
     except ValidationError as e:
-        return _render_form(request, values, errors=_field_errors(e), key=posted_key)
-
-    def handler() -> tuple[int, dict]:
-        job = services.submit_job(request.user, "generate_image", params)
-        return 202, answers.accepted(job)
+        return _render_form(request, values, errors=common.field_errors(e), key=posted_key)
 
     try:
-        key = idempotency.parse_key(posted_key)
-        fingerprint = idempotency.fingerprint("POST", request.path, params.model_dump(mode="json"))
-        _, body, _ = idempotency.run_once(
-            request.user, key, fingerprint, idempotency.ttl_minutes_for("generate_image"), handler
-        )
+        job = common.submit_once(request, "generate_image", params, posted_key)
     except StudioError as e:
-        keep = None if e.code in STALE_KEY_CODES else posted_key
-        return _render_form(request, values, failure=_failure(e), key=keep)
-    job = MediaJob.objects.for_user(request.user).prefetch_related("assets").get(pk=body["job_id"])
+        keep = None if e.code in common.STALE_KEY_CODES else posted_key
+        return _render_form(request, values, failure=common.failure(e), key=keep)
     if not request.htmx:
         return redirect("job-detail", job_id=job.id)
     # htmx: a fresh form (new key, the same settings to iterate on) and the new job on top of
     # the results, where it polls itself.
     context = _studio_context(request, values)
-    context["card"] = _job_card(job)
+    context["card"] = common.job_card(job)
     return render(request, f"{STUDIO_PAGE}#submitted", context)
 
 
@@ -313,7 +200,7 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
     job = MediaJob.objects.for_user(request.user).prefetch_related("assets").filter(pk=job_id).first()
     if job is None:
         raise Http404("No such job.")
-    card = _job_card(job)
+    card = common.job_card(job)
     if request.htmx and not request.htmx.history_restore_request:
         html = render_to_string(f"{STUDIO_PAGE}#progress", {"card": card}, request)
         return HttpResponseStopPolling(html) if job.is_final else HttpResponse(html)
@@ -325,3 +212,10 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
         context = {"plan": billing.plan_for(request.user), "show_form": False}
     context.update(job=job, cards=[card], refresh=not job.is_final)
     return render(request, STUDIO_PAGE, context)
+
+
+urlpatterns = [
+    path("studio/images/create/", image_create, name="image-create"),
+    path("studio/images/estimate/", image_estimate, name="image-estimate"),
+    path("studio/jobs/<uuid:job_id>/", job_detail, name="job-detail"),
+]

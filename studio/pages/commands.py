@@ -1,0 +1,5 @@
+"""Placeholder: replaced by the commands pages."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

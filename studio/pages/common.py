@@ -1,0 +1,120 @@
+"""What every studio page shares: friendly field errors, refusals as the form shows them, the
+idempotent submit, and the job card that progress views render.
+
+The pages validate through studio/schemas.py and submit through services.submit_job, exactly
+as the JSON API does; a form carries a one-time idempotency key so a double click, a retry on
+a slow connection or a resubmitted form makes one job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from pydantic import BaseModel, ValidationError
+
+from studio import answers, idempotency, services
+from studio.errors import StudioError
+from studio.models import MediaAsset, MediaJob
+from studio.schemas import MAX_SEED, STYLE_PRESETS
+from studio.serving import media_url
+
+MAX_COUNT = 4
+# An Idempotency-Key refusal that a fresh key fixes: the form was sent before, or tampered with.
+STALE_KEY_CODES = ("idempotency_mismatch", "invalid_idempotency_key")
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """One message per field, in words a person can act on (pydantic's are for developers).
+
+    Errors of the whole model (the mode rules of EditImage, say) come under the key "".
+    """
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        kind = item["type"]
+        if kind == "string_too_long":
+            length = len(str(item.get("input", "")).strip())
+            message = f"At most {item['ctx']['max_length']} characters; this has {length}."
+        elif field == "prompt" and kind in ("string_too_short", "missing"):
+            message = "Describe the image you want."
+        elif field == "count":
+            message = f"Choose 1 to {MAX_COUNT}."
+        elif field == "seed":
+            message = f"A seed is a whole number from 0 to {MAX_SEED}."
+        elif kind in ("literal_error", "enum"):
+            message = "Choose one of the options."
+        elif kind.startswith("uuid"):
+            message = "Choose one of your images."
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+            message = message[:1].upper() + message[1:]
+        errors.setdefault(field, message)
+    return errors
+
+
+def period_words(period: str) -> str:
+    return "today" if period == "day" else "this month"
+
+
+def failure(error: StudioError) -> dict:
+    """A refusal as a form shows it: the message, and for allowance refusals the way up."""
+    message = error.message
+    if error.code == "idempotency_mismatch":
+        message = "This form had already been sent. Check the settings and send it again."
+    resets_at = error.extra.get("resets_at")
+    return {
+        "code": error.code,
+        "message": message,
+        "upgrade": error.extra.get("upgrade") or [],
+        "resets_at": datetime.fromisoformat(resets_at) if isinstance(resets_at, str) else None,
+    }
+
+
+def submit_once(request: HttpRequest, operation: str, params: BaseModel, posted_key: str) -> MediaJob:
+    """Submit a validated request under the form's idempotency key; the job, with its assets
+    prefetched. Raises StudioError for a refusal (tier, quota, breaker, a stale key)."""
+
+    def handler() -> tuple[int, dict]:
+        job = services.submit_job(request.user, operation, params)
+        return 202, answers.accepted(job)
+
+    key = idempotency.parse_key(posted_key)
+    fingerprint = idempotency.fingerprint("POST", request.path, params.model_dump(mode="json"))
+    _, body, _ = idempotency.run_once(
+        request.user, key, fingerprint, idempotency.ttl_minutes_for(operation), handler
+    )
+    return MediaJob.objects.for_user(request.user).prefetch_related("assets").get(pk=body["job_id"])
+
+
+def job_card(job: MediaJob) -> dict:
+    """What a job's progress partial shows. `job.assets` should be prefetched."""
+    progress = answers.progress(job)
+    images = []
+    if job.state == MediaJob.State.SUCCEEDED:
+        for asset in sorted(job.assets.all(), key=lambda a: a.created_at):
+            url = media_url(asset)
+            thumb = media_url(asset, "thumbnail")
+            images.append(
+                {
+                    "asset": asset,
+                    "url": url,
+                    "thumb": thumb or (url if asset.kind == MediaAsset.Kind.IMAGE else None),
+                    "download": media_url(asset, download=True),
+                }
+            )
+    error = job.error_message or "The job failed."
+    if "not charged" not in error.lower():
+        error = f"{error} You were not charged."
+    params = job.params or {}
+    return {
+        "job": job,
+        "prompt": params.get("prompt", ""),
+        "style": STYLE_PRESETS.get(params.get("style") or "", ("",))[0],
+        "aspect_ratio": params.get("aspect_ratio", ""),
+        "percent": round(progress["fraction"] * 100),
+        "eta": progress["eta_seconds"],
+        "images": images,
+        "synthid": any(item["asset"].synthid for item in images),
+        "error": error,
+    }

@@ -1,0 +1,15 @@
+"""Placeholder: replaced by the gallery pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.urls import path
+
+
+@login_required
+def placeholder(request):
+    return HttpResponse("Coming soon")
+
+
+urlpatterns = [path("studio/images/", placeholder, name="image-gallery")]

@@ -1,0 +1,5 @@
+"""Placeholder: replaced by the tray pages."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
