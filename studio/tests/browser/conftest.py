@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from studio.tests.cluster import Cluster
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
@@ -130,3 +132,18 @@ def screenshot(page, name: str) -> list[Path]:
 def shoot() -> Callable[..., list[Path]]:
     """shoot(page, name) -> [desktop path, phone path]; see screenshot()."""
     return screenshot
+
+
+@pytest.fixture
+def worker(providers_env, settings, tmp_path):
+    """A real django-q2 cluster (a child process) on the emulator, sharing the test database and a
+    media folder with the live server, so jobs run as in production while the page polls.
+
+    Tests that use it need `django_db(transaction=True, ...)`, so the child sees the rows.
+    Use studio.tests.cluster.wait_for_job(job_id) to wait for a job from the test.
+    """
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    cluster = Cluster(providers_env, tmp_path)
+    yield cluster
+    cluster.stop()
