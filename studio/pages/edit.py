@@ -8,8 +8,11 @@ from django.urls import path
 
 
 @login_required
-def placeholder(request):
+def placeholder(request, **kwargs):
     return HttpResponse("Coming soon")
 
 
-urlpatterns = [path("studio/images/edit/", placeholder, name="image-edit")]
+urlpatterns = [
+    path("studio/images/edit/", placeholder, name="image-edit"),
+    path("studio/images/edit/<uuid:asset_id>/", placeholder, name="image-edit-canvas"),
+]

@@ -8,8 +8,11 @@ from django.urls import path
 
 
 @login_required
-def placeholder(request):
+def placeholder(request, **kwargs):
     return HttpResponse("Coming soon")
 
 
-urlpatterns = [path("studio/images/", placeholder, name="image-gallery")]
+urlpatterns = [
+    path("studio/images/", placeholder, name="image-gallery"),
+    path("studio/images/<uuid:asset_id>/", placeholder, name="image-viewer"),
+]

@@ -8,8 +8,10 @@ from django.urls import path
 
 
 @login_required
-def placeholder(request):
+def placeholder(request, **kwargs):
     return HttpResponse("Coming soon")
 
 
-urlpatterns = [path("studio/images/upscale/", placeholder, name="image-upscale")]
+urlpatterns = [
+    path("studio/images/upscale/", placeholder, name="image-upscale"),
+]
