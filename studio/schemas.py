@@ -11,7 +11,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 PROMPT_MAX_CHARS = 2000
 NEGATIVE_PROMPT_MAX_CHARS = 1000
@@ -34,10 +42,21 @@ STYLE_PRESETS: dict[str, tuple[str, str]] = {
     "vintage": ("Vintage", "vintage film photograph, warm grain, faded colours"),
 }
 
-Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS)]
-OptionalPrompt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS)]
+
+def _no_control_characters(text: str) -> str:
+    # PostgreSQL cannot store NUL in a JSON field, and no model wants other control characters.
+    if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+_Clean = AfterValidator(_no_control_characters)
+Prompt = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS), _Clean
+]
+OptionalPrompt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS), _Clean]
 NegativePrompt = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS)
+    str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS), _Clean
 ]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 StyleName = Literal[tuple(STYLE_PRESETS)]  # type: ignore[valid-type]

@@ -270,6 +270,9 @@ def test_it_answers_bad_input_with_codes_and_charges_nothing(studio_env, api, ma
         (api.post("/images/generate", {"prompt": "hi", "aspect_ratio": "7:3"}), 422, "validation_error"),
         (api.post("/images/generate", {"prompt": "hi", "colour": "red"}), 422, "validation_error"),
         (api.post("/images/generate", {"prompt": "hi", "count": 9}), 422, "validation_error"),
+        # PostgreSQL cannot store NUL in JSON: refused up front instead of a 500 at the INSERT.
+        (api.post("/images/generate", {"prompt": "a\u0000b"}), 422, "validation_error"),
+        (api.post("/videos/generate", {"prompt": "a", "negative_prompt": "\u0007"}), 422, "validation_error"),
         (api.post("/videos/generate", {"prompt": "x", "duration_seconds": 5}), 422, "validation_error"),
         (
             api.post("/images/edit", {"image_id": str(uuid.uuid4()), "mode": "remove"}),
