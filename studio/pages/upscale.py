@@ -1,17 +1,255 @@
-"""Placeholder: replaced by the upscale pages."""
+"""Image Studio, Upscale tab: pick one of your images, a factor and V3 or V4 Ultra.
+
+X's pattern, as on the Create tab: one view renders the page, or for an htmx request the form
+partial again (errors, refusals) or the fresh form with the new job's progress card. The
+validation is UpscaleImage's (studio/schemas.py); the tier gate and the prices are the
+services' and billing's, so the page shows what submitting would do.
+"""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from pydantic import ValidationError
+
+from billing import pricing
+from billing import services as billing
+from billing.models import Meter, PriceClass, UpscaleModel
+from studio import services
+from studio.errors import StudioError
+from studio.models import MediaAsset, MediaJob
+from studio.pages import common
+from studio.schemas import UpscaleImage
+from studio.serving import media_url
+
+PAGE = "studio/image_upscale.html"
+PICKER_LIMIT = 24
+RECENT_JOBS = 4
+FACTORS = ("x2", "x3", "x4")
+MODELS = tuple(UpscaleModel)
+# Google's upscaler refuses outputs above 17 megapixels (the job would fail, uncharged): the
+# estimate warns before the user waits for that.
+MAX_OUTPUT_PIXELS = 17_000_000
+FORM_DEFAULTS = {"image": "", "factor": "x2", "model": "v3"}
+# What the price list calls each model (services.plan_job decides the same for a submitted job).
+PRICE_CLASSES = {UpscaleModel.V3: PriceClass.UPSCALE_V3, UpscaleModel.V4: PriceClass.UPSCALE_V4}
+# Any id will do for a quote: the price depends on the model, not on the image.
+QUOTE_IMAGE = uuid.UUID(int=0)
 
 
+def _form_values(data) -> dict[str, str]:
+    return {name: str(data.get(name) or default) for name, default in FORM_DEFAULTS.items()}
+
+
+def _upscale_request(values: dict[str, str]) -> UpscaleImage:
+    """UpscaleImage from the form's values; raises pydantic's ValidationError."""
+    return UpscaleImage.model_validate(
+        {"image_id": values["image"] or None, "factor": values["factor"], "model": values["model"]}
+    )
+
+
+def _errors(error: ValidationError) -> dict[str, str]:
+    """Field errors keyed by the form's names (the schema says image_id, the form says image)."""
+    errors = common.field_errors(error)
+    if "image_id" in errors:
+        del errors["image_id"]
+        errors["image"] = "Choose one of your images."
+    return errors
+
+
+def _own_image(user, value: str) -> MediaAsset | None:
+    try:
+        return MediaAsset.objects.for_user(user).images().filter(pk=uuid.UUID(value)).first()
+    except ValueError:
+        return None
+
+
+def _model_choices(user, plan) -> list[dict]:
+    """V3 and V4 Ultra with their price per image, and for a model the plan lacks, why and the way up."""
+    higher = billing.upgrade_plans(plan)
+    choices = []
+    for model in MODELS:
+        allowed = model.value in plan.upscale_models
+        if allowed:
+            _, quote = services.quote_job(
+                user, "upscale_image", UpscaleImage(image_id=QUOTE_IMAGE, model=model)
+            )
+        else:
+            quote = pricing.quote(PRICE_CLASSES[model], 1)
+        offering = [p for p in higher if model.value in p.upscale_models]
+        choices.append(
+            {
+                "value": model.value,
+                "label": model.label,
+                "quote": quote,
+                "allowed": allowed,
+                "reason": "" if allowed else f"{model.label} is on {' and '.join(p.code for p in offering)}",
+                "upgrade": [] if allowed else offering,
+            }
+        )
+    return choices
+
+
+def _estimate(user, values: dict[str, str], image: MediaAsset | None = None) -> dict:
+    """The cost of the chosen model, the size of the result, and what remains of `upscales`."""
+    try:
+        params = _upscale_request({**values, "image": str(image.id) if image else str(QUOTE_IMAGE)})
+        job_plan, quote = services.quote_job(user, "upscale_image", params)
+    except ValidationError as e:
+        return {"problem": next(iter(_errors(e).values()))}
+    except StudioError as e:
+        return {"problem": e.message, "upgrade": e.extra.get("upgrade") or []}
+    estimate: dict = {"quote": quote, "model": UpscaleModel(params.model).label, "factor": params.factor}
+    if image is not None and image.width and image.height:
+        scale = int(params.factor[1:])
+        width, height = image.width * scale, image.height * scale
+        estimate.update(width=width, height=height, too_big=width * height > MAX_OUTPUT_PIXELS)
+        estimate["max_megapixels"] = MAX_OUTPUT_PIXELS // 1_000_000
+    balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
+    if balance is not None:
+        estimate.update(
+            balance=balance,
+            after=balance.remaining - job_plan.units,
+            units=job_plan.units,
+            period=common.period_words(balance.period),
+        )
+        if balance.remaining < job_plan.units:
+            estimate["upgrade"] = billing.upgrade_options(
+                billing.plan_for(user), job_plan.meter, job_plan.units
+            )
+    return estimate
+
+
+def _picker(user, selected: MediaAsset | None) -> list[dict]:
+    """The newest images as picker tiles; a preselected older image comes first."""
+    images = list(MediaAsset.objects.for_user(user).images().select_related("source_job")[:PICKER_LIMIT])
+    if selected is not None and all(a.pk != selected.pk for a in images):
+        images.insert(0, selected)
+    return [
+        {
+            "asset": a,
+            "thumb": media_url(a, "thumbnail") or media_url(a),
+            "alt": _describe(a),
+        }
+        for a in images
+    ]
+
+
+def _describe(asset: MediaAsset) -> str:
+    """Short words for an image: its prompt, or where it came from."""
+    job = asset.source_job
+    prompt = (job.params or {}).get("prompt", "") if job else ""
+    if prompt:
+        return prompt[:80]
+    if asset.origin == MediaAsset.Origin.UPLOADED:
+        return f"Uploaded image, {asset.width} × {asset.height}"
+    if job is not None and job.operation == MediaJob.Operation.UPSCALE_IMAGE:
+        return f"Upscaled image, {asset.width} × {asset.height}"
+    return f"Image, {asset.width} × {asset.height}"
+
+
+def _recent_cards(user) -> list[dict]:
+    jobs = (
+        MediaJob.objects.for_user(user)
+        .filter(operation=MediaJob.Operation.UPSCALE_IMAGE)
+        .prefetch_related("assets")[:RECENT_JOBS]
+    )
+    return [common.job_card(job) for job in jobs]
+
+
+def _context(
+    request: HttpRequest,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    failure: dict | None = None,
+    key: str | None = None,
+) -> dict:
+    user = request.user
+    plan = billing.plan_for(user)
+    context: dict = {"plan": plan, "values": values}
+    if not plan.upscale_models:
+        # FREE: no form that cannot work; what upscaling is and which plans have it.
+        offering = {p.code: p for p in billing.upgrade_plans(plan) if p.upscale_models}
+        context["upgrade"] = [
+            {**o, "models": [UpscaleModel(m).label for m in offering[o["tier"]].upscale_models]}
+            for o in billing.upgrade_options(plan, Meter.UPSCALES, 1)
+            if o["tier"] in offering
+        ]
+        return context
+    selected = _own_image(user, values["image"]) if values["image"] else None
+    context.update(
+        show_form=True,
+        errors=errors or {},
+        failure=failure,
+        idempotency_key=key or uuid.uuid4(),
+        images=_picker(user, selected),
+        picker_limit=PICKER_LIMIT,
+        factors=FACTORS,
+        models=_model_choices(user, plan),
+        estimate=_estimate(user, values, selected),
+    )
+    return context
+
+
+@never_cache  # the form carries a one-time idempotency key: Back must fetch a fresh one
+@require_http_methods(["GET", "POST"])
 @login_required
-def placeholder(request, **kwargs):
-    return HttpResponse("Coming soon")
+def image_upscale(request: HttpRequest) -> HttpResponse:
+    """Image Studio, Upscale tab. ?image=<id> preselects one of the user's images."""
+    if request.method == "GET":
+        values = _form_values(request.GET)
+        return _render(request, _context(request, values))
+    values = _form_values(request.POST)
+    posted_key = request.POST.get("idempotency_key", "")
+    plan = billing.plan_for(request.user)
+    if not plan.upscale_models:
+        return _render(request, _context(request, values))
+    try:
+        params = _upscale_request(values)
+    except ValidationError as e:
+        return _render(request, _context(request, values, errors=_errors(e), key=posted_key))
+    try:
+        job = common.submit_once(request, "upscale_image", params, posted_key)
+    except StudioError as e:
+        if e.code == "not_found":
+            # Another user's id, or one that never was: the picker's error, not a refusal.
+            errors = {"image": "Choose one of your images."}
+            return _render(request, _context(request, values, errors=errors, key=posted_key))
+        keep = None if e.code in common.STALE_KEY_CODES else posted_key
+        return _render(request, _context(request, values, failure=common.failure(e), key=keep))
+    if not request.htmx:
+        return redirect("job-detail", job_id=job.id)
+    # A fresh form (new key; the same choices, to try another factor) and the job's card, polling.
+    context = _context(request, values)
+    context["card"] = common.job_card(job)
+    return render(request, f"{PAGE}#submitted", context)
+
+
+def _render(request: HttpRequest, context: dict) -> HttpResponse:
+    if request.htmx and request.method == "POST" and context.get("show_form"):
+        return render(request, f"{PAGE}#form", context)
+    if context.get("show_form"):
+        context["cards"] = _recent_cards(request.user)
+    return render(request, PAGE, context)
+
+
+@require_GET
+@login_required
+def upscale_estimate(request: HttpRequest) -> HttpResponse:
+    """The #estimate partial for the form's current choices (never an error status)."""
+    values = _form_values(request.GET)
+    image = _own_image(request.user, values["image"]) if values["image"] else None
+    return render(request, f"{PAGE}#estimate", {"estimate": _estimate(request.user, values, image)})
 
 
 urlpatterns = [
-    path("studio/images/upscale/", placeholder, name="image-upscale"),
+    path("studio/images/upscale/", image_upscale, name="image-upscale"),
+    path("studio/images/upscale/estimate/", upscale_estimate, name="image-upscale-estimate"),
 ]

@@ -1,0 +1,463 @@
+"""Slash commands: `/image <prompt> [flags]`, `/video <prompt> [flags]` and `/help [command]`.
+
+Text in; out a validated request (the same pydantic model the API and the studio forms use) or a
+CommandError whose message names the flag at fault and what it accepts. Nothing here touches the
+database: the page (studio/pages/commands.py) submits what this returns.
+
+The flags are one table (COMMANDS). The parser, the error messages and /help are all made from
+it, and what a flag's value may be is read from the models in studio/schemas.py (their Literal
+choices, bounds and defaults), which then validate the request: a rule lives in one place.
+
+Quoting: a quote opens a quoted value only at the start of a word, so the apostrophes of a
+prompt ("Table Mountain's cloth") stay as typed. shlex would refuse that prompt, and would
+silently drop both quotes of "a baobab's and a hadeda's". Phones' curly quotes and their
+"smart" dashes (-- typed, — sent) are understood too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import dataclass, field
+from typing import Literal
+
+from annotated_types import Ge, Le
+from pydantic import BaseModel, ValidationError
+
+from studio.schemas import PROMPT_MAX_CHARS, GenerateImage, GenerateVideo
+
+# A prompt and a negative prompt at their longest, with room for flags; longer is refused early.
+MAX_COMMAND_CHARS = 3200
+# Opening quote -> closing quote. Phones send curly quotes.
+QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201e": "\u201c", "\u00ab": "\u00bb"}
+# Phones turn "--" into an em or en dash.
+DASHES = ("--", "\u2014", "\u2013")
+# C0 and C1 control characters, except the whitespace ones (tab, newline, carriage return).
+_CONTROL = {c: None for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\t\n\r"}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag of a command. The first name is the one /help and the messages use."""
+
+    names: tuple[str, ...]
+    field: str  # the schema field it sets
+    help: str
+    # value: the next word; words: the words up to the next flag; switch: no value (sets True)
+    kind: Literal["value", "words", "switch"] = "value"
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    operation: str
+    schema: type[BaseModel]
+    noun: str
+    summary: str
+    example: str
+    flags: tuple[Flag, ...]
+
+    def flag(self, name: str) -> Flag | None:
+        return next((f for f in self.flags if name in f.names), None)
+
+    def flag_for_field(self, field_name: str) -> Flag | None:
+        return next((f for f in self.flags if f.field == field_name), None)
+
+
+_SEED = Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one.")
+COMMANDS: dict[str, Command] = {
+    "image": Command(
+        name="image",
+        operation="generate_image",
+        schema=GenerateImage,
+        noun="image",
+        summary="Create images from a prompt.",
+        example="/image a protea at sunrise --ar 16:9 --style cinematic",
+        flags=(
+            Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
+            Flag(("--n", "--count"), "count", "How many images."),
+            Flag(("--style",), "style", "A style preset added to the prompt."),
+            Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words"),
+            _SEED,
+        ),
+    ),
+    "video": Command(
+        name="video",
+        operation="generate_video",
+        schema=GenerateVideo,
+        noun="video",
+        summary="Create a video with Veo 3.1 from a prompt.",
+        example="/video waves at Muizenberg --seconds 6 --audio",
+        flags=(
+            Flag(("--ar", "--aspect"), "aspect_ratio", "16:9 landscape or 9:16 portrait."),
+            Flag(("--seconds", "--duration"), "duration_seconds", "Length in seconds."),
+            Flag(("--res", "--resolution"), "resolution", "Resolution."),
+            Flag(
+                ("--audio",), "generate_audio", "Generate a soundtrack (uses your audio allowance).", "switch"
+            ),
+            Flag(("--fast",), "fast", "Use the faster Veo 3.1 Fast model.", "switch"),
+            Flag(("--n", "--count"), "count", "How many videos; each is billed."),
+            Flag(
+                ("--people",), "person_generation", "Whether people may appear (adults only) or not at all."
+            ),
+            Flag(("--no", "--negative"), "negative_prompt", "What the video should not show.", "words"),
+            _SEED,
+        ),
+    ),
+}
+HELP = "help"
+
+
+class CommandError(ValueError):
+    """Why a command cannot run, in words to show the user. Nothing was created."""
+
+    def __init__(self, *messages: str, command: str | None = None) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = list(messages)
+        self.command = command  # the command it concerns, so the page can offer its /help
+
+
+@dataclass(frozen=True)
+class Request:
+    command: Command
+    params: BaseModel
+
+    @property
+    def operation(self) -> str:
+        return self.command.operation
+
+
+@dataclass(frozen=True)
+class FlagHelp:
+    names: tuple[str, ...]
+    value: str  # "16:9 | 9:16", "1-4", "words", "" for a switch
+    default: str
+    help: str
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    name: str
+    usage: str
+    summary: str
+    example: str
+    flags: list[FlagHelp] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    topics: list[CommandHelp]
+
+
+# --- What the schemas allow ---------------------------------------------------------------
+
+
+def _literals(annotation) -> list:
+    """The values of every Literal inside an annotation (through Optional, Annotated, unions)."""
+    if typing.get_origin(annotation) is Literal:
+        return list(typing.get_args(annotation))
+    values: list = []
+    for arg in typing.get_args(annotation):
+        values += _literals(arg)
+    return values
+
+
+def _bounds(annotation, metadata) -> tuple[int | None, int | None]:
+    """(ge, le) of an integer field: its own metadata and that of any Annotated type inside it."""
+    items = list(metadata)
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        stack += typing.get_args(current)
+        for info in getattr(current, "__metadata__", ()):
+            items += getattr(info, "metadata", [info])
+    low = next((item.ge for item in items if isinstance(item, Ge)), None)
+    high = next((item.le for item in items if isinstance(item, Le)), None)
+    return low, high
+
+
+def choices(command: Command, flag: Flag) -> list:
+    """The values the schema accepts for a flag's field, when it lists them."""
+    return _literals(command.schema.model_fields[flag.field].annotation)
+
+
+def bounds(command: Command, flag: Flag) -> tuple[int | None, int | None]:
+    info = command.schema.model_fields[flag.field]
+    return _bounds(info.annotation, info.metadata)
+
+
+def allowed(command: Command, flag: Flag) -> str:
+    """What a flag accepts, in words: "16:9, 9:16", "1 to 4", "words", "" for a switch."""
+    if flag.kind == "switch":
+        return ""
+    if flag.kind == "words":
+        return "words"
+    if values := choices(command, flag):
+        return ", ".join(str(v) for v in values)
+    low, high = bounds(command, flag)
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    return "a value"
+
+
+def _default(command: Command, flag: Flag) -> str:
+    if flag.kind == "switch":
+        return "off"
+    default = command.schema.model_fields[flag.field].default
+    return "" if default is None or default is ... else str(default)
+
+
+# --- /help, from the table ------------------------------------------------------------------
+
+
+def help_topics(name: str | None = None) -> list[CommandHelp]:
+    """/help as data (the page renders it): every command, or one."""
+    topics = []
+    for command in COMMANDS.values():
+        if name and command.name != name:
+            continue
+        flags = []
+        for flag in command.flags:
+            value = allowed(command, flag)
+            if choices(command, flag):
+                value = " | ".join(str(v) for v in choices(command, flag))
+            flags.append(FlagHelp(flag.names, value, _default(command, flag), flag.help))
+        topics.append(
+            CommandHelp(
+                name=command.name,
+                usage=f"/{command.name} <prompt> [flags]",
+                summary=command.summary,
+                example=command.example,
+                flags=flags,
+            )
+        )
+    return topics
+
+
+def help_text(name: str | None = None) -> str:
+    """/help as plain text (for logs, tests and anything that is not a page)."""
+    lines = []
+    for topic in help_topics(name):
+        lines += [f"{topic.usage}  {topic.summary}", f"  e.g. {topic.example}"]
+        for flag in topic.flags:
+            value = f" <{flag.value}>" if flag.value else ""
+            default = f" Default: {flag.default}." if flag.default else ""
+            lines.append(f"  {', '.join(flag.names)}{value}  {flag.help}{default}")
+    lines.append("/help [command]  This list.")
+    return "\n".join(lines)
+
+
+# --- Parsing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    quoted: bool
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Words, where a quote at the start of a word runs to its closing quote at the end of a
+    word. `--flag="a b"` is one token, `--flag=a b`."""
+    tokens: list[_Token] = []
+    i, end = 0, len(text)
+    while i < end:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        prefix = ""
+        if _is_flag(text[i:]) and "=" in text[i : i + 40]:
+            # --flag="quoted value": the quote opens after the "=".
+            eq = text.index("=", i)
+            if eq + 1 < end and text[eq + 1] in QUOTES and not any(c.isspace() for c in text[i:eq]):
+                prefix, i = text[i : eq + 1], eq + 1
+        if text[i] in QUOTES:
+            close = QUOTES[text[i]]
+            j = i + 1
+            while True:
+                j = text.find(close, j)
+                if j == -1:
+                    shown = text[i + 1 : i + 21].strip()
+                    raise CommandError(
+                        f"The quote before “{shown}…” is never closed: close it, or leave the quotes out."
+                    )
+                if j + 1 == end or text[j + 1].isspace():
+                    break
+                j += 1
+            inner = text[i + 1 : j]
+            tokens.append(_Token(prefix + inner, quoted=not prefix))
+            i = j + 1
+        else:
+            while i < end and not text[i].isspace():
+                i += 1
+            tokens.append(_Token(text[start:i], quoted=False))
+    return tokens
+
+
+def _is_flag(word: str) -> bool:
+    for dash in DASHES:
+        if word.startswith(dash):
+            rest = word[len(dash) :]
+            return bool(rest) and rest[0].isalpha()
+    return False
+
+
+def _flag_name(word: str) -> str:
+    for dash in DASHES:
+        if word.startswith(dash):
+            return "--" + word[len(dash) :].lower()
+    return word
+
+
+def _list(names) -> str:
+    return ", ".join(names)
+
+
+def _unknown_flag(command: Command, name: str) -> CommandError:
+    known = [n for f in command.flags for n in f.names]
+    message = f"/{command.name} has no {name} flag."
+    elsewhere = [c.name for c in COMMANDS.values() if c is not command and c.flag(name)]
+    if elsewhere:
+        message = f"{name} is a /{elsewhere[0]} flag; /{command.name} does not take it."
+    elif close := difflib.get_close_matches(name, known, n=1, cutoff=0.6):
+        message += f" Did you mean {close[0]}?"
+    return CommandError(message, f"Its flags: {_list(f.name for f in command.flags)}.", command=command.name)
+
+
+def _missing_value(command: Command, flag: Flag, typed: str) -> CommandError:
+    what = allowed(command, flag)
+    needs = "some words" if what == "words" else f"a value: {what}" if "," in what else f"a value ({what})"
+    return CommandError(f"{typed} needs {needs}.", command=command.name)
+
+
+def parse(text: str) -> Request | HelpRequest:
+    """A command's text to a validated Request, or a HelpRequest; raises CommandError."""
+    # Control characters are never meant (and PostgreSQL cannot store a NUL in a JSON field).
+    text = (text or "").translate(_CONTROL).strip()
+    if not text:
+        raise CommandError("Type a command, for example /image a protea at sunrise. /help lists them all.")
+    if len(text) > MAX_COMMAND_CHARS:
+        raise CommandError(f"A command is at most {MAX_COMMAND_CHARS} characters; this one has {len(text)}.")
+    head, *rest = text.split(maxsplit=1)
+    rest_text = rest[0] if rest else ""
+    if not head.startswith("/"):
+        raise CommandError(
+            f"Commands start with a slash: {_list('/' + name for name in [*COMMANDS, HELP])}. "
+            f"For example: {COMMANDS['image'].example}"
+        )
+    name = head[1:].lower()
+    if name == HELP:
+        topic = rest_text.strip().lstrip("/").lower()
+        if not topic:
+            return HelpRequest(help_topics())
+        if topic in COMMANDS:
+            return HelpRequest(help_topics(topic))
+        raise CommandError(f"There is no /{topic[:40]} command to explain. {_commands_sentence()}")
+    command = COMMANDS.get(name)
+    if command is None:
+        message = f"There is no {head[:40]} command."
+        if close := difflib.get_close_matches(name, [*COMMANDS, HELP], n=1, cutoff=0.6):
+            message += f" Did you mean /{close[0]}?"
+        raise CommandError(message, _commands_sentence())
+
+    tokens = _tokens(rest_text)
+    values: dict[str, object] = {}
+    typed: dict[str, str] = {}  # field -> the flag name as typed, for messages
+    words: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if token.quoted or not _is_flag(token.text):
+            words.append(token.text)
+            continue
+        name, eq, attached = token.text.partition("=")
+        name = _flag_name(name)
+        flag = command.flag(name)
+        if flag is None:
+            raise _unknown_flag(command, name)
+        if flag.field in values:
+            first = typed[flag.field]
+            twice = f"{name} is given twice" if first == name else f"{first} and {name} are the same flag"
+            raise CommandError(f"{twice}; give it once.", command=command.name)
+        typed[flag.field] = name
+        if flag.kind == "switch":
+            if eq:
+                raise CommandError(f"{name} takes no value: write just {name}.", command=command.name)
+            values[flag.field] = True
+        elif eq:
+            if not attached.strip():
+                raise _missing_value(command, flag, name)
+            values[flag.field] = attached
+        elif flag.kind == "words":
+            taken = []
+            while i < len(tokens) and (tokens[i].quoted or not _is_flag(tokens[i].text)):
+                taken.append(tokens[i].text)
+                i += 1
+            if not " ".join(taken).strip():
+                raise _missing_value(command, flag, name)
+            values[flag.field] = " ".join(taken)
+        else:
+            if i >= len(tokens) or (not tokens[i].quoted and _is_flag(tokens[i].text)):
+                raise _missing_value(command, flag, name)
+            values[flag.field] = tokens[i].text
+            i += 1
+    return Request(command, _validate(command, " ".join(words), values, typed))
+
+
+def _commands_sentence() -> str:
+    return f"The commands are {_list('/' + name for name in [*COMMANDS, HELP])}."
+
+
+def _coerce(command: Command, flag: Flag, value: object) -> object:
+    """A typed choice to the schema's own value ("6" -> 6, "Cinematic" -> "cinematic"). A value
+    that matches none goes through as typed, for the schema to refuse."""
+    if isinstance(value, str):
+        for choice in choices(command, flag):
+            if str(choice).lower() == value.strip().lower():
+                return choice
+    return value
+
+
+def _validate(command: Command, prompt: str, values: dict[str, object], typed: dict[str, str]) -> BaseModel:
+    data: dict[str, object] = {"prompt": prompt}
+    for field_name, value in values.items():
+        data[field_name] = _coerce(command, command.flag_for_field(field_name), value)  # type: ignore[arg-type]
+    try:
+        return command.schema.model_validate(data)
+    except ValidationError as e:
+        messages = []
+        for item in e.errors(include_url=False):
+            message = _explain(command, item, typed)
+            if message not in messages:
+                messages.append(message)
+        raise CommandError(*messages, command=command.name) from None
+
+
+def _explain(command: Command, item: dict, typed: dict[str, str]) -> str:
+    """One pydantic error as a sentence that names the flag and what it accepts."""
+    field_name = str(item["loc"][0]) if item["loc"] else ""
+    kind = item["type"]
+    given = str(item.get("input", ""))
+    shown = given if len(given) <= 30 else given[:29] + "…"
+    if field_name in ("prompt", ""):
+        if kind == "string_too_long":
+            return f"The prompt is at most {PROMPT_MAX_CHARS} characters; this one has {len(given.strip())}."
+        return f"Describe the {command.noun} after /{command.name}, for example: {command.example}"
+    flag = command.flag_for_field(field_name)
+    if flag is None:  # a field no flag sets; cannot happen from parse()
+        return str(item["msg"])
+    name = typed.get(field_name, flag.name)
+    if kind == "string_too_long":
+        return f"{name} is at most {item['ctx']['max_length']} characters; this has {len(given.strip())}."
+    if choices(command, flag):
+        return f"{name} must be one of {allowed(command, flag)} for /{command.name} (not “{shown}”)."
+    low, high = bounds(command, flag)
+    if low is not None and high is not None:
+        return f"{name} must be a whole number from {low} to {high} for /{command.name} (not “{shown}”)."
+    return f"{name}: {str(item['msg']).removeprefix('Value error, ')}."
