@@ -127,14 +127,17 @@ class EditImage(_Strict):
     negative_prompt: NegativePrompt | None = None
     seed: Seed | None = None
 
+    def _article(self) -> str:
+        return "an" if self.mode == "insert" else "a"
+
     @model_validator(mode="after")
     def _mode_rules(self, info: ValidationInfo) -> EditImage:
         # The worker re-reads a job's params without the mask, which the job keeps as a file.
         mask_stored = bool(info.context and info.context.get("mask_stored"))
         if self.mode in ("insert", "background_swap") and not self.prompt:
-            raise ValueError(f"a {self.mode} edit needs a prompt")
+            raise ValueError(f"{self._article()} {self.mode} edit needs a prompt")
         if self.mode in ("insert", "remove") and not (self.mask or mask_stored):
-            raise ValueError(f"a {self.mode} edit needs a painted mask")
+            raise ValueError(f"{self._article()} {self.mode} edit needs a painted mask")
         if self.mode == "outpaint":
             if self.mask:
                 raise ValueError("outpaint builds its own mask: send outpaint sides, not a mask")

@@ -1,18 +1,377 @@
-"""Placeholder: replaced by the edit pages."""
+"""Image Studio, Edit tab: pick or upload an image, paint a mask, choose the mode, submit.
+
+    image-edit          step 1: the user's images (newest first) and an upload form; for a plan
+                        whose editing is a demo (FREE), the demo instead
+    image-edit-canvas   steps 2 and 3 for one of the user's images: the mask editor
+                        (static/studio/mask_editor.js) and the mode / prompt / cost form
+    image-edit-estimate the live cost estimate (#estimate partial)
+    image-edit-demo     the demo: a sample picture with a prepared mask and result; applying
+                        shows the upgrade prompt and creates nothing
+
+The mask is painted in the browser on a canvas of the image's own pixel size and sent as a PNG
+data URL in the `mask` field; EditImage validates the request and services.submit_job checks the
+mask against the image (size, not empty), exactly as for the JSON API.
+"""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.urls import path
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from pydantic import ValidationError
+
+from billing import services as billing
+from billing.models import Meter
+from studio import services, uploads
+from studio.errors import StudioError
+from studio.models import MediaAsset, MediaJob
+from studio.pages import common
+from studio.schemas import (
+    IMAGE_ASPECT_RATIOS,
+    MAX_SEED,
+    NEGATIVE_PROMPT_MAX_CHARS,
+    PROMPT_MAX_CHARS,
+    EditImage,
+)
+from studio.serving import media_url
+
+EDIT_PAGE = "studio/image_edit.html"
+PICK_PAGE = "studio/image_edit_pick.html"
+PICK_PER_PAGE = 24
+RECENT_EDITS = 4
+
+MODES = [
+    ("insert", "Insert", "Add what you describe inside the painted area."),
+    ("remove", "Remove", "Erase what is inside the painted area and fill it in naturally."),
+    (
+        "background_swap",
+        "Background swap",
+        "Keep the subject, replace the background with what you describe "
+        "(paint the background to choose it yourself).",
+    ),
+    ("outpaint", "Outpaint", "Extend the picture beyond its edges and fill the new space."),
+]
+NEEDS_MASK = ("insert", "remove")
+FORM_DEFAULTS = {
+    "mode": "insert",
+    "prompt": "",
+    "count": "1",
+    "negative_prompt": "",
+    "seed": "",
+    "mask": "",
+    "outpaint_by": "sides",
+    "left": "0",
+    "top": "0",
+    "right": "0",
+    "bottom": "0",
+    "outpaint_aspect_ratio": "16:9",
+}
+# A mask error from the server belongs next to the canvas, not in the alert at the top.
+MASK_CODES = ("invalid_mask", "mask_size_mismatch", "invalid_image", "upload_too_large", "image_too_large")
+
+DEMO = {
+    "source": "studio/demo/edit-source.webp",
+    "mask": "studio/demo/edit-mask.png",
+    "result": "studio/demo/edit-result.webp",
+    "width": 768,
+    "height": 512,
+    "prompt": "A red and yellow hot-air balloon drifting over the mountain",
+}
 
 
+def _form_values(data) -> dict[str, str]:
+    values = {}
+    for name, default in FORM_DEFAULTS.items():
+        value = data.get(name)
+        values[name] = default if value is None or value == "" else str(value)
+    return values
+
+
+def _edit_request(image_id, values: dict[str, str]) -> EditImage:
+    """EditImage from the form's values; raises pydantic's ValidationError.
+
+    Only the inputs of the chosen mode are passed on: a mask painted before switching to
+    outpaint, or side widths left over from trying outpaint, are not part of the request.
+    """
+    mode = values["mode"]
+    data: dict = {
+        "image_id": image_id,
+        "mode": mode,
+        "prompt": values["prompt"],
+        "count": values["count"],
+        "negative_prompt": values["negative_prompt"].strip() or None,
+        "seed": values["seed"].strip() or None,
+    }
+    if mode == "outpaint":
+        if values["outpaint_by"] == "ratio":
+            data["outpaint_aspect_ratio"] = values["outpaint_aspect_ratio"]
+        else:
+            data["outpaint"] = {
+                side: values[side].strip() or "0" for side in ("left", "top", "right", "bottom")
+            }
+    elif values["mask"]:
+        data["mask"] = values["mask"]
+    return EditImage.model_validate(data)
+
+
+def _errors(error: ValidationError) -> dict[str, str]:
+    """common.field_errors, with the mode rules (model-level) put next to the field they are about."""
+    errors = common.field_errors(error)
+    rule = errors.pop("", None)
+    if rule:
+        lowered = rule.lower()
+        if "needs a prompt" in lowered:
+            errors.setdefault("prompt", "Describe what to put in the edited area.")
+        elif "needs a painted mask" in lowered:
+            errors.setdefault("mask", "Paint the area to edit on the picture first.")
+        elif "outpaint" in lowered:
+            errors.setdefault("outpaint", rule)
+        else:
+            errors["form"] = rule
+    if "outpaint" in errors and "positive number" in errors["outpaint"]:
+        errors["outpaint"] = "Extend at least one side by some pixels."
+    elif "outpaint" in errors and "integer" in errors["outpaint"]:
+        errors["outpaint"] = "Each side is a whole number of pixels from 0 to 4096."
+    return errors
+
+
+def _estimate(user, values: dict[str, str]) -> dict:
+    """What an edit with this count would cost and what would be left of the edits allowance.
+
+    The price depends on the count only, so any valid request of that count quotes it: a
+    one-pixel outpaint stands in for whatever the user is still painting or typing.
+    """
+    try:
+        stand_in = EditImage(
+            image_id=uuid.UUID(int=0), mode="outpaint", outpaint={"left": 1}, count=values["count"]
+        )
+    except ValidationError as e:
+        return {"problem": "Number of images: " + next(iter(common.field_errors(e).values()))}
+    try:
+        job_plan, quote = services.quote_job(user, "edit_image", stand_in)
+    except StudioError as e:
+        return {"problem": e.message, "upgrade": e.extra.get("upgrade") or []}
+    balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
+    estimate = {"quote": quote, "units": job_plan.units, "balance": balance}
+    if balance is not None:
+        estimate["after"] = balance.remaining - job_plan.units
+        estimate["period"] = common.period_words(balance.period)
+        if estimate["after"] < 0:
+            estimate["upgrade"] = billing.upgrade_options(
+                billing.plan_for(user), job_plan.meter, job_plan.units
+            )
+    return estimate
+
+
+def _user_image(user, asset_id) -> MediaAsset:
+    asset = MediaAsset.objects.for_user(user).images().filter(pk=asset_id).first()
+    if asset is None:
+        raise Http404("No such image.")
+    return asset
+
+
+def _recent_cards(user, asset: MediaAsset) -> list[dict]:
+    jobs = (
+        MediaJob.objects.for_user(user)
+        .filter(operation=MediaJob.Operation.EDIT_IMAGE, params__image_id=str(asset.id))
+        .prefetch_related("assets")[:RECENT_EDITS]
+    )
+    return [common.job_card(job) for job in jobs]
+
+
+def _form_context(
+    request: HttpRequest,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    failure: dict | None = None,
+    key: str | None = None,
+) -> dict:
+    """What the mode / prompt / cost form needs; a new idempotency key unless `key` is kept."""
+    plan = billing.plan_for(request.user)
+    allowance = plan.allowance_for(Meter.EDITS)
+    max_count = max(1, min(common.MAX_COUNT, allowance.units)) if allowance else 1
+    values = {**values, "mask": ""}  # never echoed back: the canvas still holds it
+    return {
+        "plan": plan,
+        "values": values,
+        "errors": errors or {},
+        "failure": failure,
+        "idempotency_key": key or uuid.uuid4(),
+        "modes": MODES,
+        "sides": [(side, side.title(), values[side]) for side in ("left", "top", "right", "bottom")],
+        "ratios": [(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
+        "counts": [(str(n), n > max_count) for n in range(1, common.MAX_COUNT + 1)],
+        "max_count": max_count,
+        "prompt_max": PROMPT_MAX_CHARS,
+        "negative_max": NEGATIVE_PROMPT_MAX_CHARS,
+        "seed_max": MAX_SEED,
+        "estimate": _estimate(request.user, values),
+    }
+
+
+def _canvas_context(request: HttpRequest, asset: MediaAsset, values: dict[str, str], **kwargs) -> dict:
+    context = _form_context(request, values, **kwargs)
+    context.update(
+        demo=False,
+        asset=asset,
+        picture={"url": media_url(asset), "width": asset.width, "height": asset.height},
+        action=request.path,
+    )
+    return context
+
+
+def _demo_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+    context = _form_context(request, values, **kwargs)
+    context.update(
+        demo=True,
+        picture={"url": static(DEMO["source"]), "width": DEMO["width"], "height": DEMO["height"]},
+        mask_url=static(DEMO["mask"]),
+        result_url=static(DEMO["result"]),
+        action=reverse("image-edit-demo"),
+    )
+    return context
+
+
+def _render_canvas(request: HttpRequest, asset: MediaAsset, values: dict[str, str], **kwargs) -> HttpResponse:
+    context = _canvas_context(request, asset, values, **kwargs)
+    if request.htmx and request.method == "POST":
+        return render(request, f"{EDIT_PAGE}#form", context)
+    context["cards"] = _recent_cards(request.user, asset)
+    return render(request, EDIT_PAGE, context)
+
+
+def _render_demo(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
+    context = _demo_context(request, values, **kwargs)
+    if request.htmx and request.method == "POST":
+        return render(request, f"{EDIT_PAGE}#form", context)
+    return render(request, EDIT_PAGE, context)
+
+
+def _demo_values() -> dict[str, str]:
+    return {**FORM_DEFAULTS, "prompt": DEMO["prompt"]}
+
+
+# --- Step 1: pick or upload ----------------------------------------------------------------
+
+
+def _render_pick(request: HttpRequest, *, upload_error: str = "") -> HttpResponse:
+    images = MediaAsset.objects.for_user(request.user).images().order_by("-created_at")
+    page = Paginator(images, PICK_PER_PAGE).get_page(request.GET.get("page"))
+    items = [
+        {"asset": asset, "thumb": media_url(asset, "thumbnail") or media_url(asset)}
+        for asset in page.object_list
+    ]
+    context = {
+        "page": page,
+        "items": items,
+        "upload_error": upload_error,
+        "max_mb": uploads.max_upload_bytes() // (1024 * 1024),
+    }
+    return render(request, PICK_PAGE, context)
+
+
+@never_cache  # the demo form carries a one-time idempotency key
+@require_http_methods(["GET", "POST"])
 @login_required
-def placeholder(request, **kwargs):
-    return HttpResponse("Coming soon")
+def image_edit(request: HttpRequest) -> HttpResponse:
+    """Step 1: choose one of your images or upload one. A demo-only plan gets the demo."""
+    if billing.plan_for(request.user).edit_demo_only:
+        if request.method == "POST":
+            return redirect("image-edit")
+        return _render_demo(request, _demo_values())
+    if request.method == "GET":
+        return _render_pick(request)
+    try:
+        uploads.check_upload_cap(request)
+        upload = request.FILES.get("image")
+        if upload is None:
+            return _render_pick(request, upload_error="Choose an image file to upload.")
+        asset = services.save_upload(request.user, upload)
+    except uploads.UploadError as e:
+        return _render_pick(request, upload_error=e.message)
+    except StudioError as e:
+        return _render_pick(request, upload_error=e.message)
+    return redirect("image-edit-canvas", asset_id=asset.id)
+
+
+# --- Steps 2 and 3: paint, choose, submit --------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def image_edit_canvas(request: HttpRequest, asset_id) -> HttpResponse:
+    """The mask editor and the edit form for one of the user's images (anyone else's: 404)."""
+    asset = _user_image(request.user, asset_id)
+    if request.method == "GET":
+        return _render_canvas(request, asset, _form_values(request.GET))
+    values = _form_values(request.POST)
+    posted_key = request.POST.get("idempotency_key", "")
+    try:
+        params = _edit_request(asset.id, values)
+    except ValidationError as e:
+        return _render_canvas(request, asset, values, errors=_errors(e), key=posted_key)
+    try:
+        job = common.submit_once(request, "edit_image", params, posted_key)
+    except StudioError as e:
+        keep = None if e.code in common.STALE_KEY_CODES else posted_key
+        if e.code in MASK_CODES:
+            return _render_canvas(request, asset, values, errors={"mask": e.message}, key=keep)
+        return _render_canvas(request, asset, values, failure=common.failure(e), key=keep)
+    if not request.htmx:
+        return redirect("job-detail", job_id=job.id)
+    # htmx: a fresh form (new key, the same settings) and the new job on top of the results.
+    context = _canvas_context(request, asset, values)
+    context["card"] = common.job_card(job)
+    return render(request, f"{EDIT_PAGE}#submitted", context)
+
+
+@require_GET
+@login_required
+def image_edit_estimate(request: HttpRequest) -> HttpResponse:
+    """The #estimate partial for the form's count (never an error status)."""
+    context = {"estimate": _estimate(request.user, _form_values(request.GET))}
+    return render(request, f"{EDIT_PAGE}#estimate", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def image_edit_demo(request: HttpRequest) -> HttpResponse:
+    """The demo. Applying asks the tier gate, which for a demo-only plan answers with the upgrade
+    options; nothing is submitted, reserved or stored, whatever the plan."""
+    if request.method == "GET":
+        return _render_demo(request, _demo_values())
+    values = _form_values(request.POST)
+    posted_key = request.POST.get("idempotency_key", "")
+    try:
+        services.quote_job(
+            request.user,
+            "edit_image",
+            EditImage(image_id=uuid.UUID(int=0), mode="outpaint", outpaint={"left": 1}),
+        )
+    except StudioError as e:
+        return _render_demo(request, values, failure=common.failure(e), key=posted_key)
+    failure = {
+        "code": "demo",
+        "message": "This is the demo picture. Your plan edits your own images: pick one on the Edit tab.",
+        "upgrade": [],
+        "resets_at": None,
+    }
+    return _render_demo(request, values, failure=failure, key=posted_key)
 
 
 urlpatterns = [
-    path("studio/images/edit/", placeholder, name="image-edit"),
-    path("studio/images/edit/<uuid:asset_id>/", placeholder, name="image-edit-canvas"),
+    path("studio/images/edit/", image_edit, name="image-edit"),
+    path("studio/images/edit/demo/", image_edit_demo, name="image-edit-demo"),
+    path("studio/images/edit/estimate/", image_edit_estimate, name="image-edit-estimate"),
+    path("studio/images/edit/<uuid:asset_id>/", image_edit_canvas, name="image-edit-canvas"),
 ]
