@@ -27,6 +27,14 @@ class MediaJobQuerySet(models.QuerySet):
     def active(self) -> MediaJobQuerySet:
         return self.filter(state__in=MediaJob.ACTIVE_STATES)
 
+    def for_tray(self, since) -> MediaJobQuerySet:
+        """What the jobs tray shows: jobs created since `since` that are running, or that
+        finished (succeeded or failed) and have not been announced yet."""
+        return self.filter(created_at__gte=since).filter(
+            Q(state__in=MediaJob.ACTIVE_STATES)
+            | Q(state__in=MediaJob.ANNOUNCED_STATES, announced_at__isnull=True)
+        )
+
 
 class MediaJob(models.Model):
     class Operation(models.TextChoices):
@@ -45,6 +53,8 @@ class MediaJob(models.Model):
 
     ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.WAITING)
     FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
+    # Finished jobs the user is told about (a cancelled job was the user's own doing).
+    ANNOUNCED_STATES = (State.SUCCEEDED, State.FAILED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_jobs")
@@ -82,6 +92,9 @@ class MediaJob(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True, help_text="Video: give up polling after this")
+    announced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the user was told it finished (a toast, or its progress view)"
+    )
 
     objects = MediaJobQuerySet.as_manager()
 
@@ -114,6 +127,17 @@ class MediaJob(models.Model):
                 if not hasattr(value, "resolve_expression"):
                     setattr(self, name, value)
         return bool(moved)
+
+    def announce(self) -> bool:
+        """Mark the finished job as announced to its owner; True for the one caller that did.
+
+        A conditional UPDATE, so two tabs polling at once cannot both show the toast.
+        """
+        now = timezone.now()
+        done = MediaJob.objects.filter(pk=self.pk, announced_at__isnull=True).update(announced_at=now)
+        if done:
+            self.announced_at = now
+        return bool(done)
 
 
 class MediaAssetQuerySet(models.QuerySet):

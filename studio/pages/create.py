@@ -12,7 +12,7 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from pydantic import ValidationError
 
 from billing import services as billing
@@ -21,6 +21,7 @@ from studio import services
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
+from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import (
     IMAGE_ASPECT_RATIOS,
     MAX_SEED,
@@ -177,7 +178,8 @@ def image_create(request: HttpRequest) -> HttpResponse:
     # the results, where it polls itself.
     context = _studio_context(request, values)
     context["card"] = common.job_card(job)
-    return render(request, f"{STUDIO_PAGE}#submitted", context)
+    # The header's jobs tray wakes up and shows the new job (studio/pages/tray.py).
+    return trigger_client_event(render(request, f"{STUDIO_PAGE}#submitted", context), JOBS_CHANGED)
 
 
 @require_GET
