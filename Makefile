@@ -39,6 +39,7 @@ browser:
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py render_samples
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/ with a demo account above."
 	$(PY) manage.py run_local --host $(HOST) --port $(PORT)
 

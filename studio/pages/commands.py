@@ -28,6 +28,7 @@ from studio import slash
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
+from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import STYLE_PRESETS
 
 PAGE = "studio/command_page.html"
@@ -41,7 +42,6 @@ UNIT_WORDS = {
     Meter.VIDEO_SECONDS: "seconds of video",
     Meter.VIDEO_AUDIO_SECONDS: "seconds of video with audio",
 }
-JOBS_CHANGED = "jobs-changed"  # the header tray listens for it
 
 
 def _box(data) -> str:

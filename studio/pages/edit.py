@@ -25,6 +25,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
 from pydantic import ValidationError
 
 from billing import services as billing
@@ -33,6 +34,7 @@ from studio import services, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
+from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import (
     IMAGE_ASPECT_RATIOS,
     MAX_SEED,
@@ -331,7 +333,7 @@ def image_edit_canvas(request: HttpRequest, asset_id) -> HttpResponse:
     # htmx: a fresh form (new key, the same settings) and the new job on top of the results.
     context = _canvas_context(request, asset, values)
     context["card"] = common.job_card(job)
-    return render(request, f"{EDIT_PAGE}#submitted", context)
+    return trigger_client_event(render(request, f"{EDIT_PAGE}#submitted", context), JOBS_CHANGED)
 
 
 @require_GET

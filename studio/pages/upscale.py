@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
 from pydantic import ValidationError
 
 from billing import pricing
@@ -25,6 +26,7 @@ from studio import services
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
+from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import UpscaleImage
 from studio.serving import media_url
 
@@ -229,7 +231,7 @@ def image_upscale(request: HttpRequest) -> HttpResponse:
     # A fresh form (new key; the same choices, to try another factor) and the job's card, polling.
     context = _context(request, values)
     context["card"] = common.job_card(job)
-    return render(request, f"{PAGE}#submitted", context)
+    return trigger_client_event(render(request, f"{PAGE}#submitted", context), JOBS_CHANGED)
 
 
 def _render(request: HttpRequest, context: dict) -> HttpResponse:

@@ -1,18 +1,531 @@
-"""Placeholder: replaced by the video pages."""
+"""Video Studio: the form, its live estimate, the job's progress and player, and the FREE samples.
+
+A state machine with one URL per state, so a reload (or a link in the tray) lands where the user
+was: /studio/videos/new/ is the form, /studio/videos/<job>/ shows the job's progress while Veo
+renders and the player once it is done (or the error, with the same settings to try again).
+FREE users get a gallery of sample clips (studio/samples.py) and the upgrade options instead of
+the form. Validation is GenerateVideo's (studio/schemas.py), the same as the API's.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.urls import path
+from django.core.files.storage import FileSystemStorage
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling, reswap, retarget
+from pydantic import ValidationError
+
+from billing import services as billing
+from billing.models import Meter
+from studio import answers, assets, samples, services, serving, uploads
+from studio.errors import StudioError
+from studio.models import MediaAsset, MediaJob
+from studio.pages import common
+from studio.schemas import (
+    MAX_SEED,
+    NEGATIVE_PROMPT_MAX_CHARS,
+    PROMPT_MAX_CHARS,
+    VIDEO_ASPECT_RATIOS,
+    VIDEO_DURATIONS,
+    VIDEO_RESOLUTIONS,
+    GenerateVideo,
+)
+
+CREATE_PAGE = "studio/video_create.html"
+JOB_PAGE = "studio/video_job.html"
+PICKER_SIZE = 12  # newest images offered as first/last frames
+RECENT_JOBS = 5
+# An upload of the same picture within this window is the same upload (a resent form).
+UPLOAD_REUSE_MINUTES = 30
+SAMPLE_CACHE_SECONDS = 24 * 3600
+FRAMES = ("first_frame", "last_frame")
+FORM_DEFAULTS = {
+    "prompt": "",
+    "negative_prompt": "",
+    "fast": "false",
+    "duration_seconds": "8",
+    "aspect_ratio": "16:9",
+    "resolution": "720p",
+    "generate_audio": "false",
+    "count": "1",
+    "seed": "",
+    "person_generation": "",
+    "first_frame_id": "",
+    "last_frame_id": "",
+}
+FIELD_LABELS = {
+    "prompt": "Prompt",
+    "negative_prompt": "Negative prompt",
+    "fast": "Model",
+    "duration_seconds": "Length",
+    "aspect_ratio": "Aspect ratio",
+    "resolution": "Resolution",
+    "generate_audio": "Audio",
+    "count": "Number of videos",
+    "seed": "Seed",
+    "person_generation": "People",
+}
+PERSON_CHOICES = (("", "Model default"), ("allow_adult", "Adults only"), ("dont_allow", "No people"))
+POOL_WORDS = {Meter.VIDEO_SECONDS: "video without audio", Meter.VIDEO_AUDIO_SECONDS: "video with audio"}
+STATE_WORDS = {
+    MediaJob.State.QUEUED: "Waiting for a worker",
+    MediaJob.State.RUNNING: "Sending your request to Veo",
+    MediaJob.State.WAITING: "Veo is rendering your video",
+}
+_TRUE, _FALSE = ("true", "1", "on", "yes"), ("false", "0", "off", "no", "")
 
 
+# --- Form values -----------------------------------------------------------------------------
+
+
+def _form_values(data) -> dict[str, str]:
+    """The form's raw values (as typed, for re-display), with the defaults for missing ones.
+
+    Booleans come out as "true"/"false" whether they arrive from a checkbox, a radio or a job's
+    JSON params (True/False), so a job's settings can be put back into the form as a query string.
+    """
+    values = {}
+    for name, default in FORM_DEFAULTS.items():
+        value = data.get(name)
+        values[name] = default if value is None or value == "" else str(value)
+    for name in ("fast", "generate_audio"):
+        flag = values[name].strip().lower()
+        values[name] = "true" if flag in _TRUE else "false" if flag in _FALSE else values[name]
+    if not values["first_frame_id"] and data.get("first_frame"):
+        values["first_frame_id"] = str(data.get("first_frame"))  # the image viewer's "Animate"
+    return values
+
+
+def _video_request(values: dict[str, str]) -> GenerateVideo:
+    """GenerateVideo from the form's values; raises pydantic's ValidationError."""
+    duration = values["duration_seconds"].strip()
+    return GenerateVideo.model_validate(
+        {
+            "prompt": values["prompt"],
+            "negative_prompt": values["negative_prompt"].strip() or None,
+            "fast": values["fast"],
+            # A Literal of ints: the form's "8" has to become 8 (anything else is left to fail).
+            "duration_seconds": int(duration) if duration.isdigit() else duration,
+            "aspect_ratio": values["aspect_ratio"],
+            "resolution": values["resolution"],
+            "generate_audio": values["generate_audio"],
+            "count": values["count"],
+            "seed": values["seed"].strip() or None,
+            "person_generation": values["person_generation"] or None,
+            "first_frame_id": values["first_frame_id"].strip() or None,
+            "last_frame_id": values["last_frame_id"].strip() or None,
+        }
+    )
+
+
+def _reuse_url(params: dict) -> str:
+    """The form, filled in with a job's settings."""
+    query = {
+        k: ("true" if v is True else "false" if v is False else v) for k, v in params.items() if v is not None
+    }
+    return f"{reverse('video-create')}?{urlencode(query)}"
+
+
+def _own_image_ids(user, ids) -> set[str]:
+    wanted = []
+    for value in ids:
+        try:
+            wanted.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not wanted:
+        return set()
+    found = MediaAsset.objects.for_user(user).images().filter(pk__in=wanted).values_list("pk", flat=True)
+    return {str(pk) for pk in found}
+
+
+def _drop_foreign_frames(user, values: dict[str, str]) -> dict[str, str]:
+    """A GET may name any id: keep only the user's own images (anyone else's is ignored, as if
+    it did not exist)."""
+    ids = [values[f"{slot}_id"] for slot in FRAMES if values[f"{slot}_id"]]
+    own = _own_image_ids(user, ids)
+    for slot in FRAMES:
+        if values[f"{slot}_id"] and values[f"{slot}_id"] not in own:
+            values[f"{slot}_id"] = ""
+    return values
+
+
+# --- Estimate --------------------------------------------------------------------------------
+
+
+def _estimate(user, values: dict[str, str]) -> dict:
+    """Cost, seconds, pool and what is left after; {"problem": ...} when it cannot tell."""
+    # The price depends on seconds and audio, not on the words or the frames: show it at once.
+    values = {**values, "first_frame_id": "", "last_frame_id": ""}
+    if not values["prompt"].strip():
+        values["prompt"] = "-"
+    try:
+        params = _video_request(values)
+        job_plan, quote = services.quote_job(user, "generate_video", params)
+    except ValidationError as e:
+        field, message = next(iter(common.field_errors(e).items()))
+        return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
+    except StudioError as e:
+        return {"problem": e.message}
+    balances = {b.meter: b for b in billing.remaining(user)}
+    balance = balances[job_plan.meter]
+    other_meter = Meter.VIDEO_SECONDS if params.generate_audio else Meter.VIDEO_AUDIO_SECONDS
+    other = balances[other_meter]
+    after = balance.remaining - job_plan.units
+    estimate = {
+        "quote": quote,
+        "seconds": job_plan.units,
+        "duration": params.duration_seconds,
+        "count": params.count,
+        "audio": params.generate_audio,
+        "pool": POOL_WORDS[job_plan.meter],
+        "balance": balance,
+        "after": after,
+        "period": common.period_words(balance.period),
+    }
+    if after < 0:
+        estimate["upgrade"] = billing.upgrade_options(billing.plan_for(user), job_plan.meter, job_plan.units)
+        if params.generate_audio and other.remaining >= job_plan.units:
+            estimate["other"] = {"pool": POOL_WORDS[other_meter], "remaining": other.remaining}
+    return estimate
+
+
+# --- The form --------------------------------------------------------------------------------
+
+
+def _picker(user, selected: list[str]) -> list[dict]:
+    """The user's newest images, and any selected one that is older, as thumbnail radios."""
+    mine = MediaAsset.objects.for_user(user).images().select_related("source_job")
+    images = list(mine.order_by("-created_at")[:PICKER_SIZE])
+    shown = {str(a.id) for a in images}
+    extra = [s for s in selected if s and s not in shown]
+    if extra:
+        images += list(mine.filter(pk__in=_own_image_ids(user, extra)))
+    return [
+        {
+            "id": str(a.id),
+            "asset": a,
+            "thumb": serving.media_url(a, "thumbnail") or serving.media_url(a),
+            "alt": _image_words(a),
+        }
+        for a in images
+    ]
+
+
+def _image_words(asset: MediaAsset) -> str:
+    """A thumbnail's alt text: the prompt that made it, or where it came from."""
+    prompt = ((asset.source_job.params or {}).get("prompt") or "") if asset.source_job else ""
+    if prompt:
+        return prompt if len(prompt) <= 80 else prompt[:79] + "…"
+    local = timezone.localtime(asset.created_at)
+    when = f"{local.day} {local:%b, %H:%M}"
+    kind = "Uploaded image" if asset.origin == MediaAsset.Origin.UPLOADED else "Image"
+    return f"{kind}, {when}"
+
+
+def _recent_jobs(user) -> list[MediaJob]:
+    return list(
+        MediaJob.objects.for_user(user).filter(operation=MediaJob.Operation.GENERATE_VIDEO)[:RECENT_JOBS]
+    )
+
+
+def _upgrade_offers(plan) -> list[dict]:
+    """Each plan above the user's, with its video allowances."""
+    offers = []
+    for other in billing.upgrade_plans(plan):
+        plain, audio = (
+            other.allowance_for(Meter.VIDEO_SECONDS),
+            other.allowance_for(Meter.VIDEO_AUDIO_SECONDS),
+        )
+        if plain or audio:
+            offers.append(
+                {
+                    "tier": other.code,
+                    "price_cents": other.price_cents,
+                    "seconds": plain.units if plain else 0,
+                    "audio_seconds": audio.units if audio else 0,
+                }
+            )
+    return offers
+
+
+def _samples_context(plan, failure: dict | None = None) -> dict:
+    ready = samples.available()
+    if len(ready) < len(samples.CATALOGUE):
+        samples.prepare_in_background()
+    return {
+        "plan": plan,
+        "samples_only": True,
+        "samples": ready,
+        "samples_missing": len(ready) < len(samples.CATALOGUE),
+        "offers": _upgrade_offers(plan),
+        "failure": failure,
+    }
+
+
+def _form_context(
+    request: HttpRequest,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    failure: dict | None = None,
+    key: str | None = None,
+) -> dict:
+    """Everything the form needs; a new idempotency key unless `key` is kept."""
+    user = request.user
+    return {
+        "plan": billing.plan_for(user),
+        "values": values,
+        "errors": errors or {},
+        "form_error": (errors or {}).get(""),
+        "failure": failure,
+        "idempotency_key": key or uuid.uuid4(),
+        "images": _picker(user, [values["first_frame_id"], values["last_frame_id"]]),
+        "durations": [str(d) for d in VIDEO_DURATIONS],
+        "ratios": [(ratio, ratio.replace(":", "/")) for ratio in VIDEO_ASPECT_RATIOS],
+        "resolutions": VIDEO_RESOLUTIONS,
+        "counts": [str(n) for n in range(1, common.MAX_COUNT + 1)],
+        "people": PERSON_CHOICES,
+        "prompt_max": PROMPT_MAX_CHARS,
+        "negative_max": NEGATIVE_PROMPT_MAX_CHARS,
+        "seed_max": MAX_SEED,
+        "upload_max_mb": uploads.max_upload_bytes() // (1024 * 1024),
+        "estimate": _estimate(user, values),
+    }
+
+
+def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
+    """The form (status 200, so htmx swaps it): the partial for an htmx POST, else the page."""
+    plan = billing.plan_for(request.user)
+    if plan.video_samples_only:
+        return render(request, CREATE_PAGE, _samples_context(plan, kwargs.get("failure")))
+    context = _form_context(request, values, **kwargs)
+    if request.htmx and request.method == "POST":
+        return render(request, f"{CREATE_PAGE}#form", context)
+    context["recent"] = _recent_jobs(request.user)
+    return render(request, CREATE_PAGE, context)
+
+
+def _store_upload(user, upload) -> MediaAsset:
+    """An uploaded frame as the user's image; the same picture sent again within a short while
+    (the form resent on a slow connection) is the same image, so the request, and its
+    idempotency fingerprint, stays the same. Raises StudioError for a refused file."""
+    try:
+        clean = uploads.clean_image(upload)
+    except uploads.UploadError as e:
+        raise StudioError(e.code, e.message, status=e.status) from e
+    digest = hashlib.sha256(clean.data).digest()
+    recent = MediaAsset.objects.for_user(user).filter(
+        origin=MediaAsset.Origin.UPLOADED,
+        bytes=len(clean.data),
+        created_at__gte=timezone.now() - timedelta(minutes=UPLOAD_REUSE_MINUTES),
+    )
+    for asset in recent:
+        if hashlib.sha256(assets.read_bytes(asset.file)).digest() == digest:
+            return asset
+    return assets.create_image_asset(
+        owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
+    )
+
+
+def _take_uploads(request: HttpRequest, values: dict[str, str]) -> dict[str, str]:
+    """Store the uploaded frames (an upload replaces a picked image); errors by field."""
+    errors: dict[str, str] = {}
+    try:
+        uploads.check_upload_cap(request)
+    except uploads.UploadError as e:
+        # The file that was too big, and every field after it, never arrived: the first frame's
+        # upload unless that one is here.
+        slot = "last_frame" if "first_frame_upload" in request.FILES else "first_frame"
+        errors[f"{slot}_id"] = e.message
+    for slot in FRAMES:
+        upload = request.FILES.get(f"{slot}_upload")
+        if not upload:
+            continue
+        try:
+            values[f"{slot}_id"] = str(_store_upload(request.user, upload).id)
+        except StudioError as e:
+            errors[f"{slot}_id"] = e.message
+    return errors
+
+
+@never_cache  # the form carries a one-time idempotency key: Back must fetch a fresh one
+@require_http_methods(["GET", "POST"])
 @login_required
-def placeholder(request, **kwargs):
-    return HttpResponse("Coming soon")
+def video_create(request: HttpRequest) -> HttpResponse:
+    """The Video Studio form (or, for FREE, the sample gallery); POST submits a video job."""
+    if request.method == "GET":
+        return _render_form(request, _drop_foreign_frames(request.user, _form_values(request.GET)))
+    if billing.plan_for(request.user).video_samples_only:
+        # Nothing to read or store: the tier gate says no whatever the form holds.
+        try:
+            services.plan_job(request.user, "generate_video", GenerateVideo(prompt="-"))
+        except StudioError as e:
+            return _render_form(request, {}, failure=common.failure(e))
+
+    values = _form_values(request.POST)
+    posted_key = request.POST.get("idempotency_key", "")
+    errors = _take_uploads(request, values)
+    params = None
+    try:
+        params = _video_request(values)
+    except ValidationError as e:
+        errors = {**common.field_errors(e), **errors}
+    if params is not None:
+        own = _own_image_ids(request.user, [params.first_frame_id, params.last_frame_id])
+        for slot in FRAMES:
+            chosen = getattr(params, f"{slot}_id")
+            if chosen and str(chosen) not in own:
+                errors.setdefault(f"{slot}_id", "Choose one of your images.")
+    if errors:
+        if "" in errors and not errors[""].endswith("."):
+            errors[""] += "."
+        return _render_form(request, values, errors=errors, key=posted_key)
+
+    try:
+        job = common.submit_once(request, "generate_video", params, posted_key)
+    except StudioError as e:
+        keep = None if e.code in common.STALE_KEY_CODES else posted_key
+        return _render_form(request, values, failure=common.failure(e), key=keep)
+    url = reverse("video-job", kwargs={"job_id": job.id})
+    if request.htmx:
+        return HttpResponseClientRedirect(url)  # a real navigation: the job's own URL, reload-safe
+    return redirect(url)
+
+
+@require_GET
+@login_required
+def video_estimate(request: HttpRequest) -> HttpResponse:
+    """The #estimate partial for the form's current values (never an error status)."""
+    context = {"estimate": _estimate(request.user, _form_values(request.GET))}
+    return render(request, f"{CREATE_PAGE}#estimate", context)
+
+
+# --- The job: progress, player, failure --------------------------------------------------------
+
+
+def _elapsed_words(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _job_context(job: MediaJob) -> dict:
+    params = job.params or {}
+    progress = answers.progress(job)
+    typical = answers.TYPICAL_SECONDS[MediaJob.Operation.GENERATE_VIDEO]
+    elapsed = (timezone.now() - job.created_at).total_seconds()
+    videos = []
+    if job.state == MediaJob.State.SUCCEEDED:
+        for asset in sorted(job.assets.all(), key=lambda a: a.created_at):
+            videos.append(
+                {
+                    "asset": asset,
+                    "url": serving.media_url(asset),
+                    "poster": serving.media_url(asset, "thumbnail"),
+                    "download": serving.media_url(asset, download=True),
+                }
+            )
+    frames = {}
+    frame_ids = [params.get(f"{slot}_id") for slot in FRAMES]
+    if any(frame_ids):
+        by_id = {
+            str(a.id): a
+            for a in MediaAsset.objects.filter(owner_id=job.owner_id, pk__in=[i for i in frame_ids if i])
+        }
+        for slot, frame_id in zip(FRAMES, frame_ids, strict=True):
+            asset = by_id.get(frame_id or "")
+            if asset is not None:
+                frames[slot] = serving.media_url(asset, "thumbnail") or serving.media_url(asset)
+    error = job.error_message or "The video could not be made."
+    if "not charged" not in error.lower():
+        error = f"{error} You were not charged."
+    return {
+        "job": job,
+        "params": params,
+        "model_words": "Veo 3.1 Fast" if params.get("fast") else "Veo 3.1",
+        "person_words": dict(PERSON_CHOICES).get(params.get("person_generation") or "", ""),
+        "frames": frames,
+        "percent": round(progress["fraction"] * 100),
+        "eta": progress["eta_seconds"],
+        "elapsed": _elapsed_words(elapsed),
+        "typical": typical,
+        "slow": not job.is_final and elapsed > typical,
+        "state_words": STATE_WORDS.get(job.state, ""),
+        "videos": videos,
+        "error": error,
+        "reuse_url": _reuse_url(params),
+    }
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def video_job(request: HttpRequest, job_id) -> HttpResponse:
+    """One video job: progress while it runs, then the player (or what went wrong).
+
+    The #progress partial polls this URL every 3 s. When the job is final the answer is the
+    whole #state (player or error) aimed at #video-state, with 286 so that htmx stops polling.
+    #video-state carries data-progress: the header's tray (studio/pages/tray.py) then knows the
+    job finishes in front of the user and shows no toast, unless it was sent to the background.
+    Only the owner's generate_video jobs exist here; anything else is 404 (DESIGN.md §5).
+    """
+    job = (
+        MediaJob.objects.for_user(request.user)
+        .filter(pk=job_id, operation=MediaJob.Operation.GENERATE_VIDEO)
+        .prefetch_related("assets")
+        .first()
+    )
+    if job is None:
+        raise Http404("No such video.")
+    context = _job_context(job)
+    if request.htmx and not request.htmx.history_restore_request:
+        if not job.is_final:
+            return render(request, f"{JOB_PAGE}#progress", context)
+        response = HttpResponseStopPolling(render_to_string(f"{JOB_PAGE}#state", context, request))
+        return reswap(retarget(response, "#video-state"), "outerHTML")
+    context["plan"] = billing.plan_for(request.user)
+    return render(request, JOB_PAGE, context)
+
+
+# --- Sample clips -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+@login_required
+def video_sample(request: HttpRequest, slug: str, variant: str) -> HttpResponseBase:
+    """A sample clip ("video", with Range for seeking) or its poster ("poster")."""
+    sample = samples.BY_SLUG.get(slug)
+    if sample is None or variant not in ("video", "poster"):
+        raise Http404
+    name, content_type = (
+        (sample.video_name, "video/mp4") if variant == "video" else (sample.poster_name, "image/webp")
+    )
+    return serving._ranged_response(
+        request,
+        FileSystemStorage(location=samples.folder()),
+        name,
+        content_type=content_type,
+        disposition=content_disposition_header(False, f"media-studio-sample-{name}"),
+        cache_seconds=SAMPLE_CACHE_SECONDS,
+    )
 
 
 urlpatterns = [
-    path("studio/videos/new/", placeholder, name="video-create"),
-    path("studio/videos/<uuid:job_id>/", placeholder, name="video-job"),
+    path("studio/videos/new/", video_create, name="video-create"),
+    path("studio/videos/estimate/", video_estimate, name="video-estimate"),
+    path("studio/videos/samples/<slug:slug>/<str:variant>", video_sample, name="video-sample"),
+    path("studio/videos/<uuid:job_id>/", video_job, name="video-job"),
 ]
