@@ -127,6 +127,7 @@ def test_it_works_from_the_header_on_another_page(page, live_server, make_user, 
 
 def test_it_shows_free_users_the_way_up_for_video(page, live_server, make_user, log_in, shoot):
     log_in(page, make_user(username="bob", tier="FREE"))
+    page.goto(live_server.url + "/studio/images/")  # the header's box (the landing page has its own)
     run(page, "h", "/video a dhow at sunset --seconds 6")
     dropdown = page.locator("#cmd-h-out")
     expect(dropdown).to_contain_text("Making videos is not part of the Free plan")
