@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from billing import pricing
 from billing.models import Allowance, CostEntry, Grant, Meter, Plan, Reservation, Subscription, TierChange
-from billing.periods import Window, window_for
+from billing.periods import SAST, Window, window_for
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ class QuotaExceeded(Exception):
         self.tier = tier
         self.upgrade = upgrade
         super().__init__(
-            f"{Meter(meter).label}: {needed} needed, {remaining} left until {resets_at:%Y-%m-%d %H:%M %Z}"
+            f"{Meter(meter).label}: {needed} needed, {remaining} left until "
+            f"{resets_at.astimezone(SAST):%-d %b %Y, %H:%M} SAST"
         )
 
     def as_dict(self) -> dict:

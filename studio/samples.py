@@ -125,12 +125,12 @@ def prepare_in_background() -> bool:
 
     if not cache.add(f"studio:samples:preparing:{folder()}", 1, timeout=PREPARE_SECONDS):
         return False
-    async_task("studio.samples.render_missing", task_name="render sample clips")
+    async_task("studio.tasks.render_samples", task_name="render sample clips")
     return True
 
 
 def render_missing() -> int:
-    """Render every clip that is missing; how many were (a django-q2 task as well)."""
+    """Render every clip that is missing; how many were."""
     return sum(render(sample) for sample in CATALOGUE)
 
 

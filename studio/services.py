@@ -30,7 +30,7 @@ from billing import pricing
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import assets, providers, uploads
-from studio.errors import StudioError, not_found, upgrade_required
+from studio.errors import StudioError, not_found, upgrade_required, validation_error
 from studio.models import MediaAsset, MediaJob, WorkerLease
 from studio.providers import catalog
 from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
@@ -53,6 +53,10 @@ class Plan:
     units: int
     price_class: str
     watermark: bool
+
+
+# The pages warn before this refusal (studio/pages/upscale.py).
+MAX_UPSCALED_PIXELS = catalog.MAX_UPSCALED_PIXELS
 
 
 def plan_job(user, operation: str, params: BaseModel) -> Plan:
@@ -172,6 +176,17 @@ def _check_inputs(user, params: BaseModel) -> bytes | None:
         for field in ("image_id", "first_frame_id", "last_frame_id")
         if getattr(params, field, None) is not None
     }
+    factor = getattr(params, "factor", None)
+    if factor:
+        image = images["image_id"]
+        scale = int(factor.removeprefix("x"))
+        if image.width * scale * image.height * scale > MAX_UPSCALED_PIXELS:
+            raise validation_error(
+                f"{factor} would make this {image.width}×{image.height} image "
+                f"{image.width * scale}×{image.height * scale}, above the upscaler's "
+                f"{MAX_UPSCALED_PIXELS // 1_000_000} megapixels: choose a smaller factor.",
+                [{"field": "factor", "message": "result too large"}],
+            )
     mask = getattr(params, "mask", None)
     if not mask:
         return None

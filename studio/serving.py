@@ -147,7 +147,7 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
     else:
         cache_seconds = OWNER_CACHE_SECONDS
     content_type = asset.mime_type if variant == "file" else _guess_type(field.name, "image/webp")
-    return _ranged_response(
+    return ranged_response(
         request,
         field.storage,
         field.name,
@@ -228,7 +228,7 @@ class _FileRange:
         self._file.close()
 
 
-def _ranged_response(
+def ranged_response(
     request: HttpRequest, storage, name: str, *, content_type: str, disposition: str, cache_seconds: int
 ) -> HttpResponseBase:
     try:

@@ -6,7 +6,7 @@ be delivered twice; services make a second delivery harmless).
 
 from __future__ import annotations
 
-from studio import services
+from studio import samples, services
 
 
 def run_job(job_id: str) -> None:
@@ -23,3 +23,7 @@ def sweep() -> dict:
 
 def purge_idempotency_records() -> int:
     return services.purge_idempotency_records()
+
+
+def render_samples() -> int:
+    return samples.render_missing()

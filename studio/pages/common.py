@@ -44,8 +44,10 @@ def field_errors(error: ValidationError) -> dict[str, str]:
             message = f"A seed is a whole number from 0 to {MAX_SEED}."
         elif kind in ("literal_error", "enum"):
             message = "Choose one of the options."
-        elif kind.startswith("uuid"):
+        elif kind.startswith("uuid") or (kind == "missing" and field.endswith("_id")):
             message = "Choose one of your images."
+        elif kind == "missing":
+            message = "This is required."
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
             message = message[:1].upper() + message[1:]

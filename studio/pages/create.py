@@ -125,7 +125,7 @@ def _studio_context(
     """Everything the Create form needs; a new idempotency key unless `key` is kept."""
     plan = billing.plan_for(request.user)
     allowance = plan.allowance_for(Meter.IMAGES)
-    max_count = min(common.MAX_COUNT, allowance.units) if allowance else 1
+    max_count = max(1, min(common.MAX_COUNT, allowance.units)) if allowance else 1
     return {
         "plan": plan,
         "show_form": True,

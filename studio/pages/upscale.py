@@ -35,9 +35,6 @@ PICKER_LIMIT = 24
 RECENT_JOBS = 4
 FACTORS = ("x2", "x3", "x4")
 MODELS = tuple(UpscaleModel)
-# Google's upscaler refuses outputs above 17 megapixels (the job would fail, uncharged): the
-# estimate warns before the user waits for that.
-MAX_OUTPUT_PIXELS = 17_000_000
 FORM_DEFAULTS = {"image": "", "factor": "x2", "model": "v3"}
 # What the price list calls each model (services.plan_job decides the same for a submitted job).
 PRICE_CLASSES = {UpscaleModel.V3: PriceClass.UPSCALE_V3, UpscaleModel.V4: PriceClass.UPSCALE_V4}
@@ -111,8 +108,8 @@ def _estimate(user, values: dict[str, str], image: MediaAsset | None = None) -> 
     if image is not None and image.width and image.height:
         scale = int(params.factor[1:])
         width, height = image.width * scale, image.height * scale
-        estimate.update(width=width, height=height, too_big=width * height > MAX_OUTPUT_PIXELS)
-        estimate["max_megapixels"] = MAX_OUTPUT_PIXELS // 1_000_000
+        estimate.update(width=width, height=height, too_big=width * height > services.MAX_UPSCALED_PIXELS)
+        estimate["max_megapixels"] = services.MAX_UPSCALED_PIXELS // 1_000_000
     balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
     if balance is not None:
         estimate.update(

@@ -513,7 +513,7 @@ def video_sample(request: HttpRequest, slug: str, variant: str) -> HttpResponseB
     name, content_type = (
         (sample.video_name, "video/mp4") if variant == "video" else (sample.poster_name, "image/webp")
     )
-    return serving._ranged_response(
+    return serving.ranged_response(
         request,
         FileSystemStorage(location=samples.folder()),
         name,

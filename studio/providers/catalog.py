@@ -54,6 +54,8 @@ class ModelInfo:
 
 _GEMINI_RATIOS_10 = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 _GEMINI_RATIOS_15 = _GEMINI_RATIOS_10 + ("1:4", "4:1", "1:8", "8:1", "9:21")
+# Google's upscaler refuses results above 17 megapixels (Imagen upscale model page).
+MAX_UPSCALED_PIXELS = 17_000_000
 _IMAGEN_SHUTDOWN = dt.date(2026, 6, 30)  # Vertex Imagen 3 model page, "Discontinued endpoints"
 
 MODELS: dict[str, ModelInfo] = {

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from billing.models import Allowance, CostEntry, Reservation
+from studio import services
 from studio.models import MediaAsset, MediaJob
 from studio.tests.conftest import make_photo, make_png
 
@@ -409,3 +410,16 @@ def test_it_answers_503_when_gcs_links_cannot_be_signed(
     assert result.status_code == 503
     assert result.json()["error"]["code"] == "provider_unavailable"
     assert api.client.get(f"/media/a/{asset_id}/file").status_code == 503
+
+
+def test_it_refuses_an_upscale_above_the_upscalers_limit_before_charging(studio_env, api, make_user):
+    user = make_user(tier="JIGGA")
+    api.login(user)
+    big = services.save_upload(user, make_photo((2400, 1800)))  # x2 is 17.28 MP, x1 would be 4.3
+
+    response = api.post("/images/upscale", {"image_id": str(big.id), "factor": "x2", "model": "v4"})
+
+    assert response.status_code == 422, response.content
+    assert "17 megapixels" in response.json()["error"]["message"]
+    assert not Reservation.objects.filter(user=user).exists()
+    assert not MediaJob.objects.filter(owner=user).exists()
