@@ -120,3 +120,20 @@ def job_card(job: MediaJob) -> dict:
         "synthid": any(item["asset"].synthid for item in images),
         "error": error,
     }
+
+
+def recent_cards(user, operation: str, limit: int, **filters) -> list[dict]:
+    """Job cards of the user's latest jobs of one operation, newest first."""
+    jobs = (
+        MediaJob.objects.for_user(user)
+        .filter(operation=operation, **filters)
+        .prefetch_related("assets")[:limit]
+    )
+    return [job_card(job) for job in jobs]
+
+
+def max_count(plan, meter: str) -> int:
+    """How many outputs one request may ask for on this plan (at least one: the allowance check
+    says when none are left)."""
+    allowance = plan.allowance_for(meter)
+    return max(1, min(MAX_COUNT, allowance.units)) if allowance else 1

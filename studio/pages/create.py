@@ -105,15 +105,6 @@ def _estimate(user, values: dict[str, str]) -> dict:
     return estimate
 
 
-def _recent_cards(user) -> list[dict]:
-    jobs = (
-        MediaJob.objects.for_user(user)
-        .filter(operation=MediaJob.Operation.GENERATE_IMAGE)
-        .prefetch_related("assets")[:RECENT_JOBS]
-    )
-    return [common.job_card(job) for job in jobs]
-
-
 def _studio_context(
     request: HttpRequest,
     values: dict[str, str],
@@ -124,8 +115,7 @@ def _studio_context(
 ) -> dict:
     """Everything the Create form needs; a new idempotency key unless `key` is kept."""
     plan = billing.plan_for(request.user)
-    allowance = plan.allowance_for(Meter.IMAGES)
-    max_count = max(1, min(common.MAX_COUNT, allowance.units)) if allowance else 1
+    max_count = common.max_count(plan, Meter.IMAGES)
     return {
         "plan": plan,
         "show_form": True,
@@ -149,7 +139,7 @@ def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> Http
     context = _studio_context(request, values, **kwargs)
     if request.htmx and request.method == "POST":
         return render(request, f"{STUDIO_PAGE}#form", context)
-    context["cards"] = _recent_cards(request.user)
+    context["cards"] = common.recent_cards(request.user, MediaJob.Operation.GENERATE_IMAGE, RECENT_JOBS)
     return render(request, STUDIO_PAGE, context)
 
 

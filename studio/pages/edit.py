@@ -179,15 +179,6 @@ def _user_image(user, asset_id) -> MediaAsset:
     return asset
 
 
-def _recent_cards(user, asset: MediaAsset) -> list[dict]:
-    jobs = (
-        MediaJob.objects.for_user(user)
-        .filter(operation=MediaJob.Operation.EDIT_IMAGE, params__image_id=str(asset.id))
-        .prefetch_related("assets")[:RECENT_EDITS]
-    )
-    return [common.job_card(job) for job in jobs]
-
-
 def _form_context(
     request: HttpRequest,
     values: dict[str, str],
@@ -198,8 +189,7 @@ def _form_context(
 ) -> dict:
     """What the mode / prompt / cost form needs; a new idempotency key unless `key` is kept."""
     plan = billing.plan_for(request.user)
-    allowance = plan.allowance_for(Meter.EDITS)
-    max_count = max(1, min(common.MAX_COUNT, allowance.units)) if allowance else 1
+    max_count = common.max_count(plan, Meter.EDITS)
     values = {**values, "mask": ""}  # never echoed back: the canvas still holds it
     return {
         "plan": plan,
@@ -246,7 +236,9 @@ def _render_canvas(request: HttpRequest, asset: MediaAsset, values: dict[str, st
     context = _canvas_context(request, asset, values, **kwargs)
     if request.htmx and request.method == "POST":
         return render(request, f"{EDIT_PAGE}#form", context)
-    context["cards"] = _recent_cards(request.user, asset)
+    context["cards"] = common.recent_cards(
+        request.user, MediaJob.Operation.EDIT_IMAGE, RECENT_EDITS, params__image_id=str(asset.id)
+    )
     return render(request, EDIT_PAGE, context)
 
 

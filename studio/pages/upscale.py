@@ -153,15 +153,6 @@ def _describe(asset: MediaAsset) -> str:
     return f"Image, {asset.width} × {asset.height}"
 
 
-def _recent_cards(user) -> list[dict]:
-    jobs = (
-        MediaJob.objects.for_user(user)
-        .filter(operation=MediaJob.Operation.UPSCALE_IMAGE)
-        .prefetch_related("assets")[:RECENT_JOBS]
-    )
-    return [common.job_card(job) for job in jobs]
-
-
 def _context(
     request: HttpRequest,
     values: dict[str, str],
@@ -235,7 +226,7 @@ def _render(request: HttpRequest, context: dict) -> HttpResponse:
     if request.htmx and request.method == "POST" and context.get("show_form"):
         return render(request, f"{PAGE}#form", context)
     if context.get("show_form"):
-        context["cards"] = _recent_cards(request.user)
+        context["cards"] = common.recent_cards(request.user, MediaJob.Operation.UPSCALE_IMAGE, RECENT_JOBS)
     return render(request, PAGE, context)
 
 
