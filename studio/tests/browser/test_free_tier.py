@@ -43,7 +43,7 @@ def test_a_free_user_gets_one_watermarked_preview_a_day_then_the_upgrade_prompt(
     [call] = [r for r in providers_env.requests() if r["kind"] == "pollinations"]
     with urlopen(f"{providers_env.base_url}{call['path']}?{urlencode(call['query'])}") as answer:
         original = Image.open(io.BytesIO(answer.read())).convert("RGB")
-    served = page.request.get(live_server.url + card.locator(".thumbs a").first.get_attribute("href"))
+    served = page.request.get(live_server.url + card.locator(".thumbs a.dl").first.get_attribute("href"))
     assert served.ok
     marked = Image.open(io.BytesIO(served.body())).convert("RGB")
     assert marked.size == original.size
