@@ -13,6 +13,7 @@ the same operation can never charge twice or charge a failed job.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -55,6 +56,8 @@ class Plan:
     watermark: bool
 
 
+# What the price list calls each upscale model; the Upscale tab shows the price of both.
+UPSCALE_PRICE_CLASSES = {"v3": PriceClass.UPSCALE_V3, "v4": PriceClass.UPSCALE_V4}
 # The pages warn before this refusal (studio/pages/upscale.py).
 MAX_UPSCALED_PIXELS = catalog.MAX_UPSCALED_PIXELS
 
@@ -88,7 +91,7 @@ def plan_job(user, operation: str, params: BaseModel) -> Plan:
                 f"The {plan.name} plan does not include {wanted}.", tier=plan.code, upgrade=options
             )
         operation = providers.Operation.UPSCALE_V4 if params.model == "v4" else providers.Operation.UPSCALE_V3
-        price_class = PriceClass.UPSCALE_V4 if params.model == "v4" else PriceClass.UPSCALE_V3
+        price_class = UPSCALE_PRICE_CLASSES[params.model]
         return Plan(operation, Meter.UPSCALES, 1, price_class, False)
     if isinstance(params, GenerateVideo):
         meter = Meter.VIDEO_AUDIO_SECONDS if params.generate_audio else Meter.VIDEO_SECONDS
@@ -217,12 +220,27 @@ def _refuse_if_breaker_open(route: catalog.Route) -> None:
         )
 
 
-def save_upload(user, source) -> MediaAsset:
-    """Validate an uploaded image (type, size, pixels; EXIF stripped) and store it as the user's."""
+def save_upload(user, source, *, reuse_within_minutes: int = 0) -> MediaAsset:
+    """Validate an uploaded image (type, size, pixels; EXIF stripped) and store it as the user's.
+
+    With `reuse_within_minutes`, the same picture uploaded that recently is the same image: a
+    page that uploads and submits in one form (the Video Studio's frames) then sends the same
+    request, and idempotency fingerprint, when the form is sent again on a slow connection.
+    """
     try:
         clean = uploads.clean_image(source)
     except uploads.UploadError as e:
         raise StudioError(e.code, e.message, status=e.status) from e
+    if reuse_within_minutes:
+        digest = hashlib.sha256(clean.data).digest()
+        recent = MediaAsset.objects.for_user(user).filter(
+            origin=MediaAsset.Origin.UPLOADED,
+            bytes=len(clean.data),  # only same-size candidates are read back
+            created_at__gte=timezone.now() - timedelta(minutes=reuse_within_minutes),
+        )
+        for asset in recent:
+            if hashlib.sha256(assets.read_bytes(asset.file)).digest() == digest:
+                return asset
     return assets.create_image_asset(
         owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
     )

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from billing import pricing
 from billing import services as billing
-from billing.models import Meter, PriceClass, UpscaleModel
+from billing.models import Meter, UpscaleModel
 from studio import services
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
@@ -36,8 +36,6 @@ RECENT_JOBS = 4
 FACTORS = ("x2", "x3", "x4")
 MODELS = tuple(UpscaleModel)
 FORM_DEFAULTS = {"image": "", "factor": "x2", "model": "v3"}
-# What the price list calls each model (services.plan_job decides the same for a submitted job).
-PRICE_CLASSES = {UpscaleModel.V3: PriceClass.UPSCALE_V3, UpscaleModel.V4: PriceClass.UPSCALE_V4}
 # Any id will do for a quote: the price depends on the model, not on the image.
 QUOTE_IMAGE = uuid.UUID(int=0)
 
@@ -80,7 +78,7 @@ def _model_choices(user, plan) -> list[dict]:
                 user, "upscale_image", UpscaleImage(image_id=QUOTE_IMAGE, model=model)
             )
         else:
-            quote = pricing.quote(PRICE_CLASSES[model], 1)
+            quote = pricing.quote(services.UPSCALE_PRICE_CLASSES[model.value], 1)
         offering = [p for p in higher if model.value in p.upscale_models]
         choices.append(
             {

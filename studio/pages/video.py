@@ -9,9 +9,7 @@ the form. Validation is GenerateVideo's (studio/schemas.py), the same as the API
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -30,7 +28,7 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import answers, assets, samples, services, serving, uploads
+from studio import answers, samples, services, serving, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
@@ -319,28 +317,6 @@ def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> Http
     return render(request, CREATE_PAGE, context)
 
 
-def _store_upload(user, upload) -> MediaAsset:
-    """An uploaded frame as the user's image; the same picture sent again within a short while
-    (the form resent on a slow connection) is the same image, so the request, and its
-    idempotency fingerprint, stays the same. Raises StudioError for a refused file."""
-    try:
-        clean = uploads.clean_image(upload)
-    except uploads.UploadError as e:
-        raise StudioError(e.code, e.message, status=e.status) from e
-    digest = hashlib.sha256(clean.data).digest()
-    recent = MediaAsset.objects.for_user(user).filter(
-        origin=MediaAsset.Origin.UPLOADED,
-        bytes=len(clean.data),
-        created_at__gte=timezone.now() - timedelta(minutes=UPLOAD_REUSE_MINUTES),
-    )
-    for asset in recent:
-        if hashlib.sha256(assets.read_bytes(asset.file)).digest() == digest:
-            return asset
-    return assets.create_image_asset(
-        owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
-    )
-
-
 def _take_uploads(request: HttpRequest, values: dict[str, str]) -> dict[str, str]:
     """Store the uploaded frames (an upload replaces a picked image); errors by field."""
     errors: dict[str, str] = {}
@@ -356,7 +332,9 @@ def _take_uploads(request: HttpRequest, values: dict[str, str]) -> dict[str, str
         if not upload:
             continue
         try:
-            values[f"{slot}_id"] = str(_store_upload(request.user, upload).id)
+            values[f"{slot}_id"] = str(
+                services.save_upload(request.user, upload, reuse_within_minutes=UPLOAD_REUSE_MINUTES).id
+            )
         except StudioError as e:
             errors[f"{slot}_id"] = e.message
     return errors
