@@ -77,9 +77,15 @@ class MediaJob(models.Model):
     provider_operation_name = models.CharField(
         max_length=255, blank=True, help_text="Veo's long-running operation; polling needs only this"
     )
+    provider_call_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set just before a paid provider call is sent (intent, for recovery)"
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=40, blank=True)
-    error_message = models.CharField(max_length=500, blank=True)
+    error_message = models.CharField(max_length=500, blank=True, help_text="What the user reads")
+    error_detail = models.TextField(
+        blank=True, help_text="The provider's raw answer, for staff and logs; never shown to the user"
+    )
     delivered_units = models.PositiveIntegerField(default=0)
     filtered_count = models.PositiveSmallIntegerField(default=0)
     cost_zar_cents = models.PositiveIntegerField(null=True, blank=True)
