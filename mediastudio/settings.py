@@ -88,28 +88,32 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------
-# SQLite by default. WAL lets readers run beside the writer; IMMEDIATE takes the write lock
-# at BEGIN so that the busy timeout applies instead of an instant "database is locked" on a
-# read-then-write transaction (reliability-notes.md §5).
+# SQLite by default (SQLITE_PATH), or whatever DATABASE_URL names (postgres://…, sqlite:///…).
 SQLITE_PATH = Path(envstr("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            # A file, not Django's shared in-memory database: concurrency tests need real
-            # SQLite locking, which shared-cache memory databases do not have.
-            "TEST": {"NAME": str(SQLITE_PATH.with_name(SQLITE_PATH.stem + "_test.sqlite3"))},
-        }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+# Whenever the engine is SQLite, however it was configured: WAL lets readers run beside the
+# writer; IMMEDIATE takes the write lock at BEGIN so that the busy timeout applies instead of an
+# instant "database is locked" on a read-then-write transaction (reliability-notes.md §5).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite = DATABASES["default"]
+    _sqlite["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **_sqlite.get("OPTIONS", {}),
     }
+    if str(_sqlite["NAME"]) != ":memory:":
+        # A file, not Django's shared in-memory database: concurrency tests need real
+        # SQLite locking, which shared-cache memory databases do not have.
+        _name = Path(_sqlite["NAME"])
+        _sqlite["TEST"] = {
+            "NAME": str(_name.with_name(_name.stem + "_test.sqlite3")),
+            **_sqlite.get("TEST", {}),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and queue --------------------------------------------------------------------
