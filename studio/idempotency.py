@@ -10,8 +10,10 @@
 - Same key, same request, still running: we wait a moment for the first to finish (it usually
   takes milliseconds) and replay; if it is still running after IDEMPOTENCY_WAIT_SECONDS, 409.
 - Same key, different request: 422.
-- Refusals (4xx) and crashes are not stored: the claim is dropped, so the client may fix the
-  request (or wait for a grant) and retry with the same key, as Stripe does.
+- Only accepted work is stored (201 Created, 202 Accepted). Refusals are not, whether a 4xx of
+  the REST endpoints or the 200 ok=false of /tools/call, and neither are crashes: the claim is
+  dropped, so the client may fix the request (or wait for a grant) and retry with the same key,
+  as Stripe does.
 Keys live 1 h for image requests and 2 h for video; a schedule purges expired ones.
 """
 
@@ -33,6 +35,9 @@ from studio.errors import StudioError
 from studio.models import IdempotencyRecord
 
 CLAIM_LEASE_SECONDS = 60
+# The answers that mean work was accepted, the only ones replayed. A refusal is not work: the
+# LLM tools answer it 200 (ok=false) for the model to relay, so "any 2xx" would replay refusals.
+ACCEPTED_STATUSES = frozenset({201, 202})
 WAIT_STEP_SECONDS = 0.05
 
 Handler = Callable[[], tuple[int, dict]]
@@ -81,7 +86,7 @@ def run_once(
     try:
         with transaction.atomic():
             status, body = handler()
-            if 200 <= status < 300:
+            if status in ACCEPTED_STATUSES:
                 IdempotencyRecord.objects.filter(pk=record.pk).update(
                     state=IdempotencyRecord.State.COMPLETED,
                     response_status=status,

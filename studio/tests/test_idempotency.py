@@ -168,3 +168,25 @@ def _in_flight(user, key, body, *, locked_for, expires=timedelta(hours=1)):
         created_at=now,
         expires_at=now + expires,
     )
+
+
+def test_tools_call_does_not_replay_a_refusal_after_a_grant(studio_env, api, make_user):
+    """Like the REST endpoints: only accepted work is replayed (issue 11, point 6)."""
+    user = make_user(tier="FREE")
+    api.login(user)
+    api.post(GENERATE, {"prompt": "today's preview"})
+    key = uuid.uuid4()
+    call = {"name": "generate_image", "arguments": {"prompt": "one more"}}
+
+    refused = api.post("/tools/call", call, key=key)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (200, "quota_exceeded")
+    assert not IdempotencyRecord.objects.filter(key=key).exists()
+
+    billing.grant(user, "images", 1, reason="support ticket", by=None)
+    accepted = api.post("/tools/call", call, key=key)
+    assert accepted.status_code == 202 and accepted.json()["ok"] is True
+    assert not accepted.has_header("Idempotent-Replayed")
+
+    replayed = api.post("/tools/call", call, key=key)  # accepted work is replayed, once
+    assert replayed.json() == accepted.json() and replayed["Idempotent-Replayed"] == "true"
+    assert MediaJob.objects.filter(owner=user).count() == 2
