@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import pricing
+from studio import errors
 from studio.models import MediaAsset, MediaJob
 
 # A rough idea of how long each kind of job takes, for the progress hint (seconds).
@@ -81,7 +82,7 @@ def status(job: MediaJob) -> dict:
         "created_at": _iso(job.created_at),
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
-        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "error": errors.job_error(job),
         "quote": money(job.quote_zar_cents, job.quote_usd_micros),
         "cost": money(job.cost_zar_cents, job.cost_usd_micros),
         "result_url": result_path(job) if job.state == MediaJob.State.SUCCEEDED else None,

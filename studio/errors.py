@@ -3,6 +3,12 @@
 The JSON API answers `{"error": {"code", "message", ...}}` with `status`; the LLM tools relay the
 same code and message; the pages show the message on the form. One list, so a code means the same
 thing everywhere (README: "Error codes").
+
+A failed job, or a provider that cannot take work at submit, is told in the words of USER_MESSAGES
+below, chosen by the code alone and never composed from what the provider said: Google's and
+Pollinations' answers name GCP resource paths, IAM permissions, our account balance and the
+settings an operator should change. That raw text is the error's `detail`: it goes to the log and to
+MediaJob.error_detail, which only staff see (the admin's job page).
 """
 
 from __future__ import annotations
@@ -20,6 +26,64 @@ class StudioError(Exception):
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message, **self.extra}
+
+
+# Each user sentence ends by saying what it cost, because the first question after a failure is
+# "was I charged?". Codes are stable (clients branch on them); the words may improve.
+NOT_CHARGED = "You were not charged."
+USER_MESSAGES = {
+    "safety_blocked": (
+        "The safety filters blocked this request or removed everything it made. "
+        f"Try describing it differently. {NOT_CHARGED}"
+    ),
+    "provider_rejected": (
+        f"This request could not be made as asked. Try a different prompt or settings. {NOT_CHARGED}"
+    ),
+    # {try_again}: when to try again, from the breaker's reset time if known.
+    "provider_unavailable": f"This service is not available right now. {{try_again}} {NOT_CHARGED}",
+    "provider_timeout": f"The service took too long to answer. Try again in a few minutes. {NOT_CHARGED}",
+    "model_unavailable": f"This feature is being upgraded to a newer model; try again later. {NOT_CHARGED}",
+    "provider_failed": f"The service could not finish this job. Try again. {NOT_CHARGED}",
+    "video_timeout": f"The video took too long to render. {NOT_CHARGED}",
+    "worker_lost": f"This job was interrupted on our side. Try again. {NOT_CHARGED}",
+    "internal_error": f"Something went wrong on our side. {NOT_CHARGED}",
+}
+# For a code some caller added without a sentence here (a test lists the codes in use).
+FALLBACK_MESSAGE = f"This job could not be finished. {NOT_CHARGED}"
+
+
+def user_message(code: str, *, retry_after: int | None = None) -> str:
+    """The plain sentence for `code`; with `retry_after` (seconds), when to try again."""
+    return USER_MESSAGES.get(code, FALLBACK_MESSAGE).format(try_again=_try_again(retry_after))
+
+
+def _try_again(retry_after: int | None) -> str:
+    if retry_after is None:
+        return "Try again in a few minutes."
+    if retry_after < 90:
+        return f"Try again in {max(retry_after, 1)} seconds."
+    return f"Try again in about {round(retry_after / 60)} minutes."
+
+
+def job_error(job) -> dict | None:
+    """What the user reads about a failed job: its code and sentence, or None.
+
+    A known code is worded from USER_MESSAGES even though error_message holds the same sentence:
+    jobs that failed before this vocabulary existed stored the provider's raw text there.
+    """
+    if not job.error_code:
+        return None
+    if job.error_code in USER_MESSAGES:
+        return {"code": job.error_code, "message": user_message(job.error_code)}
+    return {"code": job.error_code, "message": job.error_message or FALLBACK_MESSAGE}
+
+
+def provider_unavailable(*, retry_after: int | None = None) -> StudioError:
+    """A submit refused because the provider cannot take work (breaker open, misconfigured model).
+    Nothing was reserved. The reason belongs in the log, not in this answer."""
+    extra = {"retry_after": retry_after} if retry_after is not None else {}
+    message = user_message("provider_unavailable", retry_after=retry_after)
+    return StudioError("provider_unavailable", message, status=503, **extra)
 
 
 def validation_error(message: str, details: list[dict] | None = None) -> StudioError:

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from billing import pricing
 from billing import services as billing
 from billing.models import Meter, PriceClass
-from studio import assets, providers, uploads
+from studio import assets, errors, providers, uploads
 from studio.errors import StudioError, not_found, upgrade_required, validation_error
 from studio.models import MediaAsset, MediaJob, WorkerLease
 from studio.providers import catalog
@@ -124,7 +124,9 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
     try:
         route = catalog.resolve(job_plan.provider_operation)
     except providers.ProviderError as e:
-        raise StudioError("provider_unavailable", e.message, status=503) from e
+        # A model setting that cannot serve this operation: the operator's to fix, not the user's.
+        log.error("refused a %s submit: %s", job_plan.provider_operation, e.detail)
+        raise errors.provider_unavailable() from e
     _refuse_if_breaker_open(route)
 
     job_id = uuid.uuid4()
@@ -212,12 +214,8 @@ def _refuse_if_breaker_open(route: catalog.Route) -> None:
 
     state, _ = breaker_state(route.model_id, route.family)
     if state == "open":
-        raise StudioError(
-            "provider_unavailable",
-            f"{route.model_id} is failing at the moment; nothing was charged. Try again in a minute.",
-            status=503,
-            retry_after=60,
-        )
+        log.info("refused a submit: the %s breaker is open", route.model_id)
+        raise errors.provider_unavailable(retry_after=60)
 
 
 def save_upload(user, source, *, reuse_within_minutes: int = 0) -> MediaAsset:
@@ -273,10 +271,10 @@ def run_job(job_id) -> None:
         else:
             _run_image_job(job)
     except providers.ProviderError as e:
-        fail_job(job, error_code(e), e.message)
-    except Exception:
+        fail_job(job, error_code(e), detail=e.detail)
+    except Exception as e:
         log.exception("job %s crashed", job_id)
-        fail_job(job, "internal_error", "Something went wrong on our side. You were not charged.")
+        fail_job(job, "internal_error", detail=f"{type(e).__name__}: {e}")
 
 
 def error_code(error: providers.ProviderError) -> str:
@@ -414,8 +412,15 @@ def finish_job(job: MediaJob, *, model: str, units: int, filtered: int = 0) -> b
     return True
 
 
-def fail_job(job: MediaJob, code: str, message: str) -> bool:
-    """Mark an active job failed and release its whole reservation. False if it was final already."""
+def fail_job(job: MediaJob, code: str, message: str | None = None, *, detail: str = "") -> bool:
+    """Mark an active job failed and release its whole reservation. False if it was final already.
+
+    The user reads the sentence studio/errors.py has for `code`; `message` is used only for a code
+    it has none for. `detail`, the provider's raw answer, goes to the log and to error_detail,
+    which only staff see.
+    """
+    if code in errors.USER_MESSAGES or not message:
+        message = errors.user_message(code)
     with transaction.atomic():
         moved = job.move(
             MediaJob.ACTIVE_STATES,
@@ -423,13 +428,16 @@ def fail_job(job: MediaJob, code: str, message: str) -> bool:
             finished_at=timezone.now(),
             error_code=code[:40],
             error_message=message[:500],
+            error_detail=detail,
             lease_until=None,
             next_poll_at=None,
         )
         if moved:
             billing.release(job.reservation_reference, reason=code)
     if moved:
-        log.info("job %s failed: %s %s", job.id, code, message)
+        # Failures the user caused (a refused prompt, a rejected setting) are not the operator's problem.
+        level = logging.INFO if code in ("safety_blocked", "provider_rejected") else logging.WARNING
+        log.log(level, "job %s failed: %s; %s", job.id, code, detail or message)
     return moved
 
 
@@ -527,7 +535,7 @@ def _claim_poll(job: MediaJob) -> bool:
 def poll_video_job(job: MediaJob) -> None:
     """One look at a job's Veo operation; store and charge when done, release when it failed."""
     if job.deadline_at and job.deadline_at < timezone.now():
-        fail_job(job, "video_timeout", "The video took too long to render. You were not charged.")
+        fail_job(job, "video_timeout", detail=f"no video by the deadline {job.deadline_at.isoformat()}")
         return
     try:
         status = providers.poll_video(job.provider_operation_name)
@@ -535,7 +543,7 @@ def poll_video_job(job: MediaJob) -> None:
         log.info("poll of job %s will be retried: %s", job.id, e.message)
         return
     except providers.ProviderError as e:
-        fail_job(job, error_code(e), e.message)
+        fail_job(job, error_code(e), detail=e.detail)
         return
     if not status.done:
         return
@@ -547,7 +555,7 @@ def poll_video_job(job: MediaJob) -> None:
             for video in status.videos
         ]
     except providers.ProviderError as e:
-        fail_job(job, error_code(e), e.message)
+        fail_job(job, error_code(e), detail=e.detail)
         return
     per_video = GenerateVideo(**job.params).duration_seconds
     finish_job(job, model=status.model, units=per_video * len(stored), filtered=status.filtered_count)
@@ -573,11 +581,11 @@ def sweep() -> dict:
     )
     lost = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.RUNNING, lease_until__lt=now):
-        if fail_job(job, "worker_lost", "The worker handling this job stopped. You were not charged."):
+        if fail_job(job, "worker_lost", detail=f"lease passed at {job.lease_until.isoformat()}"):
             lost += 1
     timed_out = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.WAITING, deadline_at__lt=now):
-        if fail_job(job, "video_timeout", "The video took too long to render. You were not charged."):
+        if fail_job(job, "video_timeout", detail=f"still waiting at {job.deadline_at.isoformat()}"):
             timed_out += 1
     requeued = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.QUEUED, lease_until__lt=now):

@@ -216,7 +216,12 @@ class VideoGenerator(Protocol):
 
 
 class ProviderError(Exception):
-    """Base of every error the providers raise. `message` is safe to show to a user."""
+    """Base of every error the providers raise.
+
+    `message` is for staff and logs, never for users: it quotes the provider (GCP resource paths,
+    IAM permissions, our Pollinations balance) and says what an operator should change. The app
+    words what a user reads from the error's class alone (studio/errors.py: USER_MESSAGES).
+    """
 
     retryable = False
 
@@ -225,6 +230,16 @@ class ProviderError(Exception):
         self.message = message
         self.model = model
         self.http_status = http_status
+
+    @property
+    def detail(self) -> str:
+        """Everything staff need to act on this error, in one line: kind, HTTP status, model, text."""
+        facts = [type(self).__name__]
+        if self.http_status is not None:
+            facts.append(f"HTTP {self.http_status}")
+        if self.model:
+            facts.append(f"model {self.model}")
+        return f"{', '.join(facts)}: {self.message}"
 
 
 class RetryableError(ProviderError):
@@ -265,7 +280,8 @@ class InvalidRequestError(ProviderError):
 
 
 class ModelUnavailableError(ProviderError):
-    """404 for the model: Google retired it or it is not available here. Names the successor."""
+    """404 for the model: Google retired it or it is not available here. Names the successor
+    (for the operator, in `message`)."""
 
     def __init__(self, message: str, *, successor: str | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
