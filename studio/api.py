@@ -24,7 +24,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from billing import pricing
 from billing import services as billing
 from billing.models import Price
-from studio import answers, health, idempotency, services, tools, uploads
+from studio import answers, errors, health, idempotency, services, tools, uploads
 from studio.auth import ApiTokenAuth, SessionCsrfAuth
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
@@ -221,7 +221,7 @@ def job_result(request, kind: JobKind, job_id: uuid.UUID):
     if job.state != MediaJob.State.SUCCEEDED:
         if job.state == MediaJob.State.FAILED:
             raise StudioError(
-                "job_failed", job.error_message or "The job failed.", status=409, job_error=job.error_code
+                "job_failed", errors.job_error_message(job), status=409, job_error=job.error_code
             )
         raise StudioError(
             "not_ready", f"The job is {job.state}; poll its status.", status=409, state=job.state

@@ -65,17 +65,22 @@ def _try_again(retry_after: int | None) -> str:
     return f"Try again in about {round(retry_after / 60)} minutes."
 
 
-def job_error(job) -> dict | None:
-    """What the user reads about a failed job: its code and sentence, or None.
+def job_error_message(job) -> str:
+    """The sentence a failed job shows its owner (status answer, job page, command line).
 
     A known code is worded from USER_MESSAGES even though error_message holds the same sentence:
     jobs that failed before this vocabulary existed stored the provider's raw text there.
     """
+    if job.error_code in USER_MESSAGES:
+        return user_message(job.error_code)
+    return job.error_message or FALLBACK_MESSAGE
+
+
+def job_error(job) -> dict | None:
+    """A failed job's error as the API answers it: {"code", "message"}, or None."""
     if not job.error_code:
         return None
-    if job.error_code in USER_MESSAGES:
-        return {"code": job.error_code, "message": user_message(job.error_code)}
-    return {"code": job.error_code, "message": job.error_message or FALLBACK_MESSAGE}
+    return {"code": job.error_code, "message": job_error_message(job)}
 
 
 def provider_unavailable(*, retry_after: int | None = None) -> StudioError:

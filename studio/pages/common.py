@@ -13,7 +13,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from pydantic import BaseModel, ValidationError
 
-from studio import answers, idempotency, services
+from studio import answers, errors, idempotency, services
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import MAX_SEED, STYLE_PRESETS
@@ -105,9 +105,7 @@ def job_card(job: MediaJob) -> dict:
                     "download": media_url(asset, download=True),
                 }
             )
-    error = job.error_message or "The job failed."
-    if "not charged" not in error.lower():
-        error = f"{error} You were not charged."
+    error = errors.job_error_message(job)
     params = job.params or {}
     return {
         "job": job,

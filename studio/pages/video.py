@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import answers, samples, services, serving, uploads
+from studio import answers, errors, samples, services, serving, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
@@ -427,9 +427,7 @@ def _job_context(job: MediaJob) -> dict:
             asset = by_id.get(frame_id or "")
             if asset is not None:
                 frames[slot] = serving.media_url(asset, "thumbnail") or serving.media_url(asset)
-    error = job.error_message or "The video could not be made."
-    if "not charged" not in error.lower():
-        error = f"{error} You were not charged."
+    error = errors.job_error_message(job)
     return {
         "job": job,
         "params": params,
