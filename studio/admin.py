@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 
 from billing import pricing
 from billing.admin import ReadOnlyAdmin
+from studio import errors
 from studio.models import ApiToken, IdempotencyRecord, MediaAsset, MediaJob, WorkerLease
 
 
@@ -138,6 +139,19 @@ class JobAssetInline(admin.TabularInline):
         return filesizeformat(asset.bytes)
 
 
+class ErrorCodeFilter(admin.SimpleListFilter):
+    """The failure codes from studio/errors.py: a fixed list, so no DISTINCT over every job."""
+
+    title = "error"
+    parameter_name = "error_code"
+
+    def lookups(self, request, model_admin):
+        return [(code, code) for code in errors.USER_MESSAGES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(error_code=self.value()) if self.value() else queryset
+
+
 @admin.register(MediaJob)
 class MediaJobAdmin(ReadOnlyAdmin):
     list_display = [
@@ -151,7 +165,7 @@ class MediaJobAdmin(ReadOnlyAdmin):
         "created_at",
         "error_code",
     ]
-    list_filter = ["state", "operation", "model", "watermark"]
+    list_filter = ["state", "operation", "model", "watermark", ErrorCodeFilter]
     list_select_related = ["owner"]
     search_fields = ["owner__username", "id", "error_code", "reservation_reference"]
     date_hierarchy = "created_at"
@@ -179,13 +193,17 @@ class MediaJobAdmin(ReadOnlyAdmin):
                 "fields": [
                     "state",
                     "attempts",
-                    "error_code",
-                    "error_message",
                     "provider_operation_name",
                     "delivered_units",
                     "filtered_count",
                 ]
             },
+        ),
+        (
+            # What the user read, and beside it what the provider really said: the detail is for
+            # staff only (GCP resource paths, IAM permissions, our balance, the setting to change).
+            "Error",
+            {"fields": ["error_code", "error_message", "error_detail_text"]},
         ),
         ("Money", {"fields": ["meter", "price_class", "units", "quote", "cost", "reservation"]}),
         (
@@ -203,7 +221,15 @@ class MediaJobAdmin(ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = ["params_json", "mask_file", "quote", "cost", "reservation", "took"]
+    readonly_fields = [
+        "params_json",
+        "mask_file",
+        "quote",
+        "cost",
+        "reservation",
+        "took",
+        "error_detail_text",
+    ]
 
     @admin.display(description="Job", ordering="id")
     def short_id(self, job: MediaJob) -> str:
@@ -220,6 +246,10 @@ class MediaJobAdmin(ReadOnlyAdmin):
     @admin.display(description="Params")
     def params_json(self, job: MediaJob) -> str:
         return _pretty_json(job.params)
+
+    @admin.display(description="Error detail (staff only)")
+    def error_detail_text(self, job: MediaJob) -> str:
+        return format_html("<pre>{}</pre>", job.error_detail) if job.error_detail else "—"
 
     @admin.display(description="Mask")
     def mask_file(self, job: MediaJob) -> str:

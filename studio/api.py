@@ -288,10 +288,17 @@ def quota(request):
 
 @api.get("/health", tags=["operations"], auth=None, response={200: dict, 503: dict}, summary="Health")
 def health_check(request):
-    """Database, broker, worker heartbeat, storage, circuit breakers and the model catalog.
-    200 while the app can serve, 503 when it cannot. Never shows a secret."""
-    report = health.report()
+    """200 while the app can serve, 503 when it cannot, with status ok / degraded / unavailable
+    and each check's verdict. Staff (session or bearer token) also get the details: each check's
+    finding, circuit breakers, the model catalog and lifecycle warnings. Never shows a secret."""
+    report = health.report(full=_is_staff(request))
     return JsonResponse(report, status=200 if report["serving"] else 503)
+
+
+def _is_staff(request) -> bool:
+    # auth=None on /health, so a bearer token is not read unless we ask.
+    user = request.user if request.user.is_authenticated else ApiTokenAuth()(request)
+    return bool(user and user.is_active and user.is_staff)
 
 
 # --- LLM tools -----------------------------------------------------------------------------

@@ -4,6 +4,11 @@
 the broker is down. A stale worker heartbeat, an open circuit breaker, a retired model or an
 unreachable bucket make the report "degraded" (still 200): the web app works, jobs would wait or
 fail cleanly, and the report says which. Nothing here prints a secret: URLs lose their passwords.
+
+The endpoint is public (load balancers and uptime checks call it without credentials), so anyone
+gets only the verdict: status, serving, and each check's ok. The details (model ids, breaker
+states, retirement warnings that name the setting to change, queue depth, storage class) are for
+staff: `report(full=True)`.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_STALE_AFTER = timedelta(minutes=3)  # the sweeper beats every minute
 
 
-def report() -> dict:
+def report(*, full: bool = False) -> dict:
+    """The health report; without `full`, only what anyone may see (see the module docstring)."""
     checks = {
         "database": _timed(_database),
         "broker": _timed(_broker),
@@ -54,8 +60,16 @@ def report() -> dict:
         or any(b["state"] != "closed" for b in breakers)
         or bool(warnings)
     )
+    status = "unavailable" if not serving else ("degraded" if degraded else "ok")
+    if not full:
+        return {
+            "status": status,
+            "serving": serving,
+            "checks": {name: {"ok": check["ok"]} for name, check in checks.items()},
+            "time": timezone.now().isoformat(),
+        }
     return {
-        "status": "unavailable" if not serving else ("degraded" if degraded else "ok"),
+        "status": status,
         "serving": serving,
         "checks": checks,
         "breakers": breakers,

@@ -93,8 +93,9 @@ def test_it_lets_only_one_poller_run_at_a_time(studio_env, make_user, django_cap
     assert services.poll_videos(budget_seconds=0.5) == 0
 
 
-def test_it_reports_health_without_secrets(db, studio_env, client, settings):
+def test_it_reports_health_without_secrets(db, studio_env, client, settings, make_user):
     settings.SECRET_KEY = "a-very-secret-key-for-this-test"
+    client.force_login(make_user(staff=True))  # the details are staff-only (test_error_words.py)
     response = client.get("/api/v1/media/health")
     body = response.json()
 
