@@ -8,6 +8,7 @@ descriptions what an API user or an LLM needs to know.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from typing import Annotated, Literal
 
@@ -20,6 +21,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 PROMPT_MAX_CHARS = 2000
 NEGATIVE_PROMPT_MAX_CHARS = 1000
@@ -50,13 +52,53 @@ def _no_control_characters(text: str) -> str:
     return text
 
 
+# Characters that show nothing: format characters (U+200B zero-width space, U+FEFF, U+2060 word
+# joiner, ...) and every kind of space and line or paragraph separator.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp"})
+# The validation error type of a prompt with nothing to go on (stable: clients may match it).
+PROMPT_WITHOUT_MEANING = "prompt_without_meaning"
+
+
+def _is_invisible(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+
+
+def _carries_meaning(text: str) -> bool:
+    """True when the text has a letter or a digit (in any script). Punctuation, symbols (emoji
+    included), marks and invisible characters alone describe nothing: "--", "...", a zero-width
+    space, would be charged prompts that the model can only guess at."""
+    return any(unicodedata.category(char)[0] in "LN" for char in text)
+
+
+def _meaningful(text: str) -> str:
+    """The text without invisible characters at either end; refused if nothing in it means
+    anything. An empty text passes: whether it may be empty is the field's rule (min_length)."""
+    start, end = 0, len(text)
+    while start < end and _is_invisible(text[start]):
+        start += 1
+    while end > start and _is_invisible(text[end - 1]):
+        end -= 1
+    if text and not _carries_meaning(text[start:end]):
+        raise PydanticCustomError(
+            PROMPT_WITHOUT_MEANING,
+            "must contain letters or digits, not only punctuation, symbols, emoji or invisible characters",
+        )
+    return text[start:end]
+
+
 _Clean = AfterValidator(_no_control_characters)
+_Meaningful = AfterValidator(_meaningful)
 Prompt = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS), _Clean
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS),
+    _Clean,
+    _Meaningful,
 ]
-OptionalPrompt = Annotated[str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS), _Clean]
+OptionalPrompt = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS), _Clean, _Meaningful
+]
 NegativePrompt = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS), _Clean
+    str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS), _Clean, _Meaningful
 ]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 StyleName = Literal[tuple(STYLE_PRESETS)]  # type: ignore[valid-type]
@@ -205,12 +247,13 @@ _LOCATION_PARTS = {"__root__", "body", "payload", "query", "path"}
 
 def validation_details(error) -> list[dict]:
     """A validation error (pydantic's, or django-ninja's wrapping of it) as a short list of
-    {field, message} a person can act on."""
+    {field, message, type}: a message a person can act on, and pydantic's error type (stable:
+    "missing", "literal_error", "prompt_without_meaning", ...) for programs."""
     items = error.errors(include_url=False) if callable(error.errors) else error.errors
     details = []
     for item in items:
         field = ".".join(str(part) for part in item.get("loc", ()) if part not in _LOCATION_PARTS)
         message = str(item.get("msg", "invalid value"))
         message = message.removeprefix("Value error, ")
-        details.append({"field": field, "message": message})
+        details.append({"field": field, "message": message, "type": str(item.get("type", "value_error"))})
     return details

@@ -24,7 +24,7 @@ from typing import Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
 
-from studio.schemas import PROMPT_MAX_CHARS, GenerateImage, GenerateVideo
+from studio.schemas import PROMPT_MAX_CHARS, PROMPT_WITHOUT_MEANING, GenerateImage, GenerateVideo
 
 # A prompt and a negative prompt at their longest, with room for flags; longer is refused early.
 MAX_COMMAND_CHARS = 3200
@@ -307,6 +307,23 @@ def _is_flag(word: str) -> bool:
     return False
 
 
+def _malformed_flag(token: _Token) -> bool:
+    """An unquoted word that starts like a flag but is none: a lone "--" or "---", "--1",
+    "---ar". Typed as a flag, so taking it as prompt words would charge for "--" (issue 11).
+    A lone phone dash (— or –) stays punctuation: "sunset — Clifton" is a prompt."""
+    return not token.quoted and token.text.startswith("--") and not _is_flag(token.text)
+
+
+def _not_a_flag(command: Command, word: str) -> CommandError:
+    shown = word if len(word) <= 30 else word[:29] + "…"
+    return CommandError(
+        f"{shown} is not a flag: a flag is -- and a name, like {command.flags[0].name}.",
+        f"Its flags: {_list(f.name for f in command.flags)}.",
+        "To put it in the prompt, quote the prompt.",
+        command=command.name,
+    )
+
+
 def _flag_name(word: str) -> str:
     for dash in DASHES:
         if word.startswith(dash):
@@ -366,6 +383,8 @@ def parse(text: str) -> Request | HelpRequest:
         raise CommandError(message, _commands_sentence())
 
     tokens = _tokens(rest_text)
+    if bad := next((t for t in tokens if _malformed_flag(t)), None):
+        raise _not_a_flag(command, bad.text)
     values: dict[str, object] = {}
     typed: dict[str, str] = {}  # field -> the flag name as typed, for messages
     words: list[str] = []
@@ -448,6 +467,11 @@ def _explain(command: Command, item: dict, typed: dict[str, str]) -> str:
     if field_name in ("prompt", ""):
         if kind == "string_too_long":
             return f"The prompt is at most {PROMPT_MAX_CHARS} characters; this one has {len(given.strip())}."
+        if kind == PROMPT_WITHOUT_MEANING:
+            return (
+                f"The prompt “{shown}” has no letters or digits: describe the {command.noun} in words, "
+                f"for example: {command.example}"
+            )
         return f"Describe the {command.noun} after /{command.name}, for example: {command.example}"
     flag = command.flag_for_field(field_name)
     if flag is None:  # a field no flag sets; cannot happen from parse()

@@ -85,7 +85,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
     values = dict(values)
     if not values["prompt"].strip():
         # The price depends on the count, not the words: show it before a prompt is written.
-        values["prompt"] = "-"
+        values["prompt"] = "placeholder"
     try:
         job_plan, quote = services.quote_job(user, "generate_image", _image_request(values))
     except ValidationError as e:

@@ -169,7 +169,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
     # The price depends on seconds and audio, not on the words or the frames: show it at once.
     values = {**values, "first_frame_id": "", "last_frame_id": ""}
     if not values["prompt"].strip():
-        values["prompt"] = "-"
+        values["prompt"] = "placeholder"
     try:
         params = _video_request(values)
         job_plan, quote = services.quote_job(user, "generate_video", params)
@@ -350,7 +350,7 @@ def video_create(request: HttpRequest) -> HttpResponse:
     if billing.plan_for(request.user).video_samples_only:
         # Nothing to read or store: the tier gate says no whatever the form holds.
         try:
-            services.plan_job(request.user, "generate_video", GenerateVideo(prompt="-"))
+            services.plan_job(request.user, "generate_video", GenerateVideo(prompt="placeholder"))
         except StudioError as e:
             return _render_form(request, {}, failure=common.failure(e))
 

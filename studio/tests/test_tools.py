@@ -328,7 +328,8 @@ def test_it_refuses_a_mask_from_an_llm_like_any_unknown_field(call, make_user):
 
     assert status == 200 and body["error"]["code"] == "validation_error"
     details = body["error"]["details"]
-    assert {"field": "mask", "message": "Extra inputs are not permitted"} in details
+    mask = {"field": "mask", "message": "Extra inputs are not permitted", "type": "extra_forbidden"}
+    assert mask in details
     # Without the mask, the model's own rule speaks too, so the LLM learns both at once.
     assert any("needs a painted mask" in detail["message"] for detail in details)
     assert "Edit tab of the Image Studio" in body["message"]
