@@ -1,17 +1,38 @@
 """Media Studio settings: one module, driven by environment variables.
 
-Every value has a safe local default so that `make run` works on a fresh machine with no
-cloud account. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and the
-Vertex / GCS variables (see the README's operator section).
+Every value has a safe default: production's, for security. Production sets SECRET_KEY,
+ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and the Vertex / GCS variables (see the README's operator
+section); nothing else is needed for HTTPS, HSTS, secure cookies and the Content Security Policy.
+
+Fail closed: with no environment at all DEBUG is off and the app refuses to start (one line,
+ImproperlyConfigured) until SECRET_KEY is set, and with DEBUG off it refuses a weak key (Django's
+W009 test: under 50 characters, under 5 different ones, or "django-insecure-..."). There is no
+built-in key.
+
+Running on this machine over plain HTTP (the contract with `make run` and the tests):
+- `make run` generates a random key once into the git-ignored file `.secret-key` and runs with
+  SECRET_KEY_FILE=.secret-key (or SECRET_KEY=...) and HTTPS=false, DEBUG left off.
+- HTTPS=false means "served over plain HTTP on this machine": it turns off the redirect to
+  https, HSTS and secure-only cookies, and nothing else (the CSP and every other header stay).
+- The test suite runs on mediastudio/settings_test.py (pyproject.toml), which puts a test key and
+  HTTPS=false into the environment, so every process the tests start gets the same settings.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,11 +52,41 @@ def envstr(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-DEBUG = envbool("DEBUG", "true")
-# The development key is only accepted while DEBUG is on; production must bring its own.
-SECRET_KEY = envstr("SECRET_KEY", "insecure-development-key-do-not-use-in-production")
-if not DEBUG and SECRET_KEY.startswith("insecure-"):
-    raise ValueError("Set SECRET_KEY when DEBUG is false")
+# --- Debug, the secret key, hosts --------------------------------------------------------
+# Off unless asked for: a forgotten variable must not serve debug pages to the world.
+DEBUG = envbool("DEBUG", "false")
+# The key signs sessions, password-reset links, media links and queued tasks. From SECRET_KEY,
+# or from the file SECRET_KEY_FILE names (a mounted secret, or the local key `make run` makes).
+SECRET_KEY_FILE = envstr("SECRET_KEY_FILE")
+SECRET_KEY = envstr("SECRET_KEY")
+_MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+if not SECRET_KEY and SECRET_KEY_FILE:
+    try:
+        SECRET_KEY = Path(SECRET_KEY_FILE).read_text().strip()
+    except OSError as e:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE cannot be read ({e.strerror}: {SECRET_KEY_FILE})") from None
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is not set: set it to a random string, e.g. the output of {_MAKE_A_KEY} "
+        "(make run and make test make their own)"
+    )
+
+
+def weak_secret_key(key: str) -> bool:
+    """Django's own test for a weak key (check --deploy, security.W009)."""
+    return (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
+
+
+if not DEBUG and weak_secret_key(SECRET_KEY):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak for DEBUG=false (needs {SECRET_KEY_MIN_LENGTH}+ characters, "
+        f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS}+ different, not {SECRET_KEY_INSECURE_PREFIX}...): "
+        f"use the output of {_MAKE_A_KEY}"
+    )
 ALLOWED_HOSTS = [h for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SITE_ROOT = envstr("SITE_ROOT", "http://127.0.0.1:8000")
@@ -49,9 +100,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
     "template_partials",
     "django_q",
     "ninja",
+    "axes",  # log-in throttling (the Auth section below)
     "billing",
     "studio",
 ]
@@ -60,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files in production: compressed, with hashed names cached for a year (below).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files go out without it: the policy is for pages.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,6 +122,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the log-in page with a message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mediastudio.urls"
@@ -155,6 +212,59 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes watches every authenticate() (our log-in page and the admin's) and refuses the
+# right password too once a username has failed LOGIN_FAILURE_LIMIT times from one address, for
+# LOGIN_LOCKOUT_MINUTES after the last failure. Its attempts live in the database (exact across
+# processes, no shared cache needed); staff unlock by deleting them in the admin ("Access attempts").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: it refuses before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+# Per username and address together: a guesser is stopped without letting anyone lock a
+# stranger out from elsewhere by typing the stranger's username.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "studio.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "studio.limits.login_locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # no log of every successful log-in (it would grow without end)
+
+# Abuse limits (studio/limits.py). Counted from database rows, so every process sees the same count.
+# Uploads: a rolling 24 hours of a user's uploaded images, by count and by stored bytes.
+UPLOADS_PER_DAY = envint("UPLOADS_PER_DAY", "100")
+UPLOAD_BYTES_PER_DAY = envint("UPLOAD_BYTES_PER_DAY", str(300 * 1024 * 1024))
+UPLOADS_PER_MINUTE = envint("UPLOADS_PER_MINUTE", "10")
+SUBMITS_PER_MINUTE = envint("SUBMITS_PER_MINUTE", "10")  # accepted jobs, every channel together
+SIGNUPS_PER_ADDRESS = envint("SIGNUPS_PER_ADDRESS", "3")
+SIGNUP_WINDOW_MINUTES = envint("SIGNUP_WINDOW_MINUTES", "60")
+PASSWORD_RESETS_PER_ADDRESS = envint("PASSWORD_RESETS_PER_ADDRESS", "5")  # per SIGNUP_WINDOW_MINUTES
+# How many proxies in front of the app append to X-Forwarded-For: the client's address is the
+# N-th entry from the right (entries further left are whatever the client sent). 0 = REMOTE_ADDR.
+# Cloud Run alone: 1; behind a Google external Application Load Balancer: 2.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+
+# --- Mail -------------------------------------------------------------------------------
+# Password reset sends real mail: SMTP to EMAIL_HOST when it is set (and always with DEBUG off:
+# never the console there, whose log would hand reset links to anyone who reads it); without
+# EMAIL_HOST and with DEBUG on, the console. A failed send is logged, never a 500.
+EMAIL_HOST = envstr("EMAIL_HOST")
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = envint("EMAIL_PORT", "587")
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "true")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")  # a stuck mail server must not hold a request worker
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Media Studio <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", str(3 * 60 * 60))  # a reset link lives 3 h
 
 # --- Locale -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-za"
@@ -234,11 +344,55 @@ IDEMPOTENCY_WAIT_SECONDS = float(envstr("IDEMPOTENCY_WAIT_SECONDS", "3"))
 # The USD→ZAR rate used for new cost records; every record stores the rate it used.
 USD_TO_ZAR_RATE = Decimal(envstr("USD_TO_ZAR_RATE", "18.50"))
 
-# --- Security defaults for production -----------------------------------------------------
-if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- Security: HTTPS, cookies, headers ----------------------------------------------------
+# Production is served over HTTPS only. HTTPS=false is for plain HTTP on this machine (make run,
+# the tests): it turns off the redirect to https, HSTS and secure-only cookies, and nothing else.
+# Each of those can also be set on its own; `manage.py check --deploy` is clean with the defaults.
+HTTPS = envbool("HTTPS", "true")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(HTTPS))
+# A year, this host and its subdomains, and eligible for the browsers' preload list (Cloud Run's
+# run.app is on it already). Set SECURE_HSTS_INCLUDE_SUBDOMAINS=false if a subdomain serves plain
+# HTTP; SECURE_HSTS_PRELOAD=false if the domain must be able to leave HTTPS within a year.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "true")
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(HTTPS))
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", str(HTTPS))
+# TLS ends at the proxy in front (Cloud Run, a load balancer), which says so in this header; it
+# must be a header that proxy always sets, or a client could claim https. Empty: not behind one.
+SECURE_PROXY_SSL_HEADER_NAME = envstr("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+if SECURE_PROXY_SSL_HEADER_NAME:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + SECURE_PROXY_SSL_HEADER_NAME.upper().replace("-", "_"), "https")
+SECURE_REFERRER_POLICY = envstr("SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): only this site's own scripts, styles, fonts and fetches;
+# no inline script or style anywhere (the pages' scripts and styles are static files, htmx's
+# indicator style is in app.css), no plugins, no framing, forms post only here. Images may also
+# be data: URLs (the empty favicon); images and videos come from the bucket when media live in GCS
+# (signed URLs). CSP_REPORT_URI, when set, receives the browsers' violation reports.
+_MEDIA_ORIGINS = []
+if MEDIA_BUCKET:
+    _MEDIA_ORIGINS.append("https://storage.googleapis.com")
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        _MEDIA_ORIGINS.append(os.environ["STORAGE_EMULATOR_HOST"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *_MEDIA_ORIGINS],
+        "media-src": [SELF, *_MEDIA_ORIGINS],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": envstr("CSP_REPORT_URI") or None,
+    },
+}
 
 LOGGING = {
     "version": 1,

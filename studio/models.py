@@ -313,3 +313,24 @@ class WorkerLease(models.Model):
     @classmethod
     def give_up(cls, name: str, holder: str) -> None:
         cls.objects.filter(name=name, holder=holder).update(expires_at=timezone.now(), holder="")
+
+
+class AddressWindow(models.Model):
+    """How many times one client address did one thing (sign up, ask for a password reset) in
+    the current window. One row per (action, address); studio/limits.py claims a slot with a
+    conditional UPDATE, so racing requests from any number of processes never pass the cap."""
+
+    class Action(models.TextChoices):
+        SIGNUP = "signup", "Sign-up"
+        PASSWORD_RESET = "password_reset", "Password reset"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    address = models.CharField(max_length=64, help_text="An IPv4 address or an IPv6 /64 network")
+    window_start = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["action", "address"], name="one_window_per_address")]
+
+    def __str__(self) -> str:
+        return f"{self.action} from {self.address}: {self.count}"

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from billing import pricing
 from billing import services as billing
 from billing.models import Meter, PriceClass
-from studio import assets, errors, providers, uploads
+from studio import assets, errors, limits, providers, uploads
 from studio.errors import StudioError, not_found, upgrade_required, validation_error
 from studio.models import MediaAsset, MediaJob, WorkerLease
 from studio.providers import catalog
@@ -133,6 +133,7 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
     reference = f"job:{job_id}"
     now = timezone.now()
     with transaction.atomic():
+        limits.check_submit_rate(user)  # every channel comes through here; the lock lasts to commit
         try:
             billing.reserve(user, job_plan.meter, job_plan.units, reference)
         except billing.QuotaExceeded as e:
@@ -239,9 +240,10 @@ def save_upload(user, source, *, reuse_within_minutes: int = 0) -> MediaAsset:
         for asset in recent:
             if hashlib.sha256(assets.read_bytes(asset.file)).digest() == digest:
                 return asset
-    return assets.create_image_asset(
-        owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
-    )
+    with limits.upload_allowed(user, len(clean.data)):  # per-day and per-minute caps (a 429)
+        return assets.create_image_asset(
+            owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
+        )
 
 
 # --- The worker ----------------------------------------------------------------------------

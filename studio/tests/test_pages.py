@@ -8,7 +8,12 @@ from billing import services
 def test_it_signs_up_a_new_user_on_free(client, db):
     response = client.post(
         "/accounts/signup/",
-        {"username": "thandi", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+        {
+            "username": "thandi",
+            "email": "thandi@example.co.za",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+        },
     )
     assert response.status_code == 302
     landing = client.get("/")
