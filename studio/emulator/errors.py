@@ -90,6 +90,13 @@ def permission_denied(project: str, location: str, model: str) -> str:
     )
 
 
+# A 400 whose text is written for the operator (GoogleCloudPlatform/generative-ai#814).
+RESTRICTED_SETTING = (
+    "User has requested a restricted HarmBlockThreshold setting BLOCK_NONE. You can get access either "
+    "(a) through an allowlist via your Google account team, or (b) by switching your account type to "
+    "monthly invoiced billing via this instruction: "
+    "https://cloud.google.com/billing/docs/how-to/invoiced-billing."
+)
 UNAUTHENTICATED = (
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
     "other valid authentication credential."

@@ -9,10 +9,14 @@ client's retry succeeds afterwards (e.g. `[[fault:429x2]]`). Markers are counted
 text and forgotten on reset. Veo polls carry no prompt, so only injected faults reach them.
 
 Kinds and what they do:
-  401 403 404 429 500 503  that HTTP error in the family's error body (Vertex: {"error": {code,
-                           message, status}}; Pollinations: its gateway JSON). Any request.
+  400 401 403 404 429 500 503  that HTTP error in the family's error body (Vertex: {"error": {code,
+                           message, status}}; Pollinations: its gateway JSON). Any request. Vertex's
+                           400 is a real refusal that tells the operator what to do (allowlist,
+                           invoiced billing).
   402                      Pollinations only: its payment/queue answer.
   slow                     answer normally after `delay` seconds (default 30). Any request.
+  slow_reply               do the work at once (a Veo operation starts rendering), hold the
+                           answer `delay` seconds: Google accepted it, the reply is late or lost.
   drop                     close the connection without answering. Any request.
   blocked                  Imagen: 400 "prompt could not be submitted"; Gemini: 200 with
                            promptFeedback.blockReason and no candidates; Veo: the operation ends
@@ -38,12 +42,13 @@ PROMPTED_KINDS = {"imagen_generate", "imagen_edit", "gemini", "veo_submit", "pol
 PRODUCT_KINDS = IMAGEN_KINDS | {"gemini", "veo_submit", "veo_poll", "publisher_model", "pollinations"}
 
 # HTTP error answered instead of the real response.
-STATUS_FAULTS = {"401": 401, "402": 402, "403": 403, "404": 404, "429": 429, "500": 500, "503": 503}
+STATUS_FAULTS = {code: int(code) for code in ("400", "401", "402", "403", "404", "429", "500", "503")}
 
 APPLIES_TO: dict[str, set[str]] = {
     **{kind: PRODUCT_KINDS for kind in STATUS_FAULTS},
     "402": {"pollinations"},  # Pollinations' "pay to bypass the queue" answer; Vertex has none
     "slow": PRODUCT_KINDS,
+    "slow_reply": PRODUCT_KINDS,
     "drop": PRODUCT_KINDS,
     "blocked": PROMPTED_KINDS,
     "filter_some": IMAGEN_KINDS | {"gemini", "veo_submit"},

@@ -88,7 +88,13 @@ def fault_error(code: int, gateway: str | None) -> ApiError:
             "Authentication required. Please provide an API key via Authorization header "
             "(Bearer token) or ?key= query parameter.",
         )
-    messages = {403: "Forbidden", 404: "Not found", 500: "Internal server error", 503: "Service unavailable"}
+    messages = {
+        400: "Bad request",
+        403: "Forbidden",
+        404: "Not found",
+        500: "Internal server error",
+        503: "Service unavailable",
+    }
     return ApiError(code, messages.get(code, "Error"))
 
 

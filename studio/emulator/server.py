@@ -112,19 +112,19 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 if state.stopping.wait(fault.delay):
                     self._drop()
                     return None
+            elif fault.kind == "slow_reply":
+                # The work is done (a Veo operation starts rendering) and only the answer is late:
+                # what a caller sees when Google accepted the request and the reply is slow or lost.
+                reply = _answer_call(call, state, bad_json)
+                if state.stopping.wait(fault.delay):
+                    self._drop()
+                    return None
+                return reply
             elif fault.kind in STATUS_FAULTS:
                 return _error_reply(route, _status_fault_error(fault, route))
             else:
                 call.fault = fault
-        try:
-            if bad_json:
-                raise invalid_argument("Invalid JSON payload received. The request body is not valid JSON.")
-            return _dispatch(call, state)
-        except ApiError as error:
-            return _error_reply(route, error)
-        except Exception:
-            logger.exception("Emulator failed on %s %s", call.method, call.path)
-            return _error_reply(route, ApiError(500, errors.INTERNAL))
+        return _answer_call(call, state, bad_json)
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -157,6 +157,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _answer_call(call: Call, state: EmulatorState, bad_json: bool) -> Reply:
+    try:
+        if bad_json:
+            raise invalid_argument("Invalid JSON payload received. The request body is not valid JSON.")
+        return _dispatch(call, state)
+    except ApiError as error:
+        return _error_reply(call.route, error)
+    except Exception:
+        logger.exception("Emulator failed on %s %s", call.method, call.path)
+        return _error_reply(call.route, ApiError(500, errors.INTERNAL))
 
 
 def _parse_json(body: bytes) -> tuple[object, bool]:
@@ -228,6 +240,7 @@ def _status_fault_error(fault: Fault, route: Route) -> ApiError:
     if code == 404:
         return errors.model_not_found(route.project, route.location, model)
     messages = {
+        400: errors.RESTRICTED_SETTING,
         401: errors.UNAUTHENTICATED,
         403: errors.permission_denied(route.project, route.location, model),
         429: errors.quota_exceeded(model),

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from studio import errors, services
 from studio.models import MediaJob
 
 COMMAND = "/studio/command/"
@@ -314,13 +315,12 @@ def test_it_polls_a_video_line_until_the_job_is_final(client, make_user, send, s
     line = client.get(f"/studio/command/jobs/{job.id}/", **HTMX)
     assert line.status_code == 200 and 'hx-trigger="every 3s"' in line.content.decode()
     assert "Video queued" in line.content.decode()
-    job.state = MediaJob.State.FAILED
-    job.error_message = "The provider refused the prompt."
-    job.save()
+    services.fail_job(job, "provider_rejected", detail="InvalidRequestError: Veo rejected the request")
     line = client.get(f"/studio/command/jobs/{job.id}/", **HTMX)
     assert line.status_code == 286  # htmx stops polling
     html = line.content.decode()
-    assert "The provider refused the prompt. You were not charged." in html and "every 3s" not in html
+    assert errors.user_message("provider_rejected") in html and "every 3s" not in html
+    assert "Veo rejected" not in html
     # Without htmx, the job's own page.
     assert client.get(f"/studio/command/jobs/{job.id}/").url == f"/studio/videos/{job.id}/"
 

@@ -206,9 +206,10 @@ def test_it_shows_a_failed_job_without_charging(client, make_user, post, studio_
     client.force_login(make_user(tier="JIVE"))
     post(form(), execute=False)
     job = MediaJob.objects.get()
-    services.fail_job(job, "safety_blocked", "The prompt was blocked by the safety filters.")
+    services.fail_job(job, "safety_blocked", detail="SafetyBlockedError: Responsible AI practices")
     text = client.get(f"/studio/jobs/{job.id}/", **HTMX).content.decode()
-    assert "blocked by the safety filters. You were not charged." in text
+    assert "The safety filters blocked this request" in text and "You were not charged." in text
+    assert "Responsible AI" not in text  # the provider's words are for staff (test_error_words.py)
 
 
 def test_it_hides_a_job_from_another_user(client, make_user, post, studio_env):
