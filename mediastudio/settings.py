@@ -26,12 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
     SECRET_KEY_MIN_LENGTH,
     SECRET_KEY_MIN_UNIQUE_CHARACTERS,
 )
-from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,7 +64,9 @@ if not SECRET_KEY and SECRET_KEY_FILE:
     try:
         SECRET_KEY = Path(SECRET_KEY_FILE).read_text().strip()
     except OSError as e:
-        raise ImproperlyConfigured(f"SECRET_KEY_FILE cannot be read ({e.strerror}: {SECRET_KEY_FILE})") from None
+        raise ImproperlyConfigured(
+            f"SECRET_KEY_FILE cannot be read ({e.strerror}): {SECRET_KEY_FILE}"
+        ) from None
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         f"SECRET_KEY is not set: set it to a random string, e.g. the output of {_MAKE_A_KEY} "
@@ -187,8 +189,9 @@ Q_CLUSTER = {
     "workers": envint("Q_WORKERS", "2"),
     "queue_limit": envint("Q_WORKERS", "2"),
     "bulk": 1,
-    "timeout": 300,
-    "retry": 900,
+    # A task running longer is stopped by django-q2 (SIGALRM); see JOB_TASK_TIMEOUT_SECONDS below.
+    "timeout": envint("JOB_TASK_TIMEOUT_SECONDS", "300"),
+    "retry": envint("Q_RETRY_SECONDS", "900"),
     "max_attempts": 1,
     "ack_failures": True,
     "save_limit": 1000,
@@ -229,6 +232,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "studio.limits.client_ip"
 AXES_LOCKOUT_CALLABLE = "studio.limits.login_locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # no log of every successful log-in (it would grow without end)
+AXES_VERBOSE = False  # no "AXES: BEGIN" banner on stderr: a command's error stays one line
 
 # Abuse limits (studio/limits.py). Counted from database rows, so every process sees the same count.
 # Uploads: a rolling 24 hours of a user's uploaded images, by count and by stored bytes.
@@ -323,9 +327,17 @@ FILE_UPLOAD_HANDLERS = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", str(8 * 1024 * 1024))
 
 # --- Jobs ---------------------------------------------------------------------------------
-# A running job whose worker has not finished it within the lease was lost (the worker was
-# killed): the sweeper fails it and releases its allowance. Keep it above Q_CLUSTER timeout.
-JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", "360")
+# Time limits that fit inside each other (studio/checks.py refuses to start otherwise):
+#   one provider attempt < JOB_PROVIDER_BUDGET_SECONDS < JOB_TASK_TIMEOUT_SECONDS < JOB_LEASE_SECONDS
+# A job's provider calls, retries included, must end within the budget: a retry is made only if
+# it can end in time, so a provider that stops answering fails the job as provider_timeout. The
+# rest of the task timeout is for reading inputs and storing outputs. If django-q2 stops a task at
+# its timeout all the same, the job is failed (provider_timeout) and released at once. A running
+# job whose worker has not finished it within the lease was lost (the worker was killed): the
+# sweeper, every minute, fails it and releases its allowance.
+JOB_TASK_TIMEOUT_SECONDS = Q_CLUSTER["timeout"]
+JOB_PROVIDER_BUDGET_SECONDS = envint("JOB_PROVIDER_BUDGET_SECONDS", "240")
+JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", "330")
 # A queued job whose task never arrived (a crash between commit and enqueue, a Redis flush) is
 # enqueued again after this; the conditional claim makes a duplicate delivery harmless.
 JOB_REQUEUE_SECONDS = envint("JOB_REQUEUE_SECONDS", "120")

@@ -283,6 +283,9 @@ def _dimensions(asset: MediaAsset) -> str:
 
 @admin.register(MediaAsset)
 class MediaAssetAdmin(ReadOnlyAdmin):
+    class Media:
+        css = {"all": ["studio/admin.css"]}  # the preview's size (.admin-thumb)
+
     list_display = [
         "short_id",
         "preview",
@@ -327,7 +330,7 @@ class MediaAssetAdmin(ReadOnlyAdmin):
         url = _thumbnail_url(asset)
         if url is None:
             return "—"
-        return format_html('<img src="{}" alt="" loading="lazy" style="max-width:96px;max-height:64px">', url)
+        return format_html('<img src="{}" alt="" loading="lazy" class="admin-thumb">', url)
 
     @admin.display(description="Dimensions")
     def dimensions(self, asset: MediaAsset) -> str:

@@ -21,6 +21,9 @@
     const sizeOut = root.querySelector("#brush-size-out");
     const ctx = canvas.getContext("2d", { willReadFrequently: true });
     const W = canvas.width, H = canvas.height;
+    // At most 70% of the window's height, keeping the picture's shape (set here: the CSP allows
+    // no style attributes in the page).
+    stage.style.width = `min(100%, calc(70vh * ${W} / ${H}))`;
     const base = document.createElement("canvas");
     base.width = W; base.height = H;
     const baseCtx = base.getContext("2d");

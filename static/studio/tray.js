@@ -1,11 +1,16 @@
-// Jobs tray, toasts, "Run in background" (templates/studio/_tray.html). Without this file the tray
-// is a plain <details>, toasts stay put, and "Run in background" is a link to the landing page.
+// The header's script: jobs tray, toasts, "Run in background" (templates/studio/_tray.html) and
+// the command box's close button. Without this file the tray is a plain <details>, toasts stay
+// put, and "Run in background" is a link to the landing page.
 const sent = new Set(); // jobs whose progress view went to the background
-const rules = document.head.appendChild(document.createElement("style"));
+// A constructed style sheet, not a <style> element: the CSP refuses inline styles.
+const rules = new CSSStyleSheet();
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, rules];
 
 document.addEventListener("click", (event) => {
   const toast = event.target.closest(".toast-x")?.parentElement;
   if (toast) return toast.remove();
+  const answer = event.target.closest(".cmd-x")?.closest(".cmd-out");
+  if (answer) return answer.replaceChildren();
   const view = event.target.closest("[data-run-in-background]")?.closest("[data-progress]");
   if (!view) return;
   event.preventDefault();
@@ -13,7 +18,7 @@ document.addEventListener("click", (event) => {
   sent.add(id);
   // A CSS rule, not `hidden`: the copies the view's polling swaps in stay hidden too, until
   // the job is final (no more "Run in background" link) and its result shows in place.
-  rules.textContent += `[data-progress="${CSS.escape(id)}"]:has([data-run-in-background]){display:none}`;
+  rules.insertRule(`[data-progress="${CSS.escape(id)}"]:has([data-run-in-background]){display:none}`);
   htmx.trigger(document.body, "jobs-changed");
   document.querySelector("#jobs-tray summary")?.focus();
 });

@@ -35,8 +35,10 @@ print(json.dumps({
 def test_it_serves_hashed_gzipped_static_files_with_a_long_cache(tmp_path):
     env = {
         **os.environ,
+        # Production's settings module (not the tests' plain static storage), with the test
+        # suite's key and HTTPS=false from the environment.
+        "DJANGO_SETTINGS_MODULE": "mediastudio.settings",
         "DEBUG": "false",
-        "SECRET_KEY": "test-only-secret-key-for-static-files",
         "ALLOWED_HOSTS": "testserver",
         "STATIC_ROOT": str(tmp_path / "static"),
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),

@@ -80,20 +80,47 @@ def browser(playwright):
     chromium.close()
 
 
+# Runs in every document before its own scripts: each Content Security Policy violation (an inline
+# script or style, eval, a source the policy does not allow) becomes a console error we can see.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || "inline"}`
+    + ` in ${e.sourceFile || e.documentURI}:${e.lineNumber} ${e.sample || ""}`);
+}, true);
+"""
+
+
 @pytest.fixture
-def page(browser):
+def csp_violations() -> list[str]:
+    """The page's Content Security Policy violations so far (the `page` fixture fails the test on
+    any); a test that provokes one on purpose checks it here, then clears the list."""
+    return []
+
+
+@pytest.fixture
+def page(browser, csp_violations):
     """A page in a fresh context (no cookies) at a desktop viewport of 1280×800.
 
-    Uncaught JavaScript errors on the page fail the test.
+    Uncaught JavaScript errors and Content Security Policy violations on the page fail the test:
+    the event of each violation (REPORT_CSP_VIOLATIONS) and Chromium's own "Refused to ..."
+    console message both count.
     """
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_console(message) -> None:
+        if message.text.startswith("CSP violation") or "Content Security Policy" in message.text:
+            csp_violations.append(message.text[:200])
+
+    page.on("console", on_console)
     yield page
     context.close()
     assert not errors, f"uncaught JavaScript errors: {errors}"
+    assert not csp_violations, f"Content Security Policy violations: {csp_violations}"
 
 
 @pytest.fixture
