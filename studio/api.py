@@ -164,7 +164,8 @@ def generate_video(request, payload: GenerateVideo):
 @api.post("/uploads", tags=["images"], response={201: dict}, summary="Upload an image")
 def upload_image(request, file: File[UploadedFile] = None):
     """Upload a PNG, JPEG or WebP (at most 10 MB) to edit, upscale or animate. EXIF is removed.
-    Answers 201 with the new image's id."""
+    Answers 201 with the new image's id. Uploads are capped per user per minute and per 24 hours
+    (count and bytes): 429 `rate_limited` or `upload_quota_exceeded` with Retry-After."""
     # The file parameter is optional so that a file stopped by the streaming size cap gets our
     # 413 rather than ninja's "field required".
     try:
