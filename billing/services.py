@@ -333,6 +333,11 @@ def change_tier(
         return change
 
 
+# The most one grant may give: far above any plan, far below the 2^31 - 1 the allowance
+# columns hold (2147483648 units was a database error, not a refusal).
+MAX_GRANT_UNITS = 1_000_000
+
+
 def grant(
     user: AbstractBaseUser, meter: str, units: int, *, by: AbstractBaseUser | None, reason: str
 ) -> Grant:
@@ -340,6 +345,8 @@ def grant(
     check_meter(meter)
     if not isinstance(units, int) or units <= 0:
         raise BillingError("units must be a positive whole number")
+    if units > MAX_GRANT_UNITS:
+        raise BillingError(f"one grant gives at most {MAX_GRANT_UNITS} units")
     if not reason.strip():
         raise BillingError("a reason is required")
     with transaction.atomic():

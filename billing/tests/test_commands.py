@@ -208,32 +208,78 @@ def run_cli(capsys, monkeypatch, *argv) -> tuple[int, str]:
     [
         (["grant", "nobody", "images", "5", "--reason", "r"], "no user named 'nobody'"),
         (["grant", "alice", "songs", "5", "--reason", "r"], "unknown meter 'songs'"),
-        (["grant", "alice", "images", "-5", "--reason", "r"], "units must be a positive whole number"),
-        (["grant", "alice", "images", "0", "--reason", "r"], "units must be a positive whole number"),
-        (["grant", "alice", "images", "2.5", "--reason", "r"], "units must be a positive whole number"),
+        (
+            ["grant", "alice", "images", "-5", "--reason", "r"],
+            "units: must be a whole number from 1 to 1000000",
+        ),
+        (
+            ["grant", "alice", "images", "0", "--reason", "r"],
+            "units: must be a whole number from 1 to 1000000",
+        ),
+        (["grant", "alice", "images", "2.5", "--reason", "r"], "not '2.5'"),
+        # isdigit() accepted superscripts; int() accepts other scripts' digits and underscores.
+        (["grant", "alice", "images", "\u00b2", "--reason", "r"], "units: must be a whole number"),
+        (["grant", "alice", "images", "\u0661\u0662", "--reason", "r"], "units: must be a whole number"),
+        (["grant", "alice", "images", "1_000", "--reason", "r"], "units: must be a whole number"),
+        # Out of the database's integer range: was a traceback.
+        (["grant", "alice", "images", "2147483648", "--reason", "r"], "not '2147483648'"),
+        (["grant", "alice", "images", "1000001", "--reason", "r"], "from 1 to 1000000"),
         (["grant", "alice", "images", "5", "--reason", " "], "a reason is required"),
+        (["grant", "alice", "images", "5"], "the following arguments are required: --reason"),
+        (["grant", "alice", "images"], "the following arguments are required: units"),
+        (["grant", "alice", "images", "5", "6", "--reason", "r"], "unrecognized arguments: 6"),
+        (
+            ["grant", "alice", "images", "5", "--reason", "x" * 1001],
+            "--reason: must be at most 1000 characters",
+        ),
+        (["grant", "alice", "images", "5", "--reason", "bell\x07"], "--reason: must not contain control"),
+        (["grant", "al\udcffice", "images", "5", "--reason", "r"], "username: must be valid UTF-8 text"),
+        (["grant", "", "images", "5", "--reason", "r"], "username: must not be empty"),
         (["set_tier", "nobody", "JIVE"], "no user named 'nobody'"),
         (["set_tier", "alice", "PLATINUM"], "unknown tier 'PLATINUM'"),
-        (["cost_report", "--month", "2026-13"], "month must look like 2026-11"),
-        (["cost_report", "--month", "nov"], "month must look like 2026-11"),
-        (["cost_report", "--from", "2026-11-31"], "--from must be a date"),
+        (["set_tier", "alice", "JIVE\x00"], "tier: must not contain control characters"),
+        (["set_tier", "alice"], "the following arguments are required: tier"),
+        (["cost_report", "--month", "2026-13"], "--month: must be a month from 2000-01 to 2999-12"),
+        (["cost_report", "--month", "nov"], "written like 2026-11, not 'nov'"),
+        (["cost_report", "--month", "9999-12"], "--month: must be a month from 2000-01 to 2999-12"),
+        (["cost_report", "--from", "2026-11-31"], "--from: must be a date from 2000-01-01 to 2999-12-31"),
+        # The day after 9999-12-31 overflowed: was a traceback.
+        (["cost_report", "--from", "2026-11-01", "--to", "9999-12-31"], "--to: must be a date from"),
+        (["cost_report", "--from", "0001-01-01"], "not '0001-01-01'"),
         (["cost_report", "--from", "2026-11-05", "--to", "2026-11-01"], "--to must not be before --from"),
+        (["cost_report", "--to", "2026-11-01"], "--to needs --from"),
         (["cost_report", "--month", "2026-11", "--from", "2026-11-01"], "either --month or --from"),
         (["cost_report", "--by", "colour"], "--by must be one of"),
         (["cost_report", "--format", "xml"], "--format must be"),
+        (["cost_report", "--month"], "argument --month: expected one argument"),
+        (["seed_demo", "extra"], "unrecognized arguments: extra"),
     ],
 )
-def test_bad_input_exits_non_zero_with_one_line_and_changes_nothing(
-    make_user, capsys, monkeypatch, argv, message
-):
+def test_bad_input_exits_1_with_one_line_and_changes_nothing(make_user, capsys, monkeypatch, argv, message):
     make_user(username="alice", tier="JIVE")
     code, err = run_cli(capsys, monkeypatch, *argv)
-    assert code != 0
-    assert len(err.splitlines()) == 1
+    assert code == 1
+    assert len(err.splitlines()) == 1 and err.startswith("CommandError: "), err
     assert message in err
     assert not Grant.objects.exists()
     assert not TierChange.objects.exclude(reason="test set-up").exists()
     assert services.plan_for(get_user_model().objects.get(username="alice")).code == "JIVE"
+
+
+def test_a_grant_is_bounded_for_every_caller(make_user):
+    alice = make_user(tier="JIVE")
+    with pytest.raises(services.BillingError, match="at most 1000000 units"):
+        services.grant(alice, "images", 2_147_483_648, by=None, reason="typo")
+    assert not Grant.objects.exists()
+
+
+def test_cost_report_takes_the_last_allowed_days(ledger):
+    document = json.loads(
+        run("cost_report", "--from", "2999-12-31", "--to", "2999-12-31", "--format", "json")
+    )
+    assert document["to"].startswith("3000-01-01")
+    document = json.loads(run("cost_report", "--month", "2999-12", "--format", "json"))
+    assert document["total"]["entries"] == 0
 
 
 def test_set_tier_and_grant_are_audited(make_user):

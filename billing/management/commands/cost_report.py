@@ -9,31 +9,32 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from billing import pricing, reports
 from billing.models import CostEntry
-from billing.periods import SAST, Window, month_window, parse_month
+from billing.periods import SAST, Window, month_window
+from mediastudio.commands import OperatorCommand, day, month
 
 COLUMNS = ["key", "entries", "units", "zar", "usd"]
 
 
-def parse_day(text: str, flag: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=SAST)
-    except ValueError:
-        raise CommandError(f"{flag} must be a date like 2026-11-01, not {text!r}") from None
+def start_of(value: date) -> datetime:
+    """Midnight at the start of a day in SAST."""
+    return datetime.combine(value, time.min, tzinfo=SAST)
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Report spend (ZAR and USD) for a period, grouped by tier, user, operation, model or day."
 
     def add_arguments(self, parser):
-        parser.add_argument("--month", help="a calendar month in SAST, e.g. 2026-11 (default: this month)")
-        parser.add_argument("--from", dest="date_from", help="first day, e.g. 2026-11-01")
-        parser.add_argument("--to", dest="date_to", help="last day, inclusive (default: today)")
+        parser.add_argument(
+            "--month", type=month, help="a calendar month in SAST, e.g. 2026-11 (default: this month)"
+        )
+        parser.add_argument("--from", dest="date_from", type=day, help="first day, e.g. 2026-11-01")
+        parser.add_argument("--to", dest="date_to", type=day, help="last day, inclusive (default: today)")
         parser.add_argument("--by", default="operation", help=f"one of {', '.join(reports.GROUPINGS)}")
         parser.add_argument("--format", default="table", help="table, csv or json")
 
@@ -55,22 +56,14 @@ class Command(BaseCommand):
         if month and (date_from or date_to):
             raise CommandError("use either --month or --from/--to, not both")
         if month:
-            try:
-                return parse_month(month)
-            except ValueError as error:
-                raise CommandError(f"--month: {error}") from None
+            return month_window(start_of(month))
         if date_to and not date_from:
             raise CommandError("--to needs --from")
         if date_from:
-            start = parse_day(date_from, "--from")
-            last = (
-                parse_day(date_to, "--to")
-                if date_to
-                else datetime.now(SAST).replace(hour=0, minute=0, second=0, microsecond=0)
-            )
-            if last < start:
+            last = date_to or datetime.now(SAST).date()
+            if last < date_from:
                 raise CommandError("--to must not be before --from")
-            return Window(start, last + timedelta(days=1))
+            return Window(start_of(date_from), start_of(last + timedelta(days=1)))
         return month_window()
 
     @staticmethod

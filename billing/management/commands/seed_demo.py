@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 
 from billing import services
+from mediastudio.commands import OperatorCommand
 
 DEMO_USERS = [
     # username, tier, staff
@@ -18,7 +18,7 @@ DEMO_USERS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Create the demo users (one per tier, plus a staff user) and print how to log in."
 
     def handle(self, *args, **options):

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from billing import services
+from mediastudio.commands import OperatorCommand, text
+
+# Names (of a user, a tier, a meter) and reasons, checked before any query; an empty reason is
+# refused by billing.services with its own message.
+NAME = text(150, required=True)
+REASON = text(1000)
 
 
 def get_user(username: str):
@@ -13,13 +19,13 @@ def get_user(username: str):
         raise CommandError(f"no user named {username!r}") from None
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Move a user to another tier (FREE, JIVE or JIGGA). The change is kept in the audit trail."
 
     def add_arguments(self, parser):
-        parser.add_argument("username")
-        parser.add_argument("tier")
-        parser.add_argument("--reason", default="set by an operator with manage.py set_tier")
+        parser.add_argument("username", type=NAME)
+        parser.add_argument("tier", type=NAME)
+        parser.add_argument("--reason", type=REASON, default="set by an operator with manage.py set_tier")
 
     def handle(self, *args, username, tier, reason, **options):
         user = get_user(username)

@@ -9,19 +9,22 @@ Only the secret's SHA-256 is stored. Revoke a token in the admin (API tokens →
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from mediastudio.commands import OperatorCommand, text
 from studio.models import ApiToken
 
 NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Issue an API token for a user; prints the secret once (stdout) and a notice (stderr)."
 
     def add_arguments(self, parser):
-        parser.add_argument("username")
-        parser.add_argument("--name", default="", help="what the token is for, shown in the admin")
+        parser.add_argument("username", type=text(150, required=True))
+        parser.add_argument(
+            "--name", type=text(NAME_MAX_LENGTH), default="", help="what the token is for, shown in the admin"
+        )
 
     def handle(self, *args, username: str, name: str = "", **options):
         User = get_user_model()
@@ -31,8 +34,6 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {username!r}") from None
         if not user.is_active:
             raise CommandError(f"{username!r} is deactivated; a token for them would not work")
-        if len(name) > NAME_MAX_LENGTH:
-            raise CommandError(f"--name is at most {NAME_MAX_LENGTH} characters")
 
         token, secret = ApiToken.issue(user, name)
         label = f" ({name})" if name else ""

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from mediastudio.commands import OperatorCommand
 from studio.providers import catalog, health
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Show the model catalog, the provider configuration, breaker states and lifecycle warnings. "
         "With --live, make one minimal call per configured model (paid on Google: about one image "

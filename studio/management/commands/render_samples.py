@@ -6,12 +6,11 @@ directory listing on every start; --force renders them all again.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from mediastudio.commands import OperatorCommand
 from studio import samples
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Render the Video Studio sample clips for FREE users into MEDIA_ROOT/samples/."
 
     def add_arguments(self, parser):

@@ -11,33 +11,49 @@ import logging
 import signal
 import threading
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
+from mediastudio.commands import OperatorCommand, number, tcp_port, text
 from studio.emulator import FAULT_KINDS, start_emulator
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Run the offline Vertex AI / Pollinations / GCS emulator in the foreground."
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8090)
-        parser.add_argument("--gcs-port", type=int, default=9023)
+        parser.add_argument("--host", type=text(253, required=True), default="127.0.0.1")
+        parser.add_argument("--port", type=tcp_port, default=8090)
+        parser.add_argument("--gcs-port", type=tcp_port, default=9023)
         parser.add_argument(
-            "--operation-delay", type=float, default=5.0, help="seconds before a Veo operation reports done"
+            "--operation-delay",
+            type=number(0, 3600),
+            default=5.0,
+            help="seconds before a Veo operation reports done",
         )
         parser.add_argument(
-            "--bucket", default="media-studio-local", help="bucket created in the GCS emulator"
+            "--bucket",
+            type=text(63, required=True),
+            default="media-studio-local",
+            help="bucket created in the GCS emulator",
         )
 
     def handle(self, *args, host, port, gcs_port, operation_delay, bucket, **options):
         # The storage emulator logs every request at INFO; ours are enough.
         logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)
-        emulator = start_emulator(
-            host=host, port=port, gcs_port=gcs_port, operation_delay=operation_delay, default_bucket=bucket
-        )
+        try:
+            emulator = start_emulator(
+                host=host,
+                port=port,
+                gcs_port=gcs_port,
+                operation_delay=operation_delay,
+                default_bucket=bucket,
+            )
+        except OSError as error:  # a port in use, a host name that does not resolve
+            raise CommandError(
+                f"the emulator cannot listen on {host} ports {port} and {gcs_port}: {error.strerror or error}"
+            ) from None
         self.stdout.write(
             f"Emulator running: Vertex AI and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}"
         )

@@ -17,22 +17,29 @@ import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
+from mediastudio.commands import OperatorCommand, tcp_port, text
 from studio.emulator import start_emulator
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Run the web server against the offline emulator (what `make run` does)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", default="8000")
-        parser.add_argument("--emulator-port", type=int, default=8090)
-        parser.add_argument("--gcs-port", type=int, default=9023)
+        parser.add_argument("--host", type=text(253, required=True), default="127.0.0.1")
+        parser.add_argument("--port", type=tcp_port, default=8000)
+        parser.add_argument("--emulator-port", type=tcp_port, default=8090)
+        parser.add_argument("--gcs-port", type=tcp_port, default=9023)
 
     def handle(self, *args, host, port, emulator_port, gcs_port, **options):
-        emulator = start_emulator(host="127.0.0.1", port=emulator_port, gcs_port=gcs_port)
+        try:
+            emulator = start_emulator(host="127.0.0.1", port=emulator_port, gcs_port=gcs_port)
+        except OSError as error:  # a port in use
+            raise CommandError(
+                f"the emulator cannot listen on ports {emulator_port} and {gcs_port}: "
+                f"{error.strerror or error}"
+            ) from None
         env = {
             **os.environ,
             "VERTEX_BASE_URL": emulator.base_url,
