@@ -103,7 +103,7 @@ def _not_found(request, exc):
 @api.exception_handler(ProviderError)
 def _provider_error(request, exc: ProviderError):
     # Reached only outside jobs: signing a GCS link when the deployment cannot sign.
-    log.error("provider error in a request: %s", exc.message)
+    log.error("provider error in a request: %s", exc.detail)
     return error_response("provider_unavailable", "Media storage is not available right now.", 503)
 
 

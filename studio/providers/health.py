@@ -1,5 +1,7 @@
-"""What `manage.py provider_check` (and a health page) reports: catalog, configuration, breakers,
-lifecycle warnings, and the optional live calls."""
+"""What `manage.py provider_check` and the staff view of /health report: catalog, configuration,
+breakers, lifecycle warnings, and the optional live calls. Operator-facing: model ids, settings and
+the providers' raw answers are the point here, so nothing from this module reaches a user
+(studio/health.py shows anonymous callers only the verdict)."""
 
 from __future__ import annotations
 
@@ -171,7 +173,7 @@ def live_check() -> list[LiveResult]:
         try:
             ok, detail = True, _describe(call(get_provider(operation)))
         except ProviderError as e:
-            ok, detail = False, f"{type(e).__name__}: {e.message}"
+            ok, detail = False, e.detail  # for the operator running the command: the raw answer
         results.append(LiveResult(str(operation), model_id, ok, detail, time.monotonic() - started))
     if gcs.is_configured():
         results.append(_gcs_check())
@@ -185,7 +187,7 @@ def _gcs_check() -> LiveResult:
         ok = gcs.download(uri) == b"provider check"
         detail = f"round trip {'ok' if ok else 'returned other bytes'} ({uri})"
     except ProviderError as e:
-        ok, detail = False, f"{type(e).__name__}: {e.message}"
+        ok, detail = False, e.detail
     return LiveResult("storage", settings.GCS_BUCKET, ok, detail, time.monotonic() - started)
 
 
