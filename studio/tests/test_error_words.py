@@ -178,6 +178,31 @@ def test_it_refuses_a_submit_for_a_misconfigured_model_without_naming_the_settin
     assert any("MODEL_IMAGE_GENERATE=flux" in r.getMessage() for r in caplog.records)
 
 
+def test_the_pages_and_commands_refuse_a_misconfigured_model_in_plain_words(
+    studio_env, client, make_user, settings, django_capture_on_commit_callbacks
+):
+    import uuid
+
+    client.force_login(make_user(tier="JIVE"))
+    settings.MODEL_IMAGE_GENERATE = "flux"
+    key = str(uuid.uuid4())
+    form = {"prompt": "a braai", "count": "1", "aspect_ratio": "1:1", "idempotency_key": key}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/studio/images/create/", form).content.decode()
+        command = client.post(
+            "/studio/command/",
+            {"command": "/image a braai", "idempotency_key": str(uuid.uuid4()), "box": "h"},
+            **HTMX,
+        ).content.decode()
+
+    sentence = errors.user_message("provider_unavailable")
+    for text in (page, command):
+        assert sentence in text
+        assert not leaks(text, ("MODEL_", "pollinations model", "image_generate"))
+    assert not MediaJob.objects.exists()
+
+
 def test_it_refuses_a_submit_while_the_breaker_is_open_without_naming_the_model(
     studio_env, api, make_user, settings
 ):
