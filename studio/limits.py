@@ -263,4 +263,5 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
         template_name, context = "registration/login.html", {"form": AuthenticationForm(request)}
     form = context["form"]
     form.errors[NON_FIELD_ERRORS] = form.error_class([message], error_class="nonfield")
-    return TemplateResponse(request, template_name, context, status=429)
+    # Rendered here: axes answers from a middleware, after Django renders template responses.
+    return TemplateResponse(request, template_name, context, status=429).render()
