@@ -7,6 +7,7 @@ class StudioConfig(AppConfig):
     verbose_name = "Media Studio"
 
     def ready(self) -> None:
+        from studio import checks  # noqa: F401  (registers the start-up checks)
         from studio.schedules import ensure_schedules
 
         # After every migrate: the cluster's schedules exist and match the code.

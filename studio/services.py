@@ -33,7 +33,7 @@ from billing.models import Meter, PriceClass
 from studio import assets, errors, limits, providers, uploads
 from studio.errors import StudioError, not_found, upgrade_required, validation_error
 from studio.models import MediaAsset, MediaJob, WorkerLease
-from studio.providers import catalog
+from studio.providers import catalog, resilience
 from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
 
 log = logging.getLogger(__name__)
@@ -127,9 +127,17 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
         # A model setting that cannot serve this operation: the operator's to fix, not the user's.
         log.error("refused a %s submit: %s", job_plan.provider_operation, e.detail)
         raise errors.provider_unavailable() from e
-    _refuse_if_breaker_open(route)
-
     job_id = uuid.uuid4()
+    trial = _admit_past_breaker(route, job_id)
+    try:
+        return _create_job(user, operation, params, job_id, job_plan, route, mask_png)
+    except BaseException:
+        if trial:  # the job that was to be the breaker's trial will not exist
+            resilience.end_trial(route.model_id, route.family, str(job_id))
+        raise
+
+
+def _create_job(user, operation, params, job_id, job_plan, route, mask_png) -> MediaJob:
     reference = f"job:{job_id}"
     now = timezone.now()
     with transaction.atomic():
@@ -210,13 +218,21 @@ def user_image(user, asset_id) -> MediaAsset:
         raise not_found("image") from None
 
 
-def _refuse_if_breaker_open(route: catalog.Route) -> None:
-    from studio.providers.resilience import breaker_state
+def _admit_past_breaker(route: catalog.Route, job_id) -> bool:
+    """Refuse the submit while the model's breaker is open; True when this job is its trial.
 
-    state, _ = breaker_state(route.model_id, route.family)
-    if state == "open":
-        log.info("refused a submit: the %s breaker is open", route.model_id)
-        raise errors.provider_unavailable(retry_after=60)
+    One read of the breaker decides (resilience.SharedBreaker.admit). Within the reset timeout
+    the answer says when it ends. After it, the first submit claims the trial for its job (once
+    across all processes) and is accepted; its outcome closes or re-opens the breaker, and other
+    submits meanwhile are told to come back when the trial will have decided.
+    """
+    admission = resilience.admit(route.model_id, route.family, holder=str(job_id))
+    if not admission.allowed:
+        log.info("refused a submit: the %s breaker is open (%ss)", route.model_id, admission.retry_after)
+        raise errors.provider_unavailable(retry_after=admission.retry_after)
+    if admission.trial:
+        log.info("job %s is the trial call for the %s breaker", job_id, route.model_id)
+    return admission.trial is not None
 
 
 def save_upload(user, source, *, reuse_within_minutes: int = 0) -> MediaAsset:
@@ -267,13 +283,25 @@ def run_job(job_id) -> None:
     if not claimed:
         log.info("job %s already %s: duplicate delivery ignored", job_id, job.state)
         return
+    from django_q.exceptions import TimeoutException
+
+    # The job's id names it to the breakers (a trial claimed at submit is its own), and its
+    # provider calls must be over within the budget, leaving the rest of the task timeout for
+    # storing what they made (studio/checks.py).
+    scope = resilience.job_scope(str(job.id), budget_seconds=settings.JOB_PROVIDER_BUDGET_SECONDS)
     try:
-        if job.is_video:
-            _start_video(job)
-        else:
-            _run_image_job(job)
+        with scope:
+            if job.is_video:
+                _start_video(job)
+            else:
+                _run_image_job(job)
     except providers.ProviderError as e:
         fail_job(job, error_code(e), detail=e.detail)
+    except TimeoutException as e:
+        # django-q2 stopped the task at its timeout. Fail and release now, not a lease later as
+        # worker_lost; then let django-q2 record the timeout and replace this worker.
+        fail_job(job, "provider_timeout", detail=f"task timeout: {e}")
+        raise
     except Exception as e:
         log.exception("job %s crashed", job_id)
         fail_job(job, "internal_error", detail=f"{type(e).__name__}: {e}")
@@ -286,6 +314,8 @@ def error_code(error: providers.ProviderError) -> str:
         return "model_unavailable"
     if isinstance(error, providers.InvalidRequestError):
         return "provider_rejected"
+    if isinstance(error, providers.ProviderTimeoutError):
+        return "provider_timeout"
     if isinstance(error, (providers.RetryableError, providers.ConfigurationError)):
         return "provider_unavailable"
     return "provider_failed"
@@ -453,6 +483,16 @@ def _start_video(job: MediaJob) -> None:
         first = MediaAsset.objects.get(pk=request.first_frame_id, owner=job.owner)
     if request.last_frame_id:
         last = MediaAsset.objects.get(pk=request.last_frame_id, owner=job.owner)
+    output_uri = providers.video_output_uri(str(job.id))
+    # Intent before the paid call, in the conditional update that claims the call: a job whose
+    # call was claimed is never sent to Google again. If this worker dies before the operation's
+    # name is saved below, the sweeper adopts the render from the job's own output folder.
+    claimed = MediaJob.objects.filter(
+        pk=job.pk, state=MediaJob.State.RUNNING, provider_call_started_at__isnull=True
+    ).update(provider_call_started_at=timezone.now())
+    if not claimed:
+        log.warning("job %s: its Veo call was made before; it is never sent twice", job.id)
+        return
     operation = providers.start_video(
         providers.VideoRequest(
             prompt=request.prompt,
@@ -466,6 +506,7 @@ def _start_video(job: MediaJob) -> None:
             person_generation=request.person_generation,
             first_frame=_image_input(first),
             last_frame=_image_input(last),
+            output_gcs_uri=output_uri,
         ),
         fast=request.fast,
     )
@@ -539,6 +580,9 @@ def poll_video_job(job: MediaJob) -> None:
     if job.deadline_at and job.deadline_at < timezone.now():
         fail_job(job, "video_timeout", detail=f"no video by the deadline {job.deadline_at.isoformat()}")
         return
+    if not job.provider_operation_name:
+        _look_for_adopted_video(job)
+        return
     try:
         status = providers.poll_video(job.provider_operation_name)
     except providers.RetryableError as e:
@@ -549,18 +593,43 @@ def poll_video_job(job: MediaJob) -> None:
         return
     if not status.done:
         return
+    _deliver_videos(
+        job, status.videos, model=status.model, synthid=status.synthid, filtered=status.filtered_count
+    )
+
+
+def _look_for_adopted_video(job: MediaJob) -> None:
+    """An adopted render (see sweep): deliver it once its files are in the job's output folder."""
+    request = GenerateVideo(**job.params)
+    try:
+        videos = providers.find_video_outputs(providers.video_output_uri(str(job.id)), expected=request.count)
+    except providers.RetryableError as e:
+        log.info("look for the adopted video of job %s will be retried: %s", job.id, e.message)
+        return
+    except providers.ProviderError as e:
+        fail_job(job, error_code(e), detail=e.detail)
+        return
+    if videos:
+        log.warning("job %s: adopted %d video(s) whose operation name was lost", job.id, len(videos))
+        _deliver_videos(job, videos, model=job.model, synthid=True, filtered=0)
+
+
+def _deliver_videos(
+    job: MediaJob, videos: list[providers.GeneratedVideo], *, model: str, synthid: bool, filtered: int
+) -> None:
+    """Store the rendered videos and charge the seconds delivered."""
     try:
         stored = [
             assets.create_video_asset(
-                owner=job.owner, data=_video_bytes(video), synthid=status.synthid, source_job=job
+                owner=job.owner, data=_video_bytes(video), synthid=synthid, source_job=job
             )
-            for video in status.videos
+            for video in videos
         ]
     except providers.ProviderError as e:
         fail_job(job, error_code(e), detail=e.detail)
         return
     per_video = GenerateVideo(**job.params).duration_seconds
-    finish_job(job, model=status.model, units=per_video * len(stored), filtered=status.filtered_count)
+    finish_job(job, model=model, units=per_video * len(stored), filtered=filtered)
 
 
 def _video_bytes(video: providers.GeneratedVideo) -> bytes:
@@ -581,9 +650,11 @@ def sweep() -> dict:
     WorkerLease.objects.update_or_create(
         name=HEARTBEAT_LEASE, defaults={"holder": "cluster", "expires_at": now, "updated_at": now}
     )
-    lost = 0
+    lost = adopted = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.RUNNING, lease_until__lt=now):
-        if fail_job(job, "worker_lost", detail=f"lease passed at {job.lease_until.isoformat()}"):
+        if _adopt_lost_video(job, now):
+            adopted += 1
+        elif fail_job(job, "worker_lost", detail=f"lease passed at {job.lease_until.isoformat()}"):
             lost += 1
     timed_out = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.WAITING, deadline_at__lt=now):
@@ -599,9 +670,31 @@ def sweep() -> dict:
             requeued += 1
     if MediaJob.objects.filter(state=MediaJob.State.WAITING).exists():
         _kick_poller()
-    if lost or timed_out or requeued:
-        log.warning("sweep: %s lost, %s timed out, %s re-enqueued", lost, timed_out, requeued)
-    return {"lost": lost, "timed_out": timed_out, "requeued": requeued}
+    if lost or adopted or timed_out or requeued:
+        log.warning(
+            "sweep: %s lost, %s adopted, %s timed out, %s re-enqueued", lost, adopted, timed_out, requeued
+        )
+    return {"lost": lost, "adopted": adopted, "timed_out": timed_out, "requeued": requeued}
+
+
+def _adopt_lost_video(job: MediaJob, now) -> bool:
+    """A video job whose worker died after sending the Veo submit, before saving the operation's
+    name: Google may well be rendering it, and bills us either way. With a bucket, the job's
+    storageUri is its own folder, so wait for the files there until the video deadline (and
+    deliver and charge them) instead of refunding and paying for a render nobody sees. Without a
+    bucket there is nowhere to look: the job is released as worker_lost (README: Resilience)."""
+    if not (job.is_video and job.provider_call_started_at and not job.provider_operation_name):
+        return False
+    if providers.video_output_uri(str(job.id)) is None:
+        return False
+    deadline = job.provider_call_started_at + timedelta(minutes=settings.VIDEO_DEADLINE_MINUTES)
+    return job.move(
+        MediaJob.State.RUNNING,
+        MediaJob.State.WAITING,
+        lease_until=None,
+        next_poll_at=now,
+        deadline_at=deadline,
+    )
 
 
 def purge_idempotency_records() -> int:

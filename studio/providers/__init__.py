@@ -29,6 +29,7 @@ from .base import (
     Operation,
     Outpaint,
     ProviderError,
+    ProviderTimeoutError,
     RetryableError,
     SafetyBlockedError,
     UpscaleImageRequest,
@@ -55,6 +56,7 @@ __all__ = [
     "Operation",
     "Outpaint",
     "ProviderError",
+    "ProviderTimeoutError",
     "RetryableError",
     "SafetyBlockedError",
     "UpscaleImageRequest",
@@ -63,12 +65,14 @@ __all__ = [
     "VideoRequest",
     "VideoStatus",
     "edit_image",
+    "find_video_outputs",
     "generate_images",
     "generate_preview",
     "get_provider",
     "poll_video",
     "start_video",
     "upscale_image",
+    "video_output_uri",
 ]
 
 
@@ -132,3 +136,19 @@ def poll_video(operation_name: str) -> VideoStatus:
     from .veo import poll
 
     return poll(operation_name)
+
+
+def video_output_uri(job_key: str) -> str | None:
+    """The job's own Veo output folder (storageUri): gs://<bucket>/<prefix>/videos/<job_key>/.
+    None without GCS_BUCKET (Veo then returns the videos inline)."""
+    from . import gcs
+
+    return gcs.output_prefix("videos", job_key)
+
+
+def find_video_outputs(output_uri: str, *, expected: int) -> list[GeneratedVideo]:
+    """The videos a Veo operation wrote to `output_uri`, once complete; [] while there are none.
+    For a render whose operation name was lost (studio.services adopts it)."""
+    from .veo import find_outputs
+
+    return find_outputs(output_uri, expected=expected)

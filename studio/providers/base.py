@@ -257,11 +257,17 @@ class RetryableError(ProviderError):
         self.may_have_started = may_have_started
 
 
-class CircuitOpenError(RetryableError):
-    """The breaker for this model is open: nothing was sent. Try again after the reset timeout."""
+class ProviderTimeoutError(RetryableError):
+    """The provider did not answer within our timeout, or the job's time for calls ran out."""
 
-    def __init__(self, message: str, **kwargs) -> None:
+
+class CircuitOpenError(RetryableError):
+    """The breaker for this model is open: nothing was sent. `retry_after`: seconds until a call
+    may be let through again (as the breaker's trial, or after it closed)."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs) -> None:
         super().__init__(message, may_have_started=False, **kwargs)
+        self.retry_after = retry_after
 
 
 class SafetyBlockedError(ProviderError):

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
@@ -78,6 +79,31 @@ def size(gcs_uri: str) -> int:
         return int(blob.size or 0)
 
     return _call(stat)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    uri: str
+    size: int
+    updated: float  # epoch seconds of the last write
+
+
+def list_objects(prefix_uri: str) -> list[StoredObject]:
+    """Every object whose name starts with the gs:// prefix (a "folder" and what is under it)."""
+    bucket_name, prefix = split_uri(prefix_uri)
+
+    def listing() -> list[StoredObject]:
+        blobs = _client().list_blobs(bucket_name, prefix=prefix, timeout=_timeout(), retry=None)
+        return [
+            StoredObject(
+                uri=f"gs://{bucket_name}/{blob.name}",
+                size=int(blob.size or 0),
+                updated=blob.updated.timestamp() if blob.updated else 0.0,
+            )
+            for blob in blobs
+        ]
+
+    return _call(listing)
 
 
 def signed_url(gcs_uri: str, *, hours: int | None = None, download_name: str | None = None) -> str:

@@ -1,27 +1,50 @@
-"""Retries and circuit breakers around every provider call.
+"""Retries, circuit breakers and the job's deadline around every provider call.
 
-The composition follows reliability-notes.md §2.4: the retry loop is outside, the breaker inside
-each attempt, and an open breaker ends the loop at once (nothing is sent).
+The composition follows reliability-notes.md §2.4 (the retry loop, then the breaker), with two
+changes that running it in production showed were needed (issue 11):
+
+- One call counts once. The breaker wraps the whole retry loop of one call, not each attempt:
+  the retries of one request are one correlated failure (the same request, the same minute), and
+  counting them one by one let a single job open the breaker for every user. The breaker opens
+  after `fail_max` consecutive *calls* that failed every attempt. A call still stops retrying as
+  soon as another process opened the breaker.
+- The breaker recovers by itself. pybreaker leaves "open" only inside a call, and an open breaker
+  refused every call, so nothing ever closed it; its half-open state also lets every process
+  through at once (reliability-notes.md §2.3). Here, once the reset timeout has passed, ONE caller
+  across all processes claims the trial (one Lua script in Redis, one conditional UPDATE in
+  SQLite). A submit claims it for its job (`admit`), so the job the user just sent is the trial;
+  a call made for no claimed job (a poll, an older queued job, provider_check) claims it for
+  itself. The trial's success closes the breaker, its failure opens it for another reset
+  timeout; everyone else is refused meanwhile with the seconds until asking again is worth it.
 
 Breaker state is shared by every process. With REDIS_URL it lives in Redis (pybreaker's
-CircuitRedisStorage). Without Redis it lives in a small SQLite file (BREAKER_STATE_PATH), not in
-Django's cache: the default locmem cache is private to one process, so a worker would never see
-another worker's failures. SQLite serialises writers across processes on one machine and needs no
-migration; it does not span machines, so multi-machine deployments must set REDIS_URL.
+CircuitRedisStorage, plus the trial key). Without Redis it lives in a small SQLite file
+(BREAKER_STATE_PATH), not in Django's cache: the default locmem cache is private to one process,
+so a worker would never see another worker's failures. SQLite serialises writers across
+processes on one machine and needs no migration; it does not span machines, so multi-machine
+deployments must set REDIS_URL.
+
+A job makes its provider calls inside `job_scope`, which names the job (whose trial it may hold)
+and sets its deadline: a retry is made only if it can end before the deadline, so a provider that
+stops answering fails the job with a timeout inside the task's own timeout (studio/checks.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import http.client
 import logging
+import math
 import random
 import socket
 import sqlite3
 import threading
 import time
 import urllib.error
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -29,10 +52,52 @@ from typing import TypeVar
 import pybreaker
 from django.conf import settings
 
-from .base import CircuitOpenError, Family, ProviderError, RetryableError
+from .base import CircuitOpenError, Family, ProviderError, ProviderTimeoutError, RetryableError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+# --- The job's scope: its name and its deadline ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobScope:
+    holder: str  # the job's id: a breaker trial claimed at submit is held under this name
+    deadline: float | None  # time.monotonic() by which the job's provider calls must be over
+
+
+_job_scope: contextvars.ContextVar[JobScope | None] = contextvars.ContextVar(
+    "provider_job_scope", default=None
+)
+
+
+@contextlib.contextmanager
+def job_scope(holder: str, *, budget_seconds: float | None = None) -> Iterator[JobScope]:
+    """Make the provider calls of one job: as `holder` (its breaker trial), within `budget_seconds`."""
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    token = _job_scope.set(JobScope(holder=holder, deadline=deadline))
+    try:
+        yield _job_scope.get()
+    finally:
+        _job_scope.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds before the current job's deadline; None outside a job (no deadline)."""
+    scope = _job_scope.get()
+    if scope is None or scope.deadline is None:
+        return None
+    return scope.deadline - time.monotonic()
+
+
+def attempt_timeout(family: Family) -> float:
+    """The longest one attempt of a call to this family can take: its HTTP timeout."""
+    if family == Family.VEO:
+        return float(settings.PROVIDER_VIDEO_TIMEOUT_SECONDS)
+    if family == Family.POLLINATIONS:
+        return float(settings.PROVIDER_POLLINATIONS_TIMEOUT_SECONDS)
+    return float(settings.PROVIDER_IMAGE_TIMEOUT_SECONDS)
 
 
 # --- Retry policy ---------------------------------------------------------------------------
@@ -61,6 +126,13 @@ class RetryPolicy:
         base = min(self.initial_delay * self.multiplier ** (retry_number - 1), self.max_delay)
         return base + random.uniform(0, self.jitter)
 
+    def longest_backoff(self) -> float:
+        """The most all the waits between attempts can add up to (studio/checks.py)."""
+        return sum(
+            min(self.initial_delay * self.multiplier ** (n - 1), self.max_delay) + self.jitter
+            for n in range(1, self.attempts)
+        )
+
 
 def is_retryable(error: ProviderError) -> bool:
     return isinstance(error, RetryableError) and not isinstance(error, CircuitOpenError)
@@ -72,17 +144,32 @@ def retry_call(
     retry_if: Callable[[ProviderError], bool] = is_retryable,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
+    attempt_seconds: float = 0.0,
 ) -> T:
-    """Call `fn` (which raises only ProviderError for expected failures) under the retry policy."""
+    """Call `fn` (which raises only ProviderError for expected failures) under the retry policy.
+
+    Inside a job_scope a retry is made only if it can end (answer, or time out after
+    `attempt_seconds`) before the job's deadline; otherwise the last error is raised as it is, so
+    a provider that keeps timing out ends the job with ProviderTimeoutError, in time.
+    """
     policy = policy or RetryPolicy.from_settings()
     sleep = sleep or time.sleep
     for attempt in range(1, policy.attempts + 1):
+        left = time_left()
+        if left is not None and left <= 0:
+            raise ProviderTimeoutError("The job's time for provider calls ran out before this call")
         try:
             return fn()
         except ProviderError as error:
             if attempt >= policy.attempts or not retry_if(error):
                 raise
             delay = policy.delay(attempt)
+            left = time_left()
+            if left is not None and left < delay + attempt_seconds:
+                log.info(
+                    "no time for retry %d (%.1fs left of the job's budget): %s", attempt, left, error.message
+                )
+                raise
             log.info("provider call failed (%s); retry %d in %.2fs", error.message, attempt, delay)
             sleep(delay)
     raise AssertionError("unreachable")  # the loop always returns or raises
@@ -97,19 +184,39 @@ def call_guarded(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> T:
-    """`retry_call` with the model's circuit breaker around each attempt."""
-    breaker = breaker_for(model_id, family)
+    """`retry_call` inside the model's circuit breaker: the whole call, retries and all, counts once."""
+    shared = breaker_for(model_id, family)
+    scope = _job_scope.get()
+    admission = shared.admit(scope.holder if scope else None)
+    if not admission.allowed:
+        raise _circuit_open(model_id, admission.retry_after)
 
-    def attempt() -> T:
-        try:
-            return breaker.call(fn)
-        except pybreaker.CircuitBreakerError as e:
-            raise CircuitOpenError(
-                f"{model_id} is failing repeatedly; calls are paused for up to {breaker.reset_timeout:g}s",
-                model=model_id,
-            ) from e
+    def keep_retrying(error: ProviderError) -> bool:
+        # The trial owns the half-open breaker; any other call stops once someone opened it.
+        return retry_if(error) and (admission.trial is not None or not shared.is_open())
 
-    return retry_call(attempt, retry_if=retry_if, policy=policy, sleep=sleep)
+    try:
+        return shared.breaker.call(
+            retry_call,
+            fn,
+            retry_if=keep_retrying,
+            policy=policy,
+            sleep=sleep,
+            attempt_seconds=attempt_timeout(family),
+        )
+    except pybreaker.CircuitBreakerError as e:  # another process opened it since admit()
+        raise _circuit_open(model_id, shared.admit_retry_after()) from e
+    finally:
+        if admission.trial is not None:
+            shared.storage.end_trial(admission.trial)
+
+
+def _circuit_open(model_id: str, retry_after: int) -> CircuitOpenError:
+    return CircuitOpenError(
+        f"{model_id} is failing repeatedly; calls are paused for {retry_after}s more",
+        model=model_id,
+        retry_after=retry_after,
+    )
 
 
 # --- Classifying transport failures ---------------------------------------------------------
@@ -144,7 +251,9 @@ def transport_error(exc: BaseException, *, model: str = "") -> RetryableError | 
 
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return RetryableError(f"Could not connect: {exc}", may_have_started=False, model=model)
-        if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        if isinstance(exc, requests.exceptions.Timeout):
+            return ProviderTimeoutError(f"Timed out: {exc}", model=model)
+        if isinstance(exc, requests.exceptions.ConnectionError):
             return RetryableError(f"Connection failed: {exc}", model=model)
     except ImportError:  # pragma: no cover - requests comes with google-auth
         pass
@@ -154,8 +263,9 @@ def transport_error(exc: BaseException, *, model: str = "") -> RetryableError | 
     if isinstance(exc, _NOT_SENT):
         return RetryableError(f"Could not connect: {exc}", may_have_started=False, model=model)
     if isinstance(exc, _MAYBE_SENT):
-        timed_out = isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__
-        return RetryableError(f"{'Timed out' if timed_out else 'Connection failed'}: {exc}", model=model)
+        if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+            return ProviderTimeoutError(f"Timed out: {exc}", model=model)
+        return RetryableError(f"Connection failed: {exc}", model=model)
     return None
 
 
@@ -174,14 +284,128 @@ def breaker_config(family: Family) -> BreakerConfig:
     return BreakerConfig(settings.BREAKER_IMAGE_FAIL_MAX, settings.BREAKER_IMAGE_RESET_SECONDS)
 
 
-_breakers: dict[tuple, pybreaker.CircuitBreaker] = {}
+@dataclass(frozen=True)
+class BreakerSnapshot:
+    """Everything a decision needs, read at once (one SELECT in SQLite, one MGET in Redis), so a
+    refusal never mixes the state of one moment with the opening time of another."""
+
+    state: str
+    failures: int
+    opened_at: float | None  # epoch seconds
+    trial_holder: str | None = None
+    trial_until: float | None = None  # epoch seconds: the claim lapses then if never ended
+
+    def trial_running(self, now: float) -> bool:
+        return bool(self.trial_holder) and (self.trial_until or 0.0) > now
+
+
+CLOSED = BreakerSnapshot(pybreaker.STATE_CLOSED, 0, None)
+
+
+@dataclass(frozen=True)
+class Admission:
+    allowed: bool
+    trial: str | None = None  # the holder of the trial this call is; None for an ordinary call
+    retry_after: int = 0  # when refused: whole seconds before asking again is worth it
+
+
+def trial_lease_seconds() -> float:
+    """How long a trial claim holds when its holder never reports (its job was lost): a job
+    finishes within the task timeout, so no live trial outlasts it."""
+    return float(settings.JOB_TASK_TIMEOUT_SECONDS)
+
+
+def _whole_seconds(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def _not_a_provider_failure(error: BaseException) -> bool:
+    """pybreaker's `exclude`. Only a failing provider counts: 429s, 5xx, timeouts, lost
+    connections, and the task timeout django-q2 raises into a call that ran too long. A 400 or a
+    safety block is the provider answering (pybreaker counts it as a success)."""
+    if isinstance(error, RetryableError):
+        return False
+    from django_q.exceptions import TimeoutException
+
+    return not isinstance(error, TimeoutException)
+
+
+class SharedBreaker:
+    """One model's breaker: pybreaker's state machine on a shared store, plus the trial claim."""
+
+    def __init__(self, name: str, config: BreakerConfig, storage: SQLiteBreakerStorage | RedisBreakerStorage):
+        self.name = name
+        self.config = config
+        self.storage = storage
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=config.fail_max,
+            reset_timeout=config.reset_timeout,
+            exclude=[_not_a_provider_failure],
+            state_storage=storage,
+            name=name,
+            # The tripping call raises the provider's own error.
+            throw_new_error_on_trip=False,
+        )
+
+    def is_open(self) -> bool:
+        return self.storage.snapshot().state == pybreaker.STATE_OPEN
+
+    def admit(self, holder: str | None, *, lease: float | None = None) -> Admission:
+        """May a call (or a submit) by `holder` go ahead now?
+
+        Closed: yes. Open within the reset timeout: no, with the seconds left. After it: the one
+        caller that claims the trial goes ahead (a submit claims it for its job, which its
+        worker then recognises by the job's id); everyone else waits for the trial's outcome.
+        """
+        now = time.time()
+        snap = self.storage.snapshot()
+        if snap.state == pybreaker.STATE_CLOSED:
+            return Admission(True)
+        if holder is not None and snap.trial_holder == holder and snap.trial_running(now):
+            return Admission(True, trial=holder)
+        reopens_at = (snap.opened_at or 0.0) + self.config.reset_timeout
+        if now < reopens_at:
+            return Admission(False, retry_after=_whole_seconds(reopens_at - now))
+        if not snap.trial_running(now):
+            claimant = holder or f"call-{uuid.uuid4().hex}"
+            claimed = self.storage.claim_trial(
+                claimant,
+                now=now,
+                reset_timeout=self.config.reset_timeout,
+                lease=lease or trial_lease_seconds(),
+            )
+            if claimed:
+                log.info("breaker %s: %s is the trial call", self.name, claimant)
+                return Admission(True, trial=claimant)
+        # Another caller's trial is under way; it decides the breaker within one call.
+        return Admission(False, retry_after=_whole_seconds(self.config.reset_timeout))
+
+    def admit_retry_after(self) -> int:
+        now = time.time()
+        snap = self.storage.snapshot()
+        return _whole_seconds((snap.opened_at or now) + self.config.reset_timeout - now)
+
+    def state(self) -> tuple[str, int]:
+        """(state, consecutive failed calls); "half-open" while a trial is claimed."""
+        snap = self.storage.snapshot()
+        if snap.state != pybreaker.STATE_CLOSED and snap.trial_running(time.time()):
+            return pybreaker.STATE_HALF_OPEN, snap.failures
+        return snap.state, snap.failures
+
+
+_breakers: dict[tuple, SharedBreaker] = {}
 _breakers_lock = threading.Lock()
 _REDIS_RETRY_AFTER = 30.0  # after Redis was unreachable, use SQLite this long before trying again
 _redis_down_until: dict[str, float] = {}
 
 
-def breaker_for(model_id: str, family: Family) -> pybreaker.CircuitBreaker:
-    """The shared breaker for one model, built lazily (never at import: Redis may be down)."""
+def breaker_for(model_id: str, family: Family) -> SharedBreaker:
+    """The shared breaker for one model, built lazily (never at import: Redis may be down).
+
+    One breaker per model, not per operation: V3 upscale and image generation both call
+    `imagen-3.0-generate-002:predict`, one endpoint with one per-model quota, so when it fails it
+    fails for both, and a working upscale is a fair trial for generation too (README: Resilience).
+    """
     config = breaker_config(family)
     namespace = f"{settings.BREAKER_NAMESPACE}:breaker:{model_id}"
     redis_url = getattr(settings, "REDIS_URL", "") or ""
@@ -191,41 +415,34 @@ def breaker_for(model_id: str, family: Family) -> pybreaker.CircuitBreaker:
             if key not in _breakers:
                 storage = _redis_storage(redis_url, namespace)
                 if storage is not None:
-                    _breakers[key] = _new_breaker(namespace, config, storage)
+                    _breakers[key] = SharedBreaker(namespace, config, storage)
             if key in _breakers:
                 return _breakers[key]
         path = Path(settings.BREAKER_STATE_PATH)
         key = (namespace, f"sqlite:{path}", config)
         if key not in _breakers:
-            _breakers[key] = _new_breaker(namespace, config, SQLiteBreakerStorage(path, namespace))
+            _breakers[key] = SharedBreaker(namespace, config, SQLiteBreakerStorage(path, namespace))
         return _breakers[key]
 
 
-def _new_breaker(
-    name: str, config: BreakerConfig, storage: pybreaker.CircuitBreakerStorage
-) -> pybreaker.CircuitBreaker:
-    return pybreaker.CircuitBreaker(
-        fail_max=config.fail_max,
-        reset_timeout=config.reset_timeout,
-        # Only failures of the provider count: a 400 or a safety block says nothing about its
-        # health. (pybreaker counts an excluded error as a success.)
-        exclude=[lambda e: not isinstance(e, RetryableError)],
-        state_storage=storage,
-        name=name,
-        # The tripping call raises the provider's own error; later calls get
-        # CircuitBreakerError, which call_guarded turns into CircuitOpenError.
-        throw_new_error_on_trip=False,
-    )
+def admit(model_id: str, family: Family, *, holder: str, lease: float | None = None) -> Admission:
+    """The submit's question: may a job for this model be accepted now (maybe as the trial)?"""
+    return breaker_for(model_id, family).admit(holder, lease=lease)
 
 
-def _redis_storage(redis_url: str, namespace: str) -> pybreaker.CircuitBreakerStorage | None:
+def end_trial(model_id: str, family: Family, holder: str) -> None:
+    """Give up a trial claimed by `admit` whose job was never created."""
+    breaker_for(model_id, family).storage.end_trial(holder)
+
+
+def _redis_storage(redis_url: str, namespace: str) -> RedisBreakerStorage | None:
     import redis
 
     try:
         client = redis.Redis.from_url(
             redis_url, decode_responses=False, socket_connect_timeout=1.0, socket_timeout=1.0
         )
-        return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, client, namespace=namespace)
+        return RedisBreakerStorage(client, namespace)
     except redis.RedisError as e:
         # Construction writes initial keys and raises when Redis is down. Keep working on the
         # local storage (shared by this machine's processes) and try Redis again later.
@@ -235,17 +452,125 @@ def _redis_storage(redis_url: str, namespace: str) -> pybreaker.CircuitBreakerSt
 
 
 def breaker_state(model_id: str, family: Family) -> tuple[str, int]:
-    """(state, consecutive failures) for provider_check and the health page."""
-    breaker = breaker_for(model_id, family)
-    return breaker.current_state, breaker.fail_counter
+    """(state, consecutive failed calls) for provider_check and the health page."""
+    return breaker_for(model_id, family).state()
+
+
+class RedisBreakerStorage(pybreaker.CircuitRedisStorage):
+    """pybreaker's Redis storage plus what it lacks: a snapshot in one MGET, the trial claim as
+    one Lua script (so two processes can never both claim it), and the opening time to the
+    millisecond (pybreaker keeps whole seconds, which can end a short reset timeout early)."""
+
+    _CLAIM_TRIAL = """
+        local state = redis.call('GET', KEYS[1])
+        if state ~= 'open' and state ~= 'half-open' then return 0 end
+        local opened = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+        if opened + tonumber(ARGV[3]) > tonumber(ARGV[2]) then return 0 end
+        local trial = redis.call('GET', KEYS[3])
+        if trial then
+            local trial_until = tonumber(string.match(trial, ' ([^ ]+)$') or '0') or 0
+            if trial_until > tonumber(ARGV[2]) then return 0 end
+        end
+        redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. ARGV[4], 'PX', ARGV[5])
+        return 1
+    """
+    _END_TRIAL = """
+        local trial = redis.call('GET', KEYS[1])
+        if trial and string.sub(trial, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
+            return redis.call('DEL', KEYS[1])
+        end
+        return 0
+    """
+    _SET_OPENED_AT = """
+        local current = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+        if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+        return 0
+    """
+
+    def __init__(self, client, namespace: str) -> None:
+        super().__init__(pybreaker.STATE_CLOSED, client, namespace=namespace)
+        self._claim_script = client.register_script(self._CLAIM_TRIAL)
+        self._end_script = client.register_script(self._END_TRIAL)
+        self._opened_script = client.register_script(self._SET_OPENED_AT)
+
+    def _keys(self, *names: str) -> list[str]:
+        return [self._namespace(name) for name in names]
+
+    def snapshot(self) -> BreakerSnapshot:
+        import redis
+
+        try:
+            state, failures, opened, trial = self._redis.mget(
+                self._keys("state", "fail_counter", "opened_at", "trial")
+            )
+        except redis.RedisError:
+            log.exception("breaker snapshot failed; the breaker fails open")
+            return CLOSED
+        holder, until = _parse_trial(trial.decode() if trial else "")
+        return BreakerSnapshot(
+            state=state.decode() if state else pybreaker.STATE_CLOSED,
+            failures=int(failures or 0),
+            opened_at=float(opened) if opened else None,
+            trial_holder=holder,
+            trial_until=until,
+        )
+
+    def claim_trial(self, holder: str, *, now: float, reset_timeout: float, lease: float) -> bool:
+        import redis
+
+        try:
+            claimed = self._claim_script(
+                keys=self._keys("state", "opened_at", "trial"),
+                args=[holder, repr(now), repr(reset_timeout), repr(now + lease), int(lease * 1000)],
+            )
+        except redis.RedisError:
+            log.exception("breaker trial claim failed")
+            return False
+        return bool(claimed)
+
+    def end_trial(self, holder: str) -> None:
+        import redis
+
+        try:
+            self._end_script(keys=self._keys("trial"), args=[holder])
+        except redis.RedisError:
+            log.exception("breaker trial release failed; the claim lapses by itself")
+
+    @property
+    def opened_at(self) -> dt.datetime | None:
+        import redis
+
+        try:
+            value = self._redis.get(self._namespace("opened_at"))
+        except redis.RedisError:
+            log.exception("breaker opened_at read failed")
+            return None
+        return dt.datetime.fromtimestamp(float(value), tz=dt.UTC) if value else None
+
+    @opened_at.setter
+    def opened_at(self, when: dt.datetime) -> None:
+        import redis
+
+        try:
+            self._opened_script(keys=self._keys("opened_at"), args=[repr(when.timestamp())])
+        except redis.RedisError:
+            log.exception("breaker opened_at write failed")
+
+
+def _parse_trial(value: str) -> tuple[str | None, float | None]:
+    holder, _, until = value.partition(" ")
+    try:
+        return (holder or None), (float(until) if until else None)
+    except ValueError:
+        return None, None
 
 
 class SQLiteBreakerStorage(pybreaker.CircuitBreakerStorage):
     """pybreaker state in a SQLite file that every process on this machine opens.
 
     Each read or write is one short statement in its own connection, so processes never hold
-    locks between calls. Like CircuitRedisStorage, it fails open: if the file cannot be used, the
-    breaker reads as closed with no failures and calls go through.
+    locks between calls; the trial claim is one conditional UPDATE. Like CircuitRedisStorage, it
+    fails open: if the file cannot be used, the breaker reads as closed and calls go through.
     """
 
     _SCHEMA = """
@@ -254,8 +579,11 @@ class SQLiteBreakerStorage(pybreaker.CircuitBreakerStorage):
             state TEXT NOT NULL DEFAULT 'closed',
             fail_counter INTEGER NOT NULL DEFAULT 0,
             success_counter INTEGER NOT NULL DEFAULT 0,
-            opened_at REAL
+            opened_at REAL,
+            trial_holder TEXT,
+            trial_until REAL
         )"""
+    _ADDED_COLUMNS = ("trial_holder TEXT", "trial_until REAL")  # files made before the trial existed
 
     def __init__(self, path: Path, name: str) -> None:
         super().__init__(name)
@@ -267,6 +595,10 @@ class SQLiteBreakerStorage(pybreaker.CircuitBreakerStorage):
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(self._SCHEMA)
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(breaker)")}
+                for column in self._ADDED_COLUMNS:
+                    if column.split()[0] not in columns:
+                        conn.execute(f"ALTER TABLE breaker ADD COLUMN {column}")
                 conn.execute("INSERT OR IGNORE INTO breaker (name) VALUES (?)", (name,))
             finally:
                 conn.close()
@@ -289,16 +621,56 @@ class SQLiteBreakerStorage(pybreaker.CircuitBreakerStorage):
             return default
         return default if row is None or row[0] is None else row[0]
 
-    def _write(self, assignment: str, *params) -> None:
+    def _write(self, assignment: str, *params, where: str = "", where_params: tuple = ()) -> int:
+        """One UPDATE of this breaker's row (only if `where` holds too); the rows changed."""
         try:
             conn = self._connect()
             try:
                 conn.execute("INSERT OR IGNORE INTO breaker (name) VALUES (?)", (self._row,))
-                conn.execute(f"UPDATE breaker SET {assignment} WHERE name = ?", (*params, self._row))
+                cursor = conn.execute(
+                    f"UPDATE breaker SET {assignment} WHERE name = ? {where}",
+                    (*params, self._row, *where_params),
+                )
+                return cursor.rowcount
             finally:
                 conn.close()
         except sqlite3.Error:
             log.exception("breaker storage write failed")
+            return 0
+
+    def snapshot(self) -> BreakerSnapshot:
+        try:
+            conn = self._connect()
+            try:
+                row = conn.execute(
+                    "SELECT state, fail_counter, opened_at, trial_holder, trial_until "
+                    "FROM breaker WHERE name = ?",
+                    (self._row,),
+                ).fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            log.exception("breaker snapshot failed; the breaker fails open")
+            return CLOSED
+        if row is None:
+            return CLOSED
+        return BreakerSnapshot(str(row[0]), int(row[1] or 0), row[2], row[3], row[4])
+
+    def claim_trial(self, holder: str, *, now: float, reset_timeout: float, lease: float) -> bool:
+        claimed = self._write(
+            "trial_holder = ?, trial_until = ?",
+            holder,
+            now + lease,
+            where="AND state IN ('open', 'half-open') AND COALESCE(opened_at, 0) + ? <= ? "
+            "AND (trial_holder IS NULL OR trial_until <= ?)",
+            where_params=(reset_timeout, now, now),
+        )
+        return bool(claimed)
+
+    def end_trial(self, holder: str) -> None:
+        self._write(
+            "trial_holder = NULL, trial_until = NULL", where="AND trial_holder = ?", where_params=(holder,)
+        )
 
     @property
     def state(self) -> str:

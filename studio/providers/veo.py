@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import struct
+import time
 
 from django.conf import settings
 from google.genai import types
@@ -31,6 +32,9 @@ from .catalog import Route, model_info
 from .resilience import call_guarded, is_retryable
 
 DURATIONS = (4, 6, 8)
+# An adopted render with fewer videos than asked for is taken as complete after this long without
+# a new file (Google writes a finished operation's samples one right after another).
+ADOPT_SETTLE_SECONDS = 30.0
 ASPECT_RATIOS = ("16:9", "9:16")
 RESOLUTIONS = ("720p", "1080p")
 # projects/{p}/locations/{l}/publishers/google/models/{m}/operations/{id}
@@ -147,6 +151,25 @@ def poll(operation_name: str) -> VideoStatus:
         filtered_count=filtered,
         filtered_reasons=reasons,
     )
+
+
+def find_outputs(output_uri: str, *, expected: int) -> list[GeneratedVideo]:
+    """The videos an operation wrote under its storageUri, found without the operation's name.
+
+    Veo writes `<storageUri><folder>/sample_<i>.mp4` as the operation finishes (wire doc §5), and
+    each job has a storageUri of its own, so what is there is this job's. A set is complete when
+    it has `expected` videos, or fewer (the rest filtered) once nothing was written for
+    ADOPT_SETTLE_SECONDS; until then this returns [].
+    """
+    found = [o for o in gcs.list_objects(output_uri) if o.uri.endswith(".mp4") and o.size > 0]
+    if not found:
+        return []
+    quiet_for = time.time() - max(o.updated for o in found)
+    if len(found) < expected and quiet_for < ADOPT_SETTLE_SECONDS:
+        return []
+    return [
+        _describe(types.Video(uri=o.uri, mime_type="video/mp4")) for o in sorted(found, key=lambda o: o.uri)
+    ]
 
 
 def _validate(request: VideoRequest) -> None:

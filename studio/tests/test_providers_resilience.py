@@ -3,6 +3,7 @@ processes, recovery), measured from the emulator's request log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -132,16 +133,50 @@ def test_client_errors_do_not_count_towards_the_breaker(providers_env):
     assert breaker_state(IMAGEN, Family.IMAGEN) == ("closed", 0)
 
 
-def test_the_veo_breaker_opens_after_three_failures(providers_env):
+def test_one_call_whose_five_attempts_fail_counts_as_one_breaker_failure(providers_env):
+    providers_env.inject("503", times=-1)
+
+    with pytest.raises(RetryableError):
+        generate()
+
+    assert len(product_requests(providers_env)) == 5
+    assert breaker_state(IMAGEN, Family.IMAGEN) == ("closed", 1)
+
+
+def test_the_veo_breaker_opens_after_three_failed_calls_and_then_sends_nothing(providers_env):
     operation = providers.start_video(providers.VideoRequest(prompt="waves", duration_seconds=4))
     providers_env.reset()
     providers_env.inject("503", times=-1)
 
-    with pytest.raises(providers.CircuitOpenError):
-        providers.poll_video(operation.name)
-
-    assert len(product_requests(providers_env)) == 3
+    for _ in range(3):
+        with pytest.raises(RetryableError) as caught:
+            providers.poll_video(operation.name)
+        assert not isinstance(caught.value, providers.CircuitOpenError)
+    assert len(product_requests(providers_env)) == 15
     assert breaker_state("veo-3.1-generate-001", Family.VEO)[0] == "open"
+
+    with pytest.raises(providers.CircuitOpenError) as refused:
+        providers.poll_video(operation.name)
+    assert len(product_requests(providers_env)) == 15
+    assert 55 <= refused.value.retry_after <= 60
+
+
+def test_a_call_stops_retrying_once_another_process_opened_the_breaker(providers_env):
+    breaker = resilience.breaker_for(IMAGEN, Family.IMAGEN)
+    attempts = []
+
+    def busy():
+        attempts.append(1)
+        raise RetryableError("busy")
+
+    def another_process_trips_it(seconds):  # while this call waits to retry
+        breaker.storage.opened_at = dt.datetime.now(dt.UTC)
+        breaker.storage.state = "open"
+
+    with pytest.raises(RetryableError):
+        resilience.call_guarded(busy, model_id=IMAGEN, family=Family.IMAGEN, sleep=another_process_trips_it)
+
+    assert len(attempts) == 2
 
 
 # --- Shared breaker state -----------------------------------------------------------------
@@ -210,15 +245,20 @@ def breaker_storage(request, settings):
         yield ""
 
 
-def test_after_five_failures_a_second_process_sees_the_breaker_open_and_sends_nothing(
-    providers_env, breaker_storage
-):
-    providers_env.inject("503", times=-1, match={"model": IMAGEN})
-    with pytest.raises(RetryableError):
-        generate()
-    assert len(product_requests(providers_env)) == 5
+def trip_the_image_breaker(emulator, settings) -> None:
+    """BREAKER_IMAGE_FAIL_MAX calls whose every attempt fails: the breaker opens."""
+    emulator.inject("503", times=-1, match={"model": IMAGEN})
+    for _ in range(settings.BREAKER_IMAGE_FAIL_MAX):
+        with pytest.raises(RetryableError):
+            generate()
     assert breaker_state(IMAGEN, Family.IMAGEN)[0] == "open"
-    providers_env.reset()  # a healthy provider now: the breaker alone must stop the call
+    emulator.reset()  # a healthy provider now: the breaker alone must stop the calls
+
+
+def test_after_five_failed_calls_a_second_process_sees_the_breaker_open_and_sends_nothing(
+    providers_env, breaker_storage, settings
+):
+    trip_the_image_breaker(providers_env, settings)
 
     outcome = run_second_process(providers_env, redis_url=breaker_storage)
 
@@ -227,22 +267,53 @@ def test_after_five_failures_a_second_process_sees_the_breaker_open_and_sends_no
 
 
 def test_the_breaker_recovers_after_its_reset_timeout(providers_env, breaker_storage, settings):
-    # Redis stores the opening time in whole seconds (pybreaker), so allow it a full second.
-    settings.BREAKER_IMAGE_RESET_SECONDS = 1.0 if breaker_storage else 0.3
-    providers_env.inject("503", times=-1)
-    with pytest.raises(RetryableError):
+    settings.BREAKER_IMAGE_RESET_SECONDS = 0.5
+    trip_the_image_breaker(providers_env, settings)
+    with pytest.raises(providers.CircuitOpenError):
         generate()
+    assert product_requests(providers_env) == []
+
+    time.sleep(0.6)
+    result = generate()  # the trial call: it claims the trial, succeeds, closes the breaker
+
+    assert len(result.images) == 1
+    assert breaker_state(IMAGEN, Family.IMAGEN) == ("closed", 0)
+    assert run_second_process(providers_env, redis_url=breaker_storage) == "ok"
+
+
+def test_a_failed_trial_opens_the_breaker_for_another_reset_timeout(providers_env, breaker_storage, settings):
+    settings.BREAKER_IMAGE_RESET_SECONDS = 0.5
+    trip_the_image_breaker(providers_env, settings)
+    time.sleep(0.6)
+    providers_env.inject("503", times=-1, match={"model": IMAGEN})
+
+    with pytest.raises(RetryableError) as trial:
+        generate()
+
+    assert not isinstance(trial.value, providers.CircuitOpenError)
+    assert breaker_state(IMAGEN, Family.IMAGEN)[0] == "open"
     providers_env.reset()
     with pytest.raises(providers.CircuitOpenError):
         generate()
     assert product_requests(providers_env) == []
 
-    time.sleep(settings.BREAKER_IMAGE_RESET_SECONDS + (1.0 if breaker_storage else 0.1))
-    result = generate()
 
-    assert len(result.images) == 1
+def test_only_one_trial_at_a_time_across_processes(providers_env, breaker_storage, settings):
+    settings.BREAKER_IMAGE_RESET_SECONDS = 0.5
+    trip_the_image_breaker(providers_env, settings)
+    time.sleep(0.6)
+
+    first = resilience.admit(IMAGEN, Family.IMAGEN, holder="job-a")
+    second = resilience.admit(IMAGEN, Family.IMAGEN, holder="job-b")
+
+    assert (first.allowed, first.trial) == (True, "job-a")
+    assert (second.allowed, second.trial) == (False, None) and second.retry_after > 0
+    assert breaker_state(IMAGEN, Family.IMAGEN)[0] == "half-open"
+    assert run_second_process(providers_env, redis_url=breaker_storage) == "CircuitOpenError"
+    assert product_requests(providers_env) == []
+    with resilience.job_scope("job-a"):  # the trial's own job goes through and closes it
+        assert len(generate().images) == 1
     assert breaker_state(IMAGEN, Family.IMAGEN) == ("closed", 0)
-    assert run_second_process(providers_env, redis_url=breaker_storage) == "ok"
 
 
 def test_an_unreachable_redis_falls_back_to_local_shared_state(providers_env, settings, monkeypatch):
@@ -253,4 +324,4 @@ def test_an_unreachable_redis_falls_back_to_local_shared_state(providers_env, se
 
     assert len(result.images) == 1
     breaker = resilience.breaker_for(IMAGEN, Family.IMAGEN)
-    assert isinstance(breaker._state_storage, resilience.SQLiteBreakerStorage)
+    assert isinstance(breaker.storage, resilience.SQLiteBreakerStorage)
