@@ -22,7 +22,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings")
+# The test suite's settings (a key, plain HTTP): this measures queries, not a deployment.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings_test")
 
 
 def ensure_database(url: str) -> None:

@@ -105,6 +105,7 @@ def child_env(database_url: str, redis_url: str, media_root: str) -> dict[str, s
         REDIS_URL=redis_url,
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
+        HTTPS="false",  # gunicorn over plain HTTP on this machine
         ALLOWED_HOSTS="127.0.0.1,localhost",
         BENCH_VIEWS="true",
         MEDIA_ROOT=media_root,

@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings")
+# The test suite's settings: a key, plain HTTP and static files from the source folders (no collectstatic).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings_test")
 WORK = Path(tempfile.mkdtemp(prefix="page-bytes-"))
 os.environ["SQLITE_PATH"] = str(WORK / "db.sqlite3")
 os.environ["MEDIA_ROOT"] = str(WORK / "media")
