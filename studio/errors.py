@@ -13,6 +13,8 @@ MediaJob.error_detail, which only staff see (the admin's job page).
 
 from __future__ import annotations
 
+import math
+
 
 class StudioError(Exception):
     """A refusal that costs the user nothing. `extra` carries machine-readable details."""
@@ -52,17 +54,18 @@ USER_MESSAGES = {
 FALLBACK_MESSAGE = f"This job could not be finished. {NOT_CHARGED}"
 
 
-def user_message(code: str, *, retry_after: int | None = None) -> str:
+def user_message(code: str, *, retry_after: float | None = None) -> str:
     """The plain sentence for `code`; with `retry_after` (seconds), when to try again."""
     return USER_MESSAGES.get(code, FALLBACK_MESSAGE).format(try_again=_try_again(retry_after))
 
 
-def _try_again(retry_after: int | None) -> str:
+def _try_again(retry_after: float | None) -> str:
     if retry_after is None:
         return "Try again in a few minutes."
-    if retry_after < 90:
-        return f"Try again in {max(retry_after, 1)} seconds."
-    return f"Try again in about {round(retry_after / 60)} minutes."
+    seconds = max(1, math.ceil(retry_after))
+    if seconds < 90:
+        return f"Try again in {seconds} second{'s' if seconds != 1 else ''}."
+    return f"Try again in about {round(seconds / 60)} minutes."
 
 
 def job_error_message(job) -> str:
@@ -83,10 +86,10 @@ def job_error(job) -> dict | None:
     return {"code": job.error_code, "message": job_error_message(job)}
 
 
-def provider_unavailable(*, retry_after: int | None = None) -> StudioError:
+def provider_unavailable(*, retry_after: float | None = None) -> StudioError:
     """A submit refused because the provider cannot take work (breaker open, misconfigured model).
     Nothing was reserved. The reason belongs in the log, not in this answer."""
-    extra = {"retry_after": retry_after} if retry_after is not None else {}
+    extra = {"retry_after": max(1, math.ceil(retry_after))} if retry_after is not None else {}
     message = user_message("provider_unavailable", retry_after=retry_after)
     return StudioError("provider_unavailable", message, status=503, **extra)
 

@@ -280,3 +280,13 @@ def test_health_shows_anyone_only_the_verdict(studio_env, client, make_user, set
     user_token = ApiToken.issue(make_user(), "health")[1]
     as_user = client.get("/api/v1/media/health", HTTP_AUTHORIZATION=f"Bearer {user_token}").json()
     assert "breakers" not in as_user
+
+
+def test_a_refusal_says_when_to_try_again_in_whole_seconds():
+    refusal = errors.provider_unavailable(retry_after=12.2)
+
+    assert refusal.status == 503 and refusal.extra == {"retry_after": 13}
+    assert "Try again in 13 seconds." in refusal.message
+    assert "Try again in about 5 minutes." in errors.provider_unavailable(retry_after=300).message
+    assert "Try again in a few minutes." in errors.provider_unavailable().message
+    assert errors.provider_unavailable().extra == {}
