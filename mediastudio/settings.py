@@ -282,6 +282,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Behind nginx with local media: the internal location that maps to MEDIA_ROOT (e.g.
+# /protected-media/). Django checks the owner or the link, then answers X-Accel-Redirect and nginx
+# sends the bytes (Range, slow clients). Empty: Django streams them (asynchronously under
+# mediastudio.asgi). GCS media is a redirect to a signed URL either way (studio/serving.py).
+MEDIA_ACCEL_REDIRECT_PREFIX = envstr("MEDIA_ACCEL_REDIRECT_PREFIX")
 
 # Generated and uploaded media go through Django's storage API: local files under MEDIA_ROOT by
 # default; Google Cloud Storage (django-storages) when MEDIA_BUCKET is set. Local files are served

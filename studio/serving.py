@@ -8,21 +8,26 @@ owner's own session without a signature. Anyone else gets 404, never 403, so an 
 nothing (DESIGN.md §5).
 
 Local serving streams in 64 KiB chunks with single-range support, because Django's FileResponse
-ignores Range (reliability-notes.md §6.2) and a video player cannot seek without it. It ties up a
-worker per viewer, which is why production keeps media in GCS.
+ignores Range (reliability-notes.md §6.2) and a video player cannot seek without it. Under the
+ASGI entry point (mediastudio/asgi.py: `make run`, the container) the body is an async iterator,
+so a slow viewer holds a socket on the event loop, not a thread. Behind nginx,
+MEDIA_ACCEL_REDIRECT_PREFIX hands the bytes to nginx instead (X-Accel-Redirect): Django still
+decides who may fetch the file, nginx does Range and slow clients.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import mimetypes
 import posixpath
 import re
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import (
     Http404,
     HttpRequest,
@@ -147,6 +152,13 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
     else:
         cache_seconds = OWNER_CACHE_SECONDS
     content_type = asset.mime_type if variant == "file" else _guess_type(field.name, "image/webp")
+    if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+        return _accel_redirect(
+            field.name,
+            content_type=content_type or "application/octet-stream",
+            disposition=content_disposition_header(download, download_name(asset, variant)),
+            cache_seconds=cache_seconds,
+        )
     return ranged_response(
         request,
         field.storage,
@@ -155,6 +167,19 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
         disposition=content_disposition_header(download, download_name(asset, variant)),
         cache_seconds=cache_seconds,
     )
+
+
+def _accel_redirect(name: str, *, content_type: str, disposition: str, cache_seconds: int) -> HttpResponse:
+    """An empty answer that tells nginx to send MEDIA_ROOT/`name` itself from its internal location.
+
+    nginx keeps these headers and adds the body, Content-Length, Range (206/416) and validators.
+    """
+    response = HttpResponse(content_type=content_type)
+    response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + quote(name)
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = f"private, max-age={cache_seconds}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- Range serving -------------------------------------------------------------------------------
@@ -228,6 +253,27 @@ class _FileRange:
         self._file.close()
 
 
+class _AsyncFileRange:
+    """The same bytes for an ASGI server: each chunk is read in a thread and sent from the event
+    loop, so waiting for a slow client holds no thread. Django closes it as it closes _FileRange.
+    """
+
+    def __init__(self, chunks: _FileRange) -> None:
+        self._chunks = chunks
+
+    def __aiter__(self) -> _AsyncFileRange:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await asyncio.to_thread(next, self._chunks, None)
+        if chunk is None:
+            raise StopAsyncIteration
+        return chunk
+
+    def close(self) -> None:
+        self._chunks.close()
+
+
 def ranged_response(
     request: HttpRequest, storage, name: str, *, content_type: str, disposition: str, cache_seconds: int
 ) -> HttpResponseBase:
@@ -268,9 +314,10 @@ def ranged_response(
     if request.method == "HEAD":
         response = HttpResponse(content_type=content_type, headers=headers)
     else:
-        response = StreamingHttpResponse(
-            _FileRange(storage, name, start, length), content_type=content_type, headers=headers
-        )
+        chunks = _FileRange(storage, name, start, length)
+        # Django buffers an async body whole under WSGI, and a sync one under ASGI: match the server.
+        body = _AsyncFileRange(chunks) if isinstance(request, ASGIRequest) else chunks
+        response = StreamingHttpResponse(body, content_type=content_type, headers=headers)
     response["Content-Length"] = str(length)
     response["Content-Disposition"] = disposition
     if byte_range:

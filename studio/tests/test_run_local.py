@@ -1,0 +1,179 @@
+"""`make run`'s supervisor (manage.py run_local) with real processes: gunicorn with uvicorn
+workers, a real qcluster and the emulator, stopped by repeated signals, by a hard kill of the
+supervisor, and after a child dies on its own. Every process it started must be gone afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .cluster import _database_env
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.timeout(120)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_until_gone(pids: set[int], seconds: float) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.2)
+    return {p for p in pids if alive(p)}
+
+
+class RunLocal:
+    """manage.py run_local on free ports, in its own session like a terminal's job."""
+
+    def __init__(self, tmp_path: Path):
+        self.port = free_port()
+        env = {
+            **os.environ,
+            **_database_env(),
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "BREAKER_STATE_PATH": str(tmp_path / "breakers.sqlite3"),
+            "WEB_CONCURRENCY": "2",
+            "Q_WORKERS": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.log_path = tmp_path / "run_local.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "manage.py", "run_local",
+                    "--port", str(self.port),
+                    "--emulator-port", str(free_port()),
+                    "--gcs-port", str(free_port()),
+                ],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_serving(self) -> dict[str, str]:
+        """Wait for the log-in page and for both children; returns the page's headers."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/accounts/login/", timeout=5) as r:
+                    if r.status == 200 and self.children():
+                        return dict(r.headers)
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"run_local did not serve within 60 s:\n{self.log()}")
+
+    def children(self) -> dict[str, int]:
+        """The web server's and the cluster's main PIDs, once both are up."""
+        found = {}
+        for pid in descendants(self.process.pid):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if parent == self.process.pid:
+                found["web" if b"gunicorn" in command else "worker"] = pid
+        return found if len(found) == 2 else {}
+
+    def everything(self) -> set[int]:
+        """run_local and every process below it, once the web workers and the cluster's are up."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            tree = descendants(self.process.pid)
+            if len(tree) >= 2 + 2 + 3:  # gunicorn + 2 workers, qcluster + its guard, pusher, monitor...
+                return tree | {self.process.pid}
+            time.sleep(0.3)
+        raise AssertionError(f"only {tree} started:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pid in descendants(self.process.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def run_local(transactional_db, tmp_path):
+    started = RunLocal(tmp_path)
+    yield started
+    started.stop()
+
+
+def test_it_serves_without_a_server_banner_and_stops_everything_on_repeated_signals(run_local):
+    headers = run_local.wait_until_serving()
+    processes = run_local.everything()
+
+    # A terminal's impatient user: SIGTERM, then SIGTERM and SIGINT while the first is handled.
+    run_local.process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    run_local.process.send_signal(signal.SIGTERM)
+    run_local.process.send_signal(signal.SIGINT)
+
+    assert run_local.process.wait(timeout=60) == 0, run_local.log()
+    assert wait_until_gone(processes, 10) == set(), run_local.log()
+    assert "server" not in {name.lower() for name in headers}
+    assert "Already stopping" in run_local.log() and "Stopped." in run_local.log()
+
+
+def test_it_leaves_no_orphans_when_it_is_killed_outright(run_local):
+    run_local.wait_until_serving()
+    processes = run_local.everything()
+
+    run_local.process.kill()  # SIGKILL: no handler runs; the children hear of it from the kernel
+    run_local.process.wait()
+
+    assert wait_until_gone(processes, 40) == set(), run_local.log()
+
+
+def test_it_stops_the_worker_cluster_when_the_web_server_dies(run_local):
+    run_local.wait_until_serving()
+    processes = run_local.everything()
+
+    os.killpg(run_local.children()["web"], signal.SIGKILL)
+
+    assert run_local.process.wait(timeout=60) == 1, run_local.log()
+    assert "The web server exited with status -9; stopped the rest." in run_local.log()
+    assert wait_until_gone(processes, 10) == set(), run_local.log()
