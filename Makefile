@@ -34,12 +34,18 @@ browser:
 		{ echo "make browser: apt-get could not install chromium" >&2; exit 1; }; \
 	test -x /usr/bin/chromium
 
-## Serve the app on the embedded default (SQLite, local files, the offline emulator for Google
-## and Pollinations) at http://$(HOST):$(PORT)
+## Serve the product as production does (gunicorn + uvicorn workers, WhiteNoise, DEBUG off, the
+## django-q2 workers) on the embedded default (SQLite, local files, the offline emulator for Google
+## and Pollinations) at http://$(HOST):$(PORT), over plain HTTP. The secret key is made once into the
+## git-ignored .secret-key; settings.py describes the SECRET_KEY_FILE / HTTPS=false contract.
+run: export SECRET_KEY_FILE = .secret-key
+run: export HTTPS = false
 run: install
+	@test -s .secret-key || (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret-key)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py render_samples
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/ with a demo account above."
 	$(PY) manage.py run_local --host $(HOST) --port $(PORT)
 

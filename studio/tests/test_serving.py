@@ -8,6 +8,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
@@ -404,6 +405,55 @@ def test_it_closes_the_file_after_the_last_chunk(client, media, alice, opened_fi
 
     assert body(client.get(url_for(asset))) == DATA
     assert len(opened_files) == 1 and opened_files[0].closed
+
+
+# --- Under the ASGI server, and behind nginx ------------------------------------------------------
+
+
+def test_it_streams_an_async_body_under_asgi_so_no_thread_waits_on_the_client(async_client, media, alice):
+    asset = make_asset(owner=alice)
+    async_client.force_login(alice)
+
+    async def fetch(**headers):
+        response = await async_client.get(url_for(asset), headers=headers)
+        return response, b"".join([chunk async for chunk in response.streaming_content])
+
+    whole, whole_body = async_to_sync(fetch)()
+    part, part_body = async_to_sync(fetch)(Range="bytes=10-19")
+
+    # An async body is what lets mediastudio.asgi send it from the event loop (a sync one would be
+    # read whole into memory there first, and under WSGI an async one would be).
+    assert whole.status_code == 200 and whole.is_async and whole_body == DATA
+    assert part.status_code == 206 and part["Content-Range"] == "bytes 10-19/1000"
+    assert part_body == DATA[10:20]
+
+
+def test_it_streams_a_sync_body_under_wsgi(client, media, alice):
+    asset = make_asset(owner=alice)
+    client.force_login(alice)
+
+    response = client.get(url_for(asset))
+
+    assert not response.is_async and body(response) == DATA
+
+
+def test_it_hands_the_bytes_to_nginx_after_checking_the_owner(client, media, alice, bob, settings):
+    settings.MEDIA_ACCEL_REDIRECT_PREFIX = "/protected-media/"
+    asset = make_asset(owner=alice)
+
+    client.force_login(alice)
+    owner = client.get(url_for(asset))
+    download = client.get(serving.media_url(asset, download=True), HTTP_RANGE="bytes=0-9")
+    client.force_login(bob)
+    stranger = client.get(url_for(asset))
+
+    assert owner.status_code == 200 and owner.content == b""
+    assert owner["X-Accel-Redirect"] == f"/protected-media/{asset.file.name}"
+    assert owner["Content-Type"] == "video/mp4" and owner["Cache-Control"] == "private, max-age=3600"
+    # nginx does the Range itself, on the whole file Django pointed it at.
+    assert download.status_code == 200 and download["X-Accel-Redirect"] == owner["X-Accel-Redirect"]
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert stranger.status_code == 404 and "X-Accel-Redirect" not in stranger
 
 
 # --- Google Cloud Storage ------------------------------------------------------------------------
