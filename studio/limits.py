@@ -36,7 +36,6 @@ from django.forms.forms import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.timesince import timeuntil
 
 from studio.errors import StudioError
 from studio.models import AddressWindow, MediaAsset, MediaJob
@@ -156,10 +155,19 @@ def _seconds_until(when: datetime, now: datetime) -> int:
 
 
 def _wait_words(when: datetime, now: datetime) -> str:
+    """ "45 seconds", "3 minutes", "2 hours 5 minutes": rounded up, never "0 minutes"."""
     seconds = _seconds_until(when, now)
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    return timeuntil(when, now)
+        return _plural(seconds, "second")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return _plural(minutes, "minute")
+    hours, minutes = divmod(minutes, 60)
+    return _plural(hours, "hour") + (f" {_plural(minutes, 'minute')}" if minutes else "")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 def _mb(nbytes: int) -> str:
@@ -246,8 +254,7 @@ def lockout_message() -> str:
     minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
     return (
         f"Too many failed log-ins for this username from your network. Log-in is paused for "
-        f"{minutes} minute{'s' if minutes != 1 else ''} after the last attempt; you can reset your "
-        "password meanwhile."
+        f"{_plural(minutes, 'minute')} after the last attempt; you can reset your password meanwhile."
     )
 
 
