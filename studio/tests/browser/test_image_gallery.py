@@ -17,8 +17,9 @@ PROMPT = "Table Mountain under a tablecloth of cloud"
 
 
 def test_it_pages_through_the_gallery_and_opens_the_viewer(
-    page, live_server, make_user, log_in, studio_env, shoot
+    page, live_server, make_user, log_in, studio_env, shoot, settings
 ):
+    settings.UPLOADS_PER_MINUTE = 27  # test data, not one person's burst
     alice = make_user(username="alice", tier="JIGGA")
     for i in range(27):
         services.save_upload(alice, make_photo((60 + i, 40)))
