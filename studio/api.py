@@ -20,6 +20,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Field, File, NinjaAPI, Schema, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import ConfigDict
 
 from billing import pricing
 from billing import services as billing
@@ -51,6 +52,121 @@ JobKind = Literal["images", "videos"]
 
 
 # --- Errors --------------------------------------------------------------------------------
+
+# Every code a request can be refused with: its HTTP status and when it comes. The OpenAPI
+# document is made from this table (the `code` enum and each operation's error responses), and
+# a test checks that every code the studio raises is in it (README, "Error codes").
+API_ERRORS: dict[str, tuple[int, str]] = {
+    "malformed_json": (400, "the body is not JSON"),
+    "bad_request": (400, "the request cannot be read (e.g. a multipart body that is not one)"),
+    "invalid_idempotency_key": (400, "`Idempotency-Key` is not a UUID v4"),
+    "invalid_image": (400, "the upload is not a readable image"),
+    "image_too_large": (400, "the image is more than 40 MP or 8192 px a side"),
+    "invalid_mask": (400, "the mask is not a PNG, or marks nothing"),
+    "mask_size_mismatch": (400, "the mask is not the image's pixel size"),
+    "authentication_required": (401, "no session or bearer token"),
+    "forbidden": (403, "a session request without its CSRF token"),
+    "upgrade_required": (
+        403,
+        "your tier does not include this; `upgrade` lists the plans that do, with prices",
+    ),
+    "not_found": (404, "no such job, image or asset of yours (another user's ids answer this too)"),
+    "method_not_allowed": (405, "the path does not take that method"),
+    "idempotency_conflict": (
+        409,
+        "a request with this `Idempotency-Key` is still running (`Retry-After: 1`)",
+    ),
+    "not_ready": (409, "the job has not finished; poll its status (`state`)"),
+    "job_failed": (409, "the job failed, uncharged (`job_error` is its code)"),
+    "request_too_large": (413, "a JSON body over 8 MB"),
+    "upload_too_large": (413, "a file over 10 MB (stopped while streaming)"),
+    "unsupported_image_type": (415, "not PNG, JPEG or WebP, or animated"),
+    "validation_error": (
+        422,
+        "a field is missing, unknown, out of range or contradicts another; `details` lists each",
+    ),
+    "idempotency_mismatch": (422, "this `Idempotency-Key` was used for a different request"),
+    "quota_exceeded": (429, "not enough allowance left: `remaining`, `resets_at`, `upgrade`"),
+    "rate_limited": (429, "too many requests in a minute (`retry_after`, `Retry-After`)"),
+    "upload_quota_exceeded": (
+        429,
+        "the day's upload count or bytes are used up (`retry_after`, `Retry-After`)",
+    ),
+    "internal_error": (500, "a bug on our side; nothing was charged"),
+    "provider_unavailable": (
+        503,
+        "the model cannot take work now (nothing reserved); `retry_after` when known",
+    ),
+}
+# The one code that is not an HTTP error: /tools/call answers an unknown tool name 404 in its own shape.
+TOOL_ERRORS = {"unknown_tool": "there is no tool by that name (`tools` lists them)"}
+
+ErrorCode = Literal[tuple([*API_ERRORS, *TOOL_ERRORS])]  # type: ignore[valid-type]
+
+
+class FieldProblem(Schema):
+    field: str = Field(
+        description="The field at fault, dotted (`outpaint.left`); empty for the whole request."
+    )
+    message: str = Field(description="What is wrong with it, in words.")
+    type: str | None = Field(
+        None,
+        description="pydantic's error type, stable for programs: `missing`, `extra_forbidden`, "
+        "`literal_error`, `string_too_short`, `prompt_without_meaning`, ...",
+    )
+
+
+class ErrorBody(Schema):
+    model_config = ConfigDict(extra="allow")  # code-specific fields: remaining, resets_at, upgrade, ...
+
+    code: ErrorCode = Field(  # type: ignore[valid-type]
+        description="Stable machine code. "
+        + " ".join(f"`{code}` ({status}): {when}." for code, (status, when) in API_ERRORS.items())
+    )
+    message: str = Field(description="A sentence to show the user: what happened and what to do.")
+    details: list[FieldProblem] | None = Field(None, description="validation_error: each field's problem.")
+    retry_after: int | None = Field(None, description="Seconds to wait before retrying (also `Retry-After`).")
+
+
+class ErrorResponse(Schema):
+    """Every error answer: `{"error": {"code", "message", ...}}`. Refusals cost nothing."""
+
+    error: ErrorBody
+
+
+def route(method: str, path: str, *, ok: dict, error_codes: tuple[str, ...], **kwargs):
+    """api.get / api.post with the success answers `ok` and every error answer documented: each
+    status the `errors` codes come with → ErrorResponse, described by those codes. Every
+    operation may also answer 500 `internal_error`."""
+    by_status: dict[int, list[str]] = {}
+    for code in sorted({*error_codes, "internal_error"}, key=lambda c: (API_ERRORS[c][0], c)):
+        by_status.setdefault(API_ERRORS[code][0], []).append(code)
+    extra = kwargs.pop("openapi_extra", {})
+    extra.setdefault("responses", {}).update(
+        {
+            status: {"description": "; ".join(f"`{code}`: {API_ERRORS[code][1]}" for code in codes)}
+            for status, codes in by_status.items()
+        }
+    )
+    response = {**ok, **dict.fromkeys(by_status, ErrorResponse)}
+    return getattr(api, method)(path, response=response, openapi_extra=extra, **kwargs)
+
+
+# The refusals every operation of a signed-in user may meet, and those of every POST.
+_SIGNED_IN = ("authentication_required",)
+_POST = (
+    *_SIGNED_IN,
+    "malformed_json",
+    "bad_request",
+    "forbidden",
+    "request_too_large",
+    "validation_error",
+    "invalid_idempotency_key",
+    "idempotency_conflict",
+    "idempotency_mismatch",
+)
+# A submit also meets the tier gate, the allowance, the submit rate limit and the breaker.
+_SUBMIT = (*_POST, "upgrade_required", "quota_exceeded", "rate_limited", "provider_unavailable")
 
 
 def error_response(code: str, message: str, status: int, **extra) -> JsonResponse:
@@ -134,34 +250,86 @@ def _submit(request: HttpRequest, operation: str, payload) -> JsonResponse:
     return response
 
 
-@api.post("/images/generate", tags=["images"], response={202: dict}, summary="Generate images")
+@route(
+    "post",
+    "/images/generate",
+    ok={202: dict},
+    error_codes=_SUBMIT,
+    tags=["images"],
+    summary="Generate images",
+)
 def generate_image(request, payload: GenerateImage):
     """Text to image. FREE: one watermarked preview a day (Pollinations); JIVE and JIGGA: Google's
     image model, 1-4 images. Answers 202 with the job id and the cost in ZAR and USD."""
     return _submit(request, "generate_image", payload)
 
 
-@api.post("/images/edit", tags=["images"], response={202: dict}, summary="Edit an image")
+@route(
+    "post",
+    "/images/edit",
+    ok={202: dict},
+    error_codes=(*_SUBMIT, "not_found", "invalid_mask", "mask_size_mismatch"),
+    tags=["images"],
+    summary="Edit an image",
+)
 def edit_image(request, payload: EditImage):
     """Mask edit of one of your images (JIVE, JIGGA). The mask is a PNG of the image's size,
     base64 or a data URL, white where to edit."""
     return _submit(request, "edit_image", payload)
 
 
-@api.post("/images/upscale", tags=["images"], response={202: dict}, summary="Upscale an image")
+@route(
+    "post",
+    "/images/upscale",
+    ok={202: dict},
+    error_codes=(*_SUBMIT, "not_found"),
+    tags=["images"],
+    summary="Upscale an image",
+)
 def upscale_image(request, payload: UpscaleImage):
     """x2/x3/x4 upscale of one of your images: v3 (JIVE, JIGGA) or v4 Ultra (JIGGA)."""
     return _submit(request, "upscale_image", payload)
 
 
-@api.post("/videos/generate", tags=["videos"], response={202: dict}, summary="Generate a video")
+@route(
+    "post",
+    "/videos/generate",
+    ok={202: dict},
+    error_codes=(*_SUBMIT, "not_found"),
+    tags=["videos"],
+    summary="Generate a video",
+)
 def generate_video(request, payload: GenerateVideo):
     """Veo 3.1 text-to-video or image-to-video (JIVE, JIGGA). Seconds come from the audio pool
     when generate_audio is true."""
     return _submit(request, "generate_video", payload)
 
 
-@api.post("/uploads", tags=["images"], response={201: dict}, summary="Upload an image")
+@route(
+    "post",
+    "/uploads",
+    ok={201: dict},
+    error_codes=(
+        *_SIGNED_IN,
+        "bad_request",
+        "forbidden",
+        "validation_error",
+        "invalid_idempotency_key",
+        "idempotency_conflict",
+        "idempotency_mismatch",
+        "invalid_image",
+        "image_too_large",
+        "upload_too_large",
+        "unsupported_image_type",
+        "rate_limited",
+        "upload_quota_exceeded",
+    ),
+    # `file` is required; the view takes it as optional only so that a file stopped by the
+    # streaming size cap answers 413 upload_too_large rather than "field required".
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"required": ["file"]}}}}},
+    tags=["images"],
+    summary="Upload an image",
+)
 def upload_image(request, file: File[UploadedFile] = None):
     """Upload a PNG, JPEG or WebP (at most 10 MB) to edit, upscale or animate. EXIF is removed.
     Answers 201 with the new image's id. Uploads are capped per user per minute and per 24 hours
@@ -209,13 +377,36 @@ def _user_job(request, kind: str, job_id: uuid.UUID) -> MediaJob:
     return job
 
 
-@api.get("/{kind}/{job_id}/status", tags=["jobs"], response=dict, url_name="job_status", summary="Job status")
+@route(
+    "get",
+    "/{kind}/{job_id}/status",
+    ok={200: dict},
+    error_codes=(*_SIGNED_IN, "not_found", "validation_error"),
+    tags=["jobs"],
+    url_name="job_status",
+    summary="Job status",
+)
 def job_status(request, kind: JobKind, job_id: uuid.UUID):
     """State, a progress hint, timestamps, and the error code and message of a failed job."""
     return answers.status(_user_job(request, kind, job_id))
 
 
-@api.get("/{kind}/{job_id}/result", tags=["jobs"], response=dict, url_name="job_result", summary="Job result")
+@route(
+    "get",
+    "/{kind}/{job_id}/result",
+    ok={200: dict},
+    error_codes=(
+        *_SIGNED_IN,
+        "not_found",
+        "validation_error",
+        "not_ready",
+        "job_failed",
+        "provider_unavailable",
+    ),
+    tags=["jobs"],
+    url_name="job_result",
+    summary="Job result",
+)
 def job_result(request, kind: JobKind, job_id: uuid.UUID):
     """The finished job's media as signed URLs valid for 24 hours (no session needed to fetch)."""
     job = _user_job(request, kind, job_id)
@@ -230,7 +421,14 @@ def job_result(request, kind: JobKind, job_id: uuid.UUID):
     return answers.result(job, absolute=request.build_absolute_uri)
 
 
-@api.get("/jobs", tags=["jobs"], response=dict, summary="Your recent jobs")
+@route(
+    "get",
+    "/jobs",
+    ok={200: dict},
+    error_codes=(*_SIGNED_IN, "validation_error"),
+    tags=["jobs"],
+    summary="Your recent jobs",
+)
 def list_jobs(request, active: bool = False, limit: int = 20):
     """Your most recent jobs, newest first (active=true: only those not finished)."""
     jobs = MediaJob.objects.for_user(request.user)
@@ -239,7 +437,14 @@ def list_jobs(request, active: bool = False, limit: int = 20):
     return {"jobs": [answers.status(job) for job in jobs[: max(1, min(limit, 100))]]}
 
 
-@api.get("/assets/{asset_id}", tags=["images"], response=dict, summary="One of your images or videos")
+@route(
+    "get",
+    "/assets/{asset_id}",
+    ok={200: dict},
+    error_codes=(*_SIGNED_IN, "not_found", "validation_error", "provider_unavailable"),
+    tags=["images"],
+    summary="One of your images or videos",
+)
 def get_asset(request, asset_id: uuid.UUID):
     asset = MediaAsset.objects.for_user(request.user).filter(pk=asset_id).first()
     if asset is None:
@@ -250,7 +455,7 @@ def get_asset(request, asset_id: uuid.UUID):
 # --- Quota and health ----------------------------------------------------------------------
 
 
-@api.get("/quota", tags=["account"], response=dict, summary="Your allowances")
+@route("get", "/quota", ok={200: dict}, error_codes=_SIGNED_IN, tags=["account"], summary="Your allowances")
 def quota(request):
     """Every meter's allowance, used, reserved, remaining and reset time, with your tier and the
     prices per unit."""
@@ -287,7 +492,26 @@ def quota(request):
     }
 
 
-@api.get("/health", tags=["operations"], auth=None, response={200: dict, 503: dict}, summary="Health")
+class HealthReport(Schema):
+    """/health: 200 while the app can serve (ok or degraded), 503 when it cannot. Staff get each
+    check's details; anyone else each check's ok."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str = Field(description="ok, degraded or unavailable")
+    serving: bool = Field(description="Whether the app can take requests (200) or not (503).")
+    checks: dict = Field(description="Each check (database, broker, cluster, storage, ...) with its `ok`.")
+
+
+@route(
+    "get",
+    "/health",
+    ok={200: HealthReport, 503: HealthReport},
+    error_codes=(),
+    auth=None,
+    tags=["operations"],
+    summary="Health",
+)
 def health_check(request):
     """200 while the app can serve, 503 when it cannot, with status ok / degraded / unavailable
     and each check's verdict. Staff (session or bearer token) also get the details: each check's
@@ -305,7 +529,14 @@ def _is_staff(request) -> bool:
 # --- LLM tools -----------------------------------------------------------------------------
 
 
-@api.get("/tools", tags=["tools"], response=dict, summary="Tool definitions for an LLM")
+@route(
+    "get",
+    "/tools",
+    ok={200: dict},
+    error_codes=_SIGNED_IN,
+    tags=["tools"],
+    summary="Tool definitions for an LLM",
+)
 def tool_definitions(request):
     """The four tools in OpenAI's `tools` shape and Gemini's `functionDeclarations` shape."""
     return {"openai": tools.openai_tools(), "gemini": tools.gemini_tools()}
@@ -318,7 +549,32 @@ class ToolCall(Schema):
     )
 
 
-@api.post("/tools/call", tags=["tools"], response={200: dict, 202: dict, 404: dict}, summary="Call a tool")
+class ToolRefusal(Schema):
+    """A call the LLM should relay rather than retry: 200 for a refused call (arguments, tier,
+    allowance, rate), 404 for a tool name that does not exist."""
+
+    ok: Literal[False]
+    error: ErrorBody
+    message: str = Field(description="A sentence to pass on to the user.")
+
+
+@route(
+    "post",
+    "/tools/call",
+    ok={200: ToolRefusal, 202: dict, 404: ToolRefusal},
+    error_codes=_POST,
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "A refused call (`ok: false`): relay `message` (validation, tier, allowance)"
+            },
+            202: {"description": "The job was accepted (`ok: true`), with its id, quote and `message`"},
+            404: {"description": "`unknown_tool`: " + TOOL_ERRORS["unknown_tool"]},
+        }
+    },
+    tags=["tools"],
+    summary="Call a tool",
+)
 def call_tool(request, payload: ToolCall):
     """Run one tool for you. 202 with the job id and quote, or 200 with ok=false and a refusal
     (upgrade_required, quota_exceeded, validation_error ...) an LLM can relay."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -86,6 +87,26 @@ def _meaningful(text: str) -> str:
     return text[start:end]
 
 
+@dataclass(frozen=True)
+class _DocumentedPattern:
+    """Adds a `pattern` to a type's JSON Schema (the OpenAPI document) without changing how it
+    validates (_meaningful does that)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        return {**handler(core_schema), "pattern": self.pattern}
+
+
+# The meaning rule in JSON Schema, for clients that validate before sending: "some character that
+# is not a space, ASCII punctuation or a symbol, or a zero-width character". Unicode classes
+# (\p{L}) would say it exactly, but Python's re (jsonschema, schemathesis) cannot read them, so
+# this pattern is the part every regex engine agrees on; _meaningful is the whole rule.
+MEANINGFUL_PATTERN = r"[^\s!-/:-@\[-`{-~\u200b-\u200f\u2060-\u2064\ufeff]"
+_MEANING_RULE = (
+    " Must contain a letter or a digit: punctuation, symbols, emoji and invisible characters alone "
+    "are refused (`prompt_without_meaning`)."
+)
 _Clean = AfterValidator(_no_control_characters)
 _Meaningful = AfterValidator(_meaningful)
 Prompt = Annotated[
@@ -93,12 +114,21 @@ Prompt = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS),
     _Clean,
     _Meaningful,
+    _DocumentedPattern(MEANINGFUL_PATTERN),
 ]
 OptionalPrompt = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS), _Clean, _Meaningful
+    str,
+    StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS),
+    _Clean,
+    _Meaningful,
+    _DocumentedPattern(f"^$|{MEANINGFUL_PATTERN}"),
 ]
 NegativePrompt = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS), _Clean, _Meaningful
+    str,
+    StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS),
+    _Clean,
+    _Meaningful,
+    _DocumentedPattern(f"^$|{MEANINGFUL_PATTERN}"),
 ]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 StyleName = Literal[tuple(STYLE_PRESETS)]  # type: ignore[valid-type]
@@ -108,10 +138,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Rules between fields, in JSON Schema for the OpenAPI document (the model validators below
+# enforce them). Under "allOf" so that the LLM tool definitions, whose vendors' schema subsets
+# have no if/then, can leave them out: their descriptions say the same in words.
+def _when(field: str, value: str, then: dict, otherwise: dict | None = None) -> dict:
+    rule = {"if": {"properties": {field: {"const": value}}, "required": [field]}, "then": then}
+    if otherwise is not None:
+        rule["else"] = otherwise
+    return rule
+
+
+_GIVEN = {"type": "string", "minLength": 1}  # a present, non-empty string (not null)
+_ABSENT = {"type": "null"}  # null or left out
+_MEANINGFUL_PROMPT = {"type": "string", "minLength": 1, "pattern": MEANINGFUL_PATTERN}
+
+
 class GenerateImage(_Strict):
     """Create images from a text prompt."""
 
-    prompt: Prompt = Field(description="What the image should show.")
+    prompt: Prompt = Field(description="What the image should show." + _MEANING_RULE)
     count: int = Field(1, ge=1, le=4, description="How many images (1-4). FREE: one preview a day.")
     aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] = Field("1:1", description="Width:height of the image.")  # type: ignore[valid-type]
     negative_prompt: NegativePrompt | None = Field(None, description="What the image should not show.")
@@ -127,7 +172,20 @@ class GenerateImage(_Strict):
 
 
 class OutpaintSides(_Strict):
-    """Pixels to add on each side of the image."""
+    """Pixels to add on each side of the image (at least one side more than 0)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "anyOf": [
+                        {"required": [side], "properties": {side: {"minimum": 1}}}
+                        for side in ("left", "top", "right", "bottom")
+                    ]
+                }
+            ]
+        }
+    )
 
     left: int = Field(0, ge=0, le=4096)
     top: int = Field(0, ge=0, le=4096)
@@ -146,7 +204,54 @@ EditMode = Literal["insert", "remove", "background_swap", "outpaint"]
 
 class EditImage(_Strict):
     """Edit one of your images: insert or remove inside a painted mask, swap the background, or
-    extend the canvas (outpaint)."""
+    extend the canvas (outpaint). insert needs a prompt and a mask; remove a mask;
+    background_swap a prompt (mask optional); outpaint exactly one of outpaint and
+    outpaint_aspect_ratio, and no mask. The mask must be a PNG of the image's pixel size."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                _when(
+                    "mode",
+                    "insert",
+                    {
+                        "required": ["prompt", "mask"],
+                        "properties": {"prompt": _MEANINGFUL_PROMPT, "mask": _GIVEN},
+                    },
+                ),
+                _when("mode", "remove", {"required": ["mask"], "properties": {"mask": _GIVEN}}),
+                _when(
+                    "mode",
+                    "background_swap",
+                    {"required": ["prompt"], "properties": {"prompt": _MEANINGFUL_PROMPT}},
+                ),
+                _when(
+                    "mode",
+                    "outpaint",
+                    {
+                        "properties": {"mask": {"anyOf": [_ABSENT, {"type": "string", "maxLength": 0}]}},
+                        "oneOf": [
+                            {
+                                "required": ["outpaint"],
+                                "properties": {
+                                    "outpaint": {"type": "object"},
+                                    "outpaint_aspect_ratio": _ABSENT,
+                                },
+                            },
+                            {
+                                "required": ["outpaint_aspect_ratio"],
+                                "properties": {
+                                    "outpaint_aspect_ratio": {"type": "string"},
+                                    "outpaint": _ABSENT,
+                                },
+                            },
+                        ],
+                    },
+                    {"properties": {"outpaint": _ABSENT, "outpaint_aspect_ratio": _ABSENT}},
+                ),
+            ]
+        }
+    )
 
     image_id: uuid.UUID = Field(description="The id of one of your images.")
     mode: EditMode = Field(
@@ -154,7 +259,11 @@ class EditImage(_Strict):
         "inside the mask; background_swap: replace the background (mask optional); outpaint: "
         "extend the canvas."
     )
-    prompt: OptionalPrompt = Field("", description="What to put in the edited area (not needed to remove).")
+    prompt: OptionalPrompt = Field(
+        "",
+        description="What to put in the edited area: needed for insert and background_swap, not for "
+        "remove; outpaint may use it." + _MEANING_RULE,
+    )
     mask: str | None = Field(
         None,
         description="The painted mask as a PNG (base64 or a data: URL), the same pixel size as the "
@@ -201,9 +310,38 @@ class UpscaleImage(_Strict):
 
 
 class GenerateVideo(_Strict):
-    """Create a video with Veo 3.1 from a prompt, optionally starting from one of your images."""
+    """Create a video with Veo 3.1 from a prompt, optionally starting from one of your images.
+    Needs a prompt or a first frame (or both); a last frame needs a first frame."""
 
-    prompt: OptionalPrompt = Field("", description="What happens in the video.")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "anyOf": [
+                        {"required": ["prompt"], "properties": {"prompt": _MEANINGFUL_PROMPT}},
+                        {
+                            "required": ["first_frame_id"],
+                            "properties": {"first_frame_id": {"type": "string"}},
+                        },
+                    ]
+                },
+                {
+                    "if": {
+                        "required": ["last_frame_id"],
+                        "properties": {"last_frame_id": {"type": "string"}},
+                    },
+                    "then": {
+                        "required": ["first_frame_id"],
+                        "properties": {"first_frame_id": {"type": "string"}},
+                    },
+                },
+            ]
+        }
+    )
+
+    prompt: OptionalPrompt = Field(
+        "", description="What happens in the video (needed unless first_frame_id is given)." + _MEANING_RULE
+    )
     negative_prompt: NegativePrompt | None = None
     fast: bool = Field(False, description="Use the faster Veo 3.1 Fast model.")
     duration_seconds: Literal[VIDEO_DURATIONS] = Field(8, description="Length in seconds: 4, 6 or 8.")  # type: ignore[valid-type]

@@ -113,9 +113,19 @@ TOOLS: dict[str, Tool] = {
 }
 
 
+# Keywords the OpenAPI document carries that the vendors' schema subsets lack: the rules between
+# fields (studio/schemas.py puts them under allOf: if/then, anyOf of required) and the prompts'
+# regex. The tool and field descriptions state the same rules in words.
+_OPENAPI_ONLY = ("allOf", "pattern")
+
+
+def _without_openapi_only(node: dict) -> dict:
+    return {key: value for key, value in node.items() if key not in _OPENAPI_ONLY}
+
+
 @cache
 def _parameters(tool: Tool) -> dict:
-    schema = tool.model.model_json_schema()
+    schema = _map_schema(tool.model.model_json_schema(), _without_openapi_only)
     for field in tool.hidden:
         schema["properties"].pop(field, None)
         if field in schema.get("required", ()):
@@ -294,13 +304,11 @@ def call_tool(user, name: str, arguments) -> tuple[int, dict]:
     """
     tool = TOOLS.get(name)
     if tool is None:
+        message = f"There is no tool called {name!r}."
         return 404, {
             "ok": False,
-            "error": {
-                "code": "unknown_tool",
-                "message": f"There is no tool called {name!r}.",
-                "tools": list(TOOLS),
-            },
+            "error": {"code": "unknown_tool", "message": message, "tools": list(TOOLS)},
+            "message": f"{message} The tools are {_or(list(TOOLS))}.",
         }
     try:
         params = tool.validate(_parse_arguments(arguments))

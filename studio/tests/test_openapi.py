@@ -1,0 +1,221 @@
+"""The OpenAPI document tells a client everything it can know in advance (issue 11, point 12):
+every error answer of every operation, with the error body as a component whose `code` is an
+enum of the stable codes; the rules between fields (insert needs a prompt and a mask, a video
+needs a prompt or a first frame, outpaint one of sides or ratio) in JSON Schema; the upload's
+`file` required. Checked against the document the app serves, and against real answers.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import jsonschema_rs
+import pytest
+from pydantic import ValidationError
+
+from studio.api import API_ERRORS, TOOL_ERRORS
+from studio.schemas import EditImage, GenerateVideo
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC_URL = "/api/v1/media/openapi.json"
+PREFIX = "/api/v1/media"
+
+
+@pytest.fixture
+def doc(client, db):
+    response = client.get(DOC_URL)
+    assert response.status_code == 200
+    return response.json()
+
+
+def validator(doc: dict, component: str):
+    """A JSON Schema validator for one component of the document (its $refs resolved in it)."""
+    return jsonschema_rs.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{component}", "components": doc["components"]}
+    )
+
+
+def operations(doc: dict):
+    for path, methods in doc["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def test_every_operation_documents_its_error_answers_with_a_component(doc):
+    seen = 0
+    for path, method, operation in operations(doc):
+        responses = operation["responses"]
+        errors = {int(status): answer for status, answer in responses.items() if int(status) >= 400}
+        assert 500 in errors, (method, path)
+        if path != f"{PREFIX}/health":
+            assert 401 in errors, (method, path)  # every operation but /health needs a log-in
+        if operation.get("parameters") or "requestBody" in operation:
+            assert 422 in errors, (method, path)
+        for status, answer in errors.items():
+            schema = answer["content"]["application/json"]["schema"]
+            assert schema["$ref"].startswith("#/components/schemas/"), (method, path, status)
+            assert answer["description"] and answer["description"] != "Unknown Status Code"
+            seen += 1
+    assert seen > 60
+
+
+def test_the_error_component_lists_every_code_with_its_meaning(doc):
+    body = doc["components"]["schemas"]["ErrorBody"]
+    assert set(body["properties"]["code"]["enum"]) == set(API_ERRORS) | set(TOOL_ERRORS)
+    for code in API_ERRORS:
+        assert f"`{code}`" in body["properties"]["code"]["description"]
+    assert set(doc["components"]["schemas"]["ErrorResponse"]["required"]) == {"error"}
+    assert {"code", "message"} <= set(body["required"])
+
+
+def test_each_documented_status_names_the_codes_that_come_with_it(doc):
+    generate = doc["paths"][f"{PREFIX}/images/generate"]["post"]["responses"]
+    assert "`quota_exceeded`" in generate["429"]["description"]
+    assert "`rate_limited`" in generate["429"]["description"]
+    assert "`upgrade_required`" in generate["403"]["description"]
+    assert "`provider_unavailable`" in generate["503"]["description"]
+    edit = doc["paths"][f"{PREFIX}/images/edit"]["post"]["responses"]
+    assert "`mask_size_mismatch`" in edit["400"]["description"] and "404" in edit
+    upload = doc["paths"][f"{PREFIX}/uploads"]["post"]["responses"]
+    assert {"413", "415", "429"} <= set(upload)
+
+
+# Codes are raised as StudioError("code", ...), UploadError("code", ...) or error_response("code", ...).
+_RAISED = re.compile(r"\b(?:StudioError|UploadError|error_response)\(\s*\"([a-z_]+)\"")
+
+
+def test_every_code_the_studio_raises_is_documented():
+    sources = [
+        p for p in (ROOT / "studio").rglob("*.py") if "tests" not in p.parts and "emulator" not in p.parts
+    ]
+    raised = {code for path in sources for code in _RAISED.findall(path.read_text())}
+    assert raised, "the pattern found no codes: has the way errors are raised changed?"
+    assert raised <= set(API_ERRORS), (
+        f"add these to studio/api.py API_ERRORS: {sorted(raised - set(API_ERRORS))}"
+    )
+
+
+def test_the_upload_requires_its_file(doc):
+    body = doc["paths"][f"{PREFIX}/uploads"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
+
+
+IMAGE = str(uuid.uuid4())
+FRAME = str(uuid.uuid4())
+# (model, payload): the JSON Schema's verdict must equal the model's for every one of them.
+CROSS_FIELD_CASES = [
+    (EditImage, {"image_id": IMAGE, "mode": "insert", "prompt": "a hat", "mask": "iVBORw0K"}),
+    (EditImage, {"image_id": IMAGE, "mode": "insert", "mask": "iVBORw0K"}),  # no prompt
+    (EditImage, {"image_id": IMAGE, "mode": "insert", "prompt": "a hat"}),  # no mask
+    (EditImage, {"image_id": IMAGE, "mode": "insert", "prompt": "a hat", "mask": None}),
+    (EditImage, {"image_id": IMAGE, "mode": "insert", "prompt": "--", "mask": "iVBORw0K"}),
+    (EditImage, {"image_id": IMAGE, "mode": "remove", "mask": "iVBORw0K"}),
+    (EditImage, {"image_id": IMAGE, "mode": "remove"}),
+    (EditImage, {"image_id": IMAGE, "mode": "remove", "mask": ""}),
+    (EditImage, {"image_id": IMAGE, "mode": "background_swap", "prompt": "a beach"}),
+    (EditImage, {"image_id": IMAGE, "mode": "background_swap", "prompt": "a beach", "mask": "iVBORw0K"}),
+    (EditImage, {"image_id": IMAGE, "mode": "background_swap"}),
+    (EditImage, {"image_id": IMAGE, "mode": "outpaint", "outpaint": {"left": 64}}),
+    (EditImage, {"image_id": IMAGE, "mode": "outpaint", "outpaint_aspect_ratio": "16:9"}),
+    (EditImage, {"image_id": IMAGE, "mode": "outpaint"}),
+    (
+        EditImage,
+        {"image_id": IMAGE, "mode": "outpaint", "outpaint": {"top": 8}, "outpaint_aspect_ratio": "16:9"},
+    ),
+    (EditImage, {"image_id": IMAGE, "mode": "outpaint", "outpaint": {"left": 0, "top": 0}}),
+    (EditImage, {"image_id": IMAGE, "mode": "outpaint", "outpaint": {"left": 8}, "mask": "iVBORw0K"}),
+    (
+        EditImage,
+        {"image_id": IMAGE, "mode": "background_swap", "prompt": "x", "outpaint_aspect_ratio": "1:1"},
+    ),
+    (GenerateVideo, {"prompt": "waves at Muizenberg"}),
+    (GenerateVideo, {"first_frame_id": FRAME}),
+    (GenerateVideo, {"first_frame_id": FRAME, "last_frame_id": FRAME}),
+    (GenerateVideo, {}),
+    (GenerateVideo, {"prompt": ""}),
+    (GenerateVideo, {"prompt": "...", "first_frame_id": None}),
+    (GenerateVideo, {"prompt": "waves", "last_frame_id": FRAME}),
+    (GenerateVideo, {"prompt": "waves", "first_frame_id": None, "last_frame_id": None}),
+]
+
+
+@pytest.mark.parametrize(("model", "payload"), CROSS_FIELD_CASES)
+def test_the_json_schema_says_what_the_model_enforces(doc, model, payload):
+    try:
+        model.model_validate(payload)
+        accepted = True
+    except ValidationError:
+        accepted = False
+    assert validator(doc, model.__name__).is_valid(payload) == accepted, payload
+
+
+@pytest.mark.parametrize("prompt", ["--", "...", "  ", "\u200b", "\ufeff\u2060", "!?#"])
+def test_the_schema_refuses_junk_prompts_every_regex_engine_can_see(doc, prompt):
+    assert not validator(doc, "GenerateImage").is_valid({"prompt": prompt})
+    assert validator(doc, "GenerateImage").is_valid({"prompt": "一只猫 🐱"})
+
+
+# --- Real answers match the document ---------------------------------------------------------
+
+
+def _documented(doc, method: str, path: str, status: int) -> dict:
+    operation = doc["paths"][PREFIX + path][method]
+    assert str(status) in operation["responses"], f"{method} {path} answered an undocumented {status}"
+    return operation["responses"][str(status)]["content"]["application/json"]["schema"]
+
+
+def test_real_refusals_are_documented_and_match_the_error_component(doc, client, studio_env, make_user):
+    anonymous = client.get(PREFIX + "/quota")
+    cases = [("get", "/quota", anonymous)]
+    user = make_user(tier="FREE")
+    client.force_login(user)
+    post = lambda path, body, **headers: client.post(  # noqa: E731
+        PREFIX + path, body, content_type="application/json", **headers
+    )
+    cases += [
+        ("post", "/images/generate", post("/images/generate", "{not json")),
+        ("post", "/images/generate", post("/images/generate", {"prompt": "--"})),
+        (
+            "post",
+            "/images/generate",
+            post("/images/generate", {"prompt": "a kudu"}, HTTP_IDEMPOTENCY_KEY="x"),
+        ),
+        (
+            "post",
+            "/images/edit",
+            post("/images/edit", {"image_id": IMAGE, "mode": "background_swap", "prompt": "x"}),
+        ),
+        ("post", "/videos/generate", post("/videos/generate", {"prompt": "waves"})),
+        ("get", "/{kind}/{job_id}/status", client.get(f"{PREFIX}/images/{uuid.uuid4()}/status")),
+        ("get", "/{kind}/{job_id}/status", client.get(f"{PREFIX}/songs/{uuid.uuid4()}/status")),
+        ("get", "/assets/{asset_id}", client.get(f"{PREFIX}/assets/not-a-uuid")),
+        ("get", "/jobs", client.get(f"{PREFIX}/jobs", {"limit": "many"})),
+        ("post", "/uploads", client.post(f"{PREFIX}/uploads", {})),
+        ("post", "/tools/call", post("/tools/call", {"arguments": {}})),
+    ]
+    post("/images/generate", {"prompt": "today's preview"})  # FREE: the one preview of the day
+    cases.append(("post", "/images/generate", post("/images/generate", {"prompt": "another"})))
+
+    statuses = set()
+    for method, path, response in cases:
+        schema = _documented(doc, method, path, response.status_code)
+        component = schema["$ref"].rsplit("/", 1)[-1]
+        assert component == "ErrorResponse", (path, response.status_code)
+        validator(doc, component).validate(response.json())
+        statuses.add(response.status_code)
+    assert statuses == {400, 401, 403, 404, 422, 429}
+
+
+def test_a_tool_refusal_and_an_unknown_tool_match_their_component(doc, client, studio_env, make_user):
+    client.force_login(make_user(tier="FREE"))
+    for body, status in (
+        ({"name": "edit_image", "arguments": {"image_id": IMAGE, "mode": "remove"}}, 200),
+        ({"name": "paint_house", "arguments": {}}, 404),
+    ):
+        response = client.post(PREFIX + "/tools/call", body, content_type="application/json")
+        assert response.status_code == status
+        schema = _documented(doc, "post", "/tools/call", status)
+        validator(doc, schema["$ref"].rsplit("/", 1)[-1]).validate(response.json())
