@@ -41,6 +41,7 @@ class Cluster:
             "VERTEX_PROJECT": "test-project",
             "POLLINATIONS_BASE_URL": emulator.base_url,
             "STORAGE_EMULATOR_HOST": emulator.gcs_url,
+            "GCS_BUCKET": settings.GCS_BUCKET,  # as providers_env: Veo writes to a job's own folder
             "BREAKER_STATE_PATH": str(tmp_path / "cluster-breakers.sqlite3"),
             "BREAKER_NAMESPACE": f"cluster-{tmp_path.name}",
             "PROVIDER_RETRY_INITIAL_SECONDS": "0.05",
