@@ -248,28 +248,6 @@ PASSWORD_RESETS_PER_ADDRESS = envint("PASSWORD_RESETS_PER_ADDRESS", "5")  # per 
 # Cloud Run alone: 1; behind a Google external Application Load Balancer: 2.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 
-# --- Mail -------------------------------------------------------------------------------
-# Password reset sends real mail: SMTP to EMAIL_HOST when it is set (and always with DEBUG off:
-# never the console there, whose log would hand reset links to anyone who reads it); without
-# EMAIL_HOST and with DEBUG on, the console. A failed send is logged, never a 500.
-EMAIL_HOST = envstr("EMAIL_HOST")
-EMAIL_BACKEND = envstr(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST or not DEBUG
-    else "django.core.mail.backends.console.EmailBackend",
-)
-EMAIL_HOST = EMAIL_HOST or "localhost"
-EMAIL_PORT = envint("EMAIL_PORT", "587")
-EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "true")
-EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
-EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")  # a stuck mail server must not hold a request worker
-DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Media Studio <no-reply@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", str(3 * 60 * 60))  # a reset link lives 3 h
-
 # --- Locale -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-za"
 TIME_ZONE = "Africa/Johannesburg"
@@ -410,6 +388,29 @@ CONTENT_SECURITY_POLICY = {
         "report-uri": envstr("CSP_REPORT_URI") or None,
     },
 }
+
+# --- Mail -------------------------------------------------------------------------------
+# Password reset sends real mail: SMTP to EMAIL_HOST when it is set. Without EMAIL_HOST, on this
+# machine (DEBUG, or HTTPS=false as in make run) mail is printed on the console; in production it
+# still goes to SMTP (localhost), never to the console, whose log would hand reset links to anyone
+# who reads it. A failed send is logged, never a 500 (Django's PasswordResetForm).
+EMAIL_HOST = envstr("EMAIL_HOST")
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if not EMAIL_HOST and (DEBUG or not HTTPS)
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = envint("EMAIL_PORT", "587")
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "true")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")  # a stuck mail server must not hold a request worker
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Media Studio <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", str(3 * 60 * 60))  # a reset link lives 3 h
 
 LOGGING = {
     "version": 1,
