@@ -257,6 +257,11 @@ USE_TZ = True
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The FREE tier's sample clips (studio/samples.py) are rendered into a static source folder, so
+# collectstatic gives them hashed names and WhiteNoise (or the front server) serves them with Range.
+SAMPLES_ROOT = Path(envstr("SAMPLES_ROOT", str(BASE_DIR / "static" / "samples")))
+if BASE_DIR / "static" not in SAMPLES_ROOT.parents:
+    STATICFILES_DIRS.append(("samples", SAMPLES_ROOT))
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"

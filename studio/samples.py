@@ -3,8 +3,11 @@
 The clips are made by our own offline pipeline, not by Veo: each scene is painted with Pillow and
 given a slow camera move with ffmpeg (the binary imageio-ffmpeg ships), 3 s of H.264 at 640×360
 (or 360×640) with a WebP poster of the first frame. `manage.py render_samples` writes them to
-MEDIA_ROOT/samples/ at set-up (`make run` calls it); it skips clips that exist, so it is cheap to
-run every time. Pages ask `available()` and say the clips are being prepared when some are missing.
+SAMPLES_ROOT (static/samples/, a static source folder) at set-up: `make run` calls it before
+collectstatic, the container's build before its own. From there they are static files like the CSS:
+hashed names, served by WhiteNoise (Range included) or the front server, never by a view of ours.
+It skips clips that exist, so it is cheap to run every time. Pages ask `available()` and say the
+clips are being prepared when some are missing.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.templatetags.static import static
 from PIL import Image, ImageDraw, ImageFilter
 
 FOLDER = "samples"
@@ -49,6 +53,14 @@ class Sample:
     @property
     def poster_name(self) -> str:
         return f"{self.slug}.webp"
+
+    @property
+    def video_url(self) -> str:
+        return static(f"{FOLDER}/{self.video_name}")
+
+    @property
+    def poster_url(self) -> str:
+        return static(f"{FOLDER}/{self.poster_name}")
 
 
 CATALOGUE: tuple[Sample, ...] = (
@@ -102,8 +114,8 @@ BY_SLUG = {sample.slug: sample for sample in CATALOGUE}
 
 
 def folder() -> Path:
-    """MEDIA_ROOT/samples (read on every call: tests move MEDIA_ROOT)."""
-    return Path(settings.MEDIA_ROOT) / FOLDER
+    """SAMPLES_ROOT (read on every call: tests move it)."""
+    return Path(settings.SAMPLES_ROOT)
 
 
 def is_rendered(sample: Sample) -> bool:
@@ -111,9 +123,19 @@ def is_rendered(sample: Sample) -> bool:
     return (base / sample.video_name).is_file() and (base / sample.poster_name).is_file()
 
 
+def is_served(sample: Sample) -> bool:
+    """Whether the static files have the clip: with hashed names (DEBUG off) only clips rendered
+    before the last collectstatic have a URL; the next one (a restart of `make run`) adds the rest."""
+    try:
+        sample.video_url, sample.poster_url  # noqa: B018 - asked for the ValueError
+    except ValueError:
+        return False
+    return True
+
+
 def available() -> list[Sample]:
     """The clips that are ready to show, in catalogue order."""
-    return [sample for sample in CATALOGUE if is_rendered(sample)]
+    return [sample for sample in CATALOGUE if is_rendered(sample) and is_served(sample)]
 
 
 def prepare_in_background() -> bool:

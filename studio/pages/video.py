@@ -13,13 +13,11 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import FileSystemStorage
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -48,7 +46,6 @@ PICKER_SIZE = 12  # newest images offered as first/last frames
 RECENT_JOBS = 5
 # An upload of the same picture within this window is the same upload (a resent form).
 UPLOAD_REUSE_MINUTES = 30
-SAMPLE_CACHE_SECONDS = 24 * 3600
 FRAMES = ("first_frame", "last_frame")
 FORM_DEFAULTS = {
     "prompt": "",
@@ -476,32 +473,8 @@ def video_job(request: HttpRequest, job_id) -> HttpResponse:
     return render(request, JOB_PAGE, context)
 
 
-# --- Sample clips -----------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "HEAD"])
-@login_required
-def video_sample(request: HttpRequest, slug: str, variant: str) -> HttpResponseBase:
-    """A sample clip ("video", with Range for seeking) or its poster ("poster")."""
-    sample = samples.BY_SLUG.get(slug)
-    if sample is None or variant not in ("video", "poster"):
-        raise Http404
-    name, content_type = (
-        (sample.video_name, "video/mp4") if variant == "video" else (sample.poster_name, "image/webp")
-    )
-    return serving.ranged_response(
-        request,
-        FileSystemStorage(location=samples.folder()),
-        name,
-        content_type=content_type,
-        disposition=content_disposition_header(False, f"media-studio-sample-{name}"),
-        cache_seconds=SAMPLE_CACHE_SECONDS,
-    )
-
-
 urlpatterns = [
     path("studio/videos/new/", video_create, name="video-create"),
     path("studio/videos/estimate/", video_estimate, name="video-estimate"),
-    path("studio/videos/samples/<slug:slug>/<str:variant>", video_sample, name="video-sample"),
     path("studio/videos/<uuid:job_id>/", video_job, name="video-job"),
 ]

@@ -1,5 +1,6 @@
 """The FREE tier's sample clips for tests: rendered once per session by the real
-`render_samples` command, then copied into each test's MEDIA_ROOT.
+`render_samples` command into a temporary SAMPLES_ROOT, which each test's static files then
+include (as the repository's static/samples/ does after `make run`).
 
 Import the fixtures into a test module: `from studio.tests.sample_clips import rendered_samples,
 sample_clips  # noqa: F401`.
@@ -8,7 +9,6 @@ sample_clips  # noqa: F401`.
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,17 +18,15 @@ from django.test import override_settings
 
 @pytest.fixture(scope="session")
 def rendered_samples(tmp_path_factory) -> Path:
-    media = tmp_path_factory.mktemp("sample-clips")
-    with override_settings(MEDIA_ROOT=media):
+    folder = tmp_path_factory.mktemp("sample-clips")
+    with override_settings(SAMPLES_ROOT=folder):
         call_command("render_samples", stdout=io.StringIO())
-    return media / "samples"
+    return folder
 
 
 @pytest.fixture
-def sample_clips(rendered_samples, settings, tmp_path) -> Path:
-    """The rendered clips in this test's MEDIA_ROOT (tmp_path/"media" unless a fixture listed
-    before this one, such as studio_env or worker, set it there already)."""
-    media = Path(settings.MEDIA_ROOT)
-    if tmp_path not in media.parents:
-        media = settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(shutil.copytree(rendered_samples, media / "samples", dirs_exist_ok=True))
+def sample_clips(rendered_samples, settings) -> Path:
+    """The rendered clips as static files under samples/ (found first, before static/samples/)."""
+    settings.SAMPLES_ROOT = rendered_samples
+    settings.STATICFILES_DIRS = [("samples", str(rendered_samples)), *settings.STATICFILES_DIRS]
+    return rendered_samples

@@ -11,7 +11,7 @@ from studio import samples
 
 
 class Command(OperatorCommand):
-    help = "Render the Video Studio sample clips for FREE users into MEDIA_ROOT/samples/."
+    help = "Render the Video Studio sample clips for FREE users into SAMPLES_ROOT (then collectstatic)."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Render every clip again.")
