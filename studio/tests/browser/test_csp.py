@@ -70,3 +70,12 @@ def test_the_admin_works_under_the_policy(page, live_server, make_user, log_in):
     expect(busiest).to_have_count(1)
     assert busiest.evaluate("e => e.getBoundingClientRect().height") > 100
     assert page.locator(".spend-chart").evaluate("e => getComputedStyle(e).marginBottom") != "0px"
+
+
+def test_the_api_docs_work_under_the_policy(page, live_server):
+    """django-ninja's Swagger UI: static files shipped with ninja, settings in a JSON data block."""
+    response = page.goto(live_server.url + "/api/v1/media/docs")
+
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Media Studio API")
+    expect(page.locator(".opblock").first).to_be_visible()
