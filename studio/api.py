@@ -18,6 +18,7 @@ from typing import Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, File, NinjaAPI, Schema, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
@@ -206,6 +207,14 @@ def _http_error(request, exc: HttpError):
     return error_response("bad_request", str(exc), exc.status_code)
 
 
+@api.exception_handler(MultiPartParserError)
+def _unreadable_multipart(request, exc):
+    # A multipart Content-Type without a boundary, or a body that is not one: the client's fault.
+    return error_response(
+        "bad_request", "The multipart body cannot be read; send the file as form-data.", 400
+    )
+
+
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request, exc):
     return error_response("request_too_large", "The request body is too large.", 413)
@@ -326,7 +335,24 @@ def generate_video(request, payload: GenerateVideo):
     ),
     # `file` is required; the view takes it as optional only so that a file stopped by the
     # streaming size cap answers 413 upload_too_large rather than "field required".
-    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"required": ["file"]}}}}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "description": "A PNG, JPEG or WebP image, at most 10 MB, 40 MP and 8192 px "
+                                "a side, not animated (anything else: 400 invalid_image or image_too_large, "
+                                "413, 415)."
+                            }
+                        },
+                    }
+                }
+            }
+        }
+    },
     tags=["images"],
     summary="Upload an image",
 )

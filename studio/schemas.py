@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -50,7 +51,20 @@ def _no_control_characters(text: str) -> str:
     # PostgreSQL cannot store NUL in a JSON field, and no model wants other control characters.
     if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
         raise ValueError("must not contain control characters")
+    # A lone surrogate (JSON "\udc00") is not text: PostgreSQL's JSON refuses it.
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise ValueError("must be valid Unicode text")
     return text
+
+
+def _not_a_bool(value):
+    # pydantic's lax mode reads true as 1; a count or a seed of `true` is a mistake, not a number.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_a_bool)]
 
 
 # Characters that show nothing: format characters (U+200B zero-width space, U+FEFF, U+2060 word
@@ -88,14 +102,18 @@ def _meaningful(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _DocumentedPattern:
-    """Adds a `pattern` to a type's JSON Schema (the OpenAPI document) without changing how it
-    validates (_meaningful does that)."""
+class _DocumentedPatterns:
+    """Adds regex patterns to a type's JSON Schema (the OpenAPI document) without changing how it
+    validates (the validators do that): the first as `pattern`, the others under `allOf`."""
 
-    pattern: str
+    patterns: tuple[str, ...]
 
     def __get_pydantic_json_schema__(self, core_schema, handler):
-        return {**handler(core_schema), "pattern": self.pattern}
+        first, *rest = self.patterns
+        schema = {**handler(core_schema), "pattern": first}
+        if rest:
+            schema["allOf"] = [{"pattern": pattern} for pattern in rest]
+        return schema
 
 
 # The meaning rule in JSON Schema, for clients that validate before sending: "some character that
@@ -103,6 +121,9 @@ class _DocumentedPattern:
 # (\p{L}) would say it exactly, but Python's re (jsonschema, schemathesis) cannot read them, so
 # this pattern is the part every regex engine agrees on; _meaningful is the whole rule.
 MEANINGFUL_PATTERN = r"[^\s!-/:-@\[-`{-~\u200b-\u200f\u2060-\u2064\ufeff]"
+# _no_control_characters in JSON Schema: no C0 control character but tab and line ends, no DEL
+# (lone surrogates, refused too, are left out: Rust and other engines cannot name them).
+CLEAN_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 _MEANING_RULE = (
     " Must contain a letter or a digit: punctuation, symbols, emoji and invisible characters alone "
     "are refused (`prompt_without_meaning`)."
@@ -114,23 +135,23 @@ Prompt = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=PROMPT_MAX_CHARS),
     _Clean,
     _Meaningful,
-    _DocumentedPattern(MEANINGFUL_PATTERN),
+    _DocumentedPatterns((CLEAN_TEXT_PATTERN, MEANINGFUL_PATTERN)),
 ]
 OptionalPrompt = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=PROMPT_MAX_CHARS),
     _Clean,
     _Meaningful,
-    _DocumentedPattern(f"^$|{MEANINGFUL_PATTERN}"),
+    _DocumentedPatterns((CLEAN_TEXT_PATTERN, f"^$|{MEANINGFUL_PATTERN}")),
 ]
 NegativePrompt = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=NEGATIVE_PROMPT_MAX_CHARS),
     _Clean,
     _Meaningful,
-    _DocumentedPattern(f"^$|{MEANINGFUL_PATTERN}"),
+    _DocumentedPatterns((CLEAN_TEXT_PATTERN, f"^$|{MEANINGFUL_PATTERN}")),
 ]
-Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED), BeforeValidator(_not_a_bool)]
 StyleName = Literal[tuple(STYLE_PRESETS)]  # type: ignore[valid-type]
 
 
@@ -157,7 +178,7 @@ class GenerateImage(_Strict):
     """Create images from a text prompt."""
 
     prompt: Prompt = Field(description="What the image should show." + _MEANING_RULE)
-    count: int = Field(1, ge=1, le=4, description="How many images (1-4). FREE: one preview a day.")
+    count: WholeNumber = Field(1, ge=1, le=4, description="How many images (1-4). FREE: one preview a day.")
     aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] = Field("1:1", description="Width:height of the image.")  # type: ignore[valid-type]
     negative_prompt: NegativePrompt | None = Field(None, description="What the image should not show.")
     seed: Seed | None = Field(
@@ -187,10 +208,10 @@ class OutpaintSides(_Strict):
         }
     )
 
-    left: int = Field(0, ge=0, le=4096)
-    top: int = Field(0, ge=0, le=4096)
-    right: int = Field(0, ge=0, le=4096)
-    bottom: int = Field(0, ge=0, le=4096)
+    left: WholeNumber = Field(0, ge=0, le=4096)
+    top: WholeNumber = Field(0, ge=0, le=4096)
+    right: WholeNumber = Field(0, ge=0, le=4096)
+    bottom: WholeNumber = Field(0, ge=0, le=4096)
 
     @model_validator(mode="after")
     def _some_side(self) -> OutpaintSides:
@@ -274,7 +295,7 @@ class EditImage(_Strict):
     outpaint_aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] | None = Field(  # type: ignore[valid-type]
         None, description="Outpaint: grow the canvas evenly to this aspect ratio instead."
     )
-    count: int = Field(1, ge=1, le=4, description="How many variations (1-4).")
+    count: WholeNumber = Field(1, ge=1, le=4, description="How many variations (1-4).")
     negative_prompt: NegativePrompt | None = None
     seed: Seed | None = None
 
@@ -348,7 +369,7 @@ class GenerateVideo(_Strict):
     aspect_ratio: Literal[VIDEO_ASPECT_RATIOS] = Field("16:9", description="16:9 landscape or 9:16 portrait.")  # type: ignore[valid-type]
     resolution: Literal[VIDEO_RESOLUTIONS] = Field("720p", description="720p or 1080p.")  # type: ignore[valid-type]
     generate_audio: bool = Field(False, description="Generate a soundtrack (billed from the audio pool).")
-    count: int = Field(1, ge=1, le=4, description="How many videos (1-4); each is billed.")
+    count: WholeNumber = Field(1, ge=1, le=4, description="How many videos (1-4); each is billed.")
     seed: Seed | None = None
     person_generation: Literal["allow_adult", "dont_allow"] | None = Field(
         None, description="Whether people may appear (adults only) or not at all."

@@ -16,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from studio.api import API_ERRORS, TOOL_ERRORS
-from studio.schemas import EditImage, GenerateVideo
+from studio.schemas import EditImage, GenerateImage, GenerateVideo
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_URL = "/api/v1/media/openapi.json"
@@ -219,3 +219,30 @@ def test_a_tool_refusal_and_an_unknown_tool_match_their_component(doc, client, s
         assert response.status_code == status
         schema = _documented(doc, "post", "/tools/call", status)
         validator(doc, schema["$ref"].rsplit("/", 1)[-1]).validate(response.json())
+
+
+# --- What schemathesis found (scripts/schemathesis_api.py) -----------------------------------
+
+
+def test_a_multipart_body_without_a_boundary_is_a_documented_400_not_a_500(doc, client, make_user):
+    client.force_login(make_user(tier="JIVE"))
+    response = client.post(PREFIX + "/uploads", b"--x\r\n", content_type="multipart/form-data")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+    _documented(doc, "post", "/uploads", 400)
+
+
+@pytest.mark.parametrize(
+    "payload", [{"prompt": "a kudu", "seed": True}, {"prompt": "a kudu", "count": False}]
+)
+def test_true_and_false_are_not_numbers(doc, payload):
+    with pytest.raises(ValidationError, match="not true or false"):
+        GenerateImage.model_validate(payload)
+    assert not validator(doc, "GenerateImage").is_valid(payload)
+
+
+@pytest.mark.parametrize("prompt", ["a kudu\x1c", "a kudu\x7f", "a kudu\udc00"])
+def test_control_characters_and_lone_surrogates_are_refused(doc, prompt):
+    with pytest.raises(ValidationError):
+        GenerateImage.model_validate({"prompt": prompt})
+    if "\udc00" not in prompt:  # the schema's pattern cannot name surrogates portably
+        assert not validator(doc, "GenerateImage").is_valid({"prompt": prompt})
