@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -149,3 +150,23 @@ def test_the_image_is_small_and_runs_as_an_unprivileged_user():
     assert os.access(ENTRYPOINT, os.X_OK)
     for local_state in (".git", ".venv", ".secret-key", "*.sqlite3", "media", "staticfiles"):
         assert local_state in ignored
+
+
+def test_a_compose_client_accepts_the_file_and_refuses_it_without_a_key():
+    """Where a Compose client is installed (Debian's docker-compose, or the docker compose plugin)."""
+    client = None
+    if shutil.which("docker-compose"):
+        client = ["docker-compose"]
+    elif (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    ):
+        client = ["docker", "compose"]
+    if client is None:
+        pytest.skip("no Compose client on this machine; the YAML checks above still ran")
+    config = [*client, "--file", str(ROOT / "compose.yaml"), "config", "--quiet"]
+    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+
+    assert subprocess.run(config, env={**env, "SECRET_KEY": "k" * 50}, capture_output=True).returncode == 0
+    refused = subprocess.run(config, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "set SECRET_KEY first" in refused.stderr
