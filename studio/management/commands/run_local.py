@@ -28,22 +28,24 @@ import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from mediastudio.commands import OperatorCommand, tcp_port, text
 from studio.emulator import start_emulator
 
 STOP_SECONDS = 30
 _PR_SET_PDEATHSIG = 1
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Run the web server, the worker cluster and the offline emulator (what `make run` does)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--emulator-port", type=int, default=8090)
-        parser.add_argument("--gcs-port", type=int, default=9023)
+        # Checked types (mediastudio/commands.py): bad input is one line and exit 1.
+        parser.add_argument("--host", type=text(253, required=True), default="127.0.0.1")
+        parser.add_argument("--port", type=tcp_port, default=8000)
+        parser.add_argument("--emulator-port", type=tcp_port, default=8090)
+        parser.add_argument("--gcs-port", type=tcp_port, default=9023)
 
     def handle(self, *args, host, port, emulator_port, gcs_port, **options):
         signals: list[int] = []
@@ -57,7 +59,13 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, on_signal)
 
-        emulator = start_emulator(host="127.0.0.1", port=emulator_port, gcs_port=gcs_port)
+        try:
+            emulator = start_emulator(host="127.0.0.1", port=emulator_port, gcs_port=gcs_port)
+        except OSError as error:  # a port in use
+            raise CommandError(
+                f"the emulator cannot listen on ports {emulator_port} and {gcs_port}: "
+                f"{error.strerror or error}"
+            ) from None
         env = {
             **os.environ,
             "VERTEX_BASE_URL": emulator.base_url,
