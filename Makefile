@@ -40,6 +40,8 @@ browser:
 ## git-ignored .secret-key; settings.py describes the SECRET_KEY_FILE / HTTPS=false contract.
 run: export SECRET_KEY_FILE = .secret-key
 run: export HTTPS = false
+## Password-reset mail is printed on the console (settings.py: EMAIL_BACKEND).
+run: export EMAIL_BACKEND ?= django.core.mail.backends.console.EmailBackend
 run: install
 	@test -s .secret-key || (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret-key)
 	$(PY) manage.py migrate --noinput

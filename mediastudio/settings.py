@@ -395,15 +395,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Mail -------------------------------------------------------------------------------
-# Password reset sends real mail: SMTP to EMAIL_HOST when it is set. Without EMAIL_HOST, on this
-# machine (DEBUG, or HTTPS=false as in make run) mail is printed on the console; in production it
-# still goes to SMTP (localhost), never to the console, whose log would hand reset links to anyone
-# who reads it. A failed send is logged, never a 500 (Django's PasswordResetForm).
+# Password reset sends real mail: SMTP to EMAIL_HOST. Printed on the console instead only with
+# DEBUG and no EMAIL_HOST, or when asked (make run sets EMAIL_BACKEND to the console backend):
+# never by default in production, where the log would hand reset links to anyone who reads it.
+# A failed send is logged, never a 500 (Django's PasswordResetForm).
 EMAIL_HOST = envstr("EMAIL_HOST")
 EMAIL_BACKEND = envstr(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
-    if not EMAIL_HOST and (DEBUG or not HTTPS)
+    if DEBUG and not EMAIL_HOST
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = EMAIL_HOST or "localhost"
