@@ -130,8 +130,8 @@ def test_production_defaults_are_https_only(tmp_path):
 
 
 def test_https_false_turns_off_the_redirect_hsts_and_secure_cookies_and_nothing_else(tmp_path):
-    """Every setting compared. (Without EMAIL_HOST, which production sets, mail's default follows
-    HTTPS=false too: the console on this machine; see the Mail section of settings.py.)"""
+    """Every setting compared. (Mail does not follow HTTPS: make run asks for the console backend
+    through EMAIL_BACKEND; see the Mail section of settings.py.)"""
     https = settings_under(PRODUCTION_ENV, tmp_path)
     plain = settings_under({**PRODUCTION_ENV, "HTTPS": "false"}, tmp_path)
 
