@@ -3,9 +3,11 @@ mediastudio/gunicorn_conf.py).
 
 One event loop per worker process, two Django handlers behind it, chosen by path:
 
-- Files (STATIC_URL, which holds the FREE sample clips, and MEDIA_URL) go to Django's ASGI
-  handler. Their bodies are async iterators (studio/serving.py), so a slow viewer costs a socket
-  on the loop, not a thread: 10 viewers on a slow line do not queue anyone's page.
+- Files (STATIC_URL, which holds the FREE sample clips, and MEDIA_URL while Django streams media
+  itself: local files with no nginx in front) go to Django's ASGI handler. Media bodies are async
+  iterators (studio/serving.py), so a slow viewer costs a socket on the loop, not a thread: 10
+  viewers on a slow line do not queue anyone's page. A GCS redirect or an X-Accel-Redirect is a
+  short answer like a page's, so with either, media take the pages' path.
 - Everything else goes to Django's WSGI handler in a pool of WEB_THREADS threads (a2wsgi). Under
   Django's ASGI handler every request to sync code starts a new thread (asgiref's per-request
   thread-sensitive context) and adapts the sync middleware: the bare view measured 2.0-2.9 ms
@@ -27,7 +29,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings")
 
 _files = get_asgi_application()
 _pages = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("WEB_THREADS", "8")))
-FILE_PREFIXES = tuple("/" + url.lstrip("/") for url in (settings.STATIC_URL, settings.MEDIA_URL))
+_streams_media = not settings.MEDIA_BUCKET and not settings.MEDIA_ACCEL_REDIRECT_PREFIX
+FILE_PREFIXES = tuple(
+    "/" + url.lstrip("/") for url in (settings.STATIC_URL, *([settings.MEDIA_URL] if _streams_media else []))
+)
 
 
 async def application(scope, receive, send) -> None:
