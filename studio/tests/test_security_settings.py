@@ -266,3 +266,13 @@ def test_no_template_has_inline_script_or_style():
                 if pattern.search(text)
             ]
     assert not found
+
+
+def test_every_aspect_ratio_icon_has_its_css_rule():
+    """The ratio icons are shaped by app.css rules, not style attributes: a new ratio needs a rule."""
+    from studio.schemas import IMAGE_ASPECT_RATIOS, VIDEO_ASPECT_RATIOS
+
+    css = (ROOT / "static/studio/app.css").read_text()
+    for ratio in {*IMAGE_ASPECT_RATIOS, *VIDEO_ASPECT_RATIOS}:
+        shape = ratio.replace(":", "/")
+        assert f'.ar[data-ar="{shape}"]{{aspect-ratio:{shape}}}' in css, ratio
