@@ -10,11 +10,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import ManagementUtility, call_command
+from django.core.management import call_command
 
 from billing import services
 from billing.models import CostEntry, Grant, TierChange
 from billing.periods import SAST
+from billing.tests.helpers import run_cli
 
 
 def sast(*args) -> datetime:
@@ -189,18 +190,6 @@ def test_cost_report_defaults_to_this_month(make_user):
     document = json.loads(run("cost_report", "--format", "json"))
     assert document["total"]["zar_cents"] == 148
     assert [r["key"] for r in document["rows"]] == ["generate_image"]
-
-
-def run_cli(capsys, monkeypatch, *argv) -> tuple[int, str]:
-    """Run a command as manage.py would, returning its exit code and what it wrote to stderr."""
-    # run_from_argv closes every connection when it ends, which would end the test's transaction.
-    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
-    try:
-        ManagementUtility(["manage.py", *argv]).execute()
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    return code, capsys.readouterr().err.strip()
 
 
 @pytest.mark.parametrize(

@@ -3,37 +3,13 @@ file on PostgreSQL and again on SQLite)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from billing import services
 from billing.models import Allowance, CostEntry, Reservation
+from billing.tests.helpers import race
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def race(n_threads: int, attempt) -> list[object]:
-    """Run attempt(i) in n threads released at the same instant; return what each returned or raised."""
-    start = threading.Barrier(n_threads)
-    outcomes: list[object] = [None] * n_threads
-
-    def run(i: int) -> None:
-        try:
-            start.wait()
-            outcomes[i] = attempt(i)
-        except Exception as error:  # noqa: BLE001 - the outcome is what we assert on
-            outcomes[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
 
 
 def test_forty_threads_race_for_the_last_three_images(make_user):

@@ -14,24 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.management import ManagementUtility, get_commands
+from django.core.management import get_commands
 
+from billing.tests.helpers import run_cli
 from studio.models import ApiToken
 
 ROOT = Path(__file__).resolve().parents[2]
 OUR_COMMANDS = sorted(name for name, app in get_commands().items() if app in ("billing", "studio"))
-
-
-def run_cli(capsys, monkeypatch, *argv) -> tuple[int, str]:
-    """Run a command as manage.py would: (exit status, stderr)."""
-    # run_from_argv closes every connection when it ends, which would end the test's transaction.
-    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
-    try:
-        ManagementUtility(["manage.py", *argv]).execute()
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    return code, capsys.readouterr().err.strip()
 
 
 def assert_one_line(code: int, err: str, message: str) -> None:

@@ -5,15 +5,14 @@ reserved or charged."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from billing.models import Allowance, Reservation
+from billing.tests.helpers import race
 from studio import services
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
@@ -231,27 +230,6 @@ def test_it_rate_limits_the_llm_tools_with_the_same_code(
 
 
 # --- Concurrency: exact across connections ---------------------------------------------------
-
-
-def race(n_threads: int, attempt) -> list[object]:
-    start = threading.Barrier(n_threads)
-    outcomes: list[object] = [None] * n_threads
-
-    def run(i: int) -> None:
-        try:
-            start.wait()
-            outcomes[i] = attempt(i)
-        except Exception as error:  # noqa: BLE001 - the outcome is what we assert on
-            outcomes[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n_threads)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
 
 
 @pytest.mark.both_databases
