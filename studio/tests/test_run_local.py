@@ -136,7 +136,9 @@ class RunLocal:
 
 
 @pytest.fixture
-def run_local(transactional_db, tmp_path):
+def run_local(transactional_db, django_db_serialized_rollback, tmp_path):
+    # The children use the test database, so it must be committed (transactional_db); serialized
+    # rollback puts the content types back afterwards, which later serialized tests rely on.
     started = RunLocal(tmp_path)
     yield started
     started.stop()

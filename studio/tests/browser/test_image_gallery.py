@@ -50,7 +50,7 @@ def test_it_pages_through_the_gallery_and_opens_the_viewer(
     expect(tiles).to_have_count(30)  # 27 uploads, a video and two images
     expect(page.locator(".gallery-more")).to_have_count(0)
     assert page.url == live_server.url + "/studio/images/" and len(htmx_pages) == 1
-    assert tiles.last.get_by_role("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert_loaded(page, tiles.last.get_by_role("img"))
     page.set_viewport_size({"width": 1280, "height": 800})
     shoot(page, "image-gallery")
 
@@ -60,7 +60,7 @@ def test_it_pages_through_the_gallery_and_opens_the_viewer(
     expect(page.locator(".synthid")).to_contain_text("AI-made")
     full = page.locator(".stage img")
     expect(full).to_have_attribute("alt", PROMPT)
-    assert full.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert_loaded(page, full)
     shoot(page, "image-viewer")
 
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
@@ -73,3 +73,11 @@ def test_it_pages_through_the_gallery_and_opens_the_viewer(
     expect(page).to_have_url(f"{live_server.url}/studio/images/{other.id}/")
     page.keyboard.press("ArrowLeft")
     expect(page).to_have_url(f"{live_server.url}/studio/images/{newest.id}/")
+
+
+def assert_loaded(page, image) -> None:
+    """The image arrives and decodes (on a loaded machine it may still be on its way when seen)."""
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=15_000
+    )
