@@ -171,7 +171,7 @@ def main() -> None:
     if int(urlparse(args.redis).path.lstrip("/") or 0) == 0:
         raise SystemExit("refusing to empty Redis db 0: pass --redis redis://host:6379/N with N > 0")
 
-    from studio.emulator import start_emulator
+    from emulator import start_emulator
 
     database_url = f"{args.postgres}/{args.database}"
     with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:

@@ -21,7 +21,7 @@ EMULATOR_BUCKET = "media-studio-local"
 
 @pytest.fixture(scope="session")
 def emulator():
-    from studio.emulator import start_emulator
+    from emulator import start_emulator
 
     emu = start_emulator(host="127.0.0.1", port=0, gcs_port=0, operation_delay=0.5)
     yield emu

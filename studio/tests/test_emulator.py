@@ -23,7 +23,7 @@ from google.genai import types
 from google.oauth2.credentials import Credentials
 from PIL import Image, ImageChops, ImageDraw
 
-from studio.emulator import start_emulator
+from emulator import start_emulator
 
 pytestmark = pytest.mark.filterwarnings("ignore::google.genai._common.ExperimentalWarning")
 

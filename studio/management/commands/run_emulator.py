@@ -14,7 +14,7 @@ import threading
 from django.core.management.base import CommandError
 
 from mediastudio.commands import OperatorCommand, number, tcp_port, text
-from studio.emulator import FAULT_KINDS, start_emulator
+from emulator import FAULT_KINDS, start_emulator
 
 
 class Command(OperatorCommand):

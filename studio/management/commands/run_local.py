@@ -31,7 +31,7 @@ import time
 from django.core.management.base import CommandError
 
 from mediastudio.commands import OperatorCommand, tcp_port, text
-from studio.emulator import start_emulator
+from emulator import start_emulator
 
 STOP_SECONDS = 30
 _PR_SET_PDEATHSIG = 1
