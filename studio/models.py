@@ -180,6 +180,14 @@ class MediaAsset(models.Model):
     )
     mime_type = models.CharField(max_length=32)
     bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Hex SHA-256 of the file, set when the asset is stored: finds a re-sent upload "
+        "without reading any file back (empty only where the file was missing when it was filled in)",
+    )
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
@@ -203,7 +211,11 @@ class MediaAsset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "kind", "-created_at"], name="asset_owner_kind_recent")]
+        indexes = [
+            models.Index(fields=["owner", "kind", "-created_at"], name="asset_owner_kind_recent"),
+            # save_upload's "the same picture, uploaded again" lookup (studio/assets.py).
+            models.Index(fields=["owner", "sha256"], name="asset_owner_sha256"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
