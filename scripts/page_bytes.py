@@ -43,7 +43,8 @@ def main() -> None:
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
-    from studio import services
+    from studio import assets as studio_assets
+    from studio import jobs as studio_jobs
     from studio.schemas import GenerateImage, GenerateVideo
 
     call_command("migrate", verbosity=0)
@@ -63,9 +64,9 @@ def main() -> None:
 
         buffer = io.BytesIO()
         Image.new("RGB", (640, 480), (120, 160, 90)).save(buffer, "PNG")
-        assets[tier] = services.save_upload(user, buffer.getvalue())
-    jobs["image"] = services.submit_job(users["JIVE"], "generate_image", GenerateImage(prompt="a protea"))
-    jobs["video"] = services.submit_job(users["JIVE"], "generate_video", GenerateVideo(prompt="a dhow"))
+        assets[tier] = studio_assets.save_upload(user, buffer.getvalue())
+    jobs["image"] = studio_jobs.submit_job(users["JIVE"], "generate_image", GenerateImage(prompt="a protea"))
+    jobs["video"] = studio_jobs.submit_job(users["JIVE"], "generate_video", GenerateVideo(prompt="a dhow"))
 
     pages = [
         ("Media Creator", "JIVE", "landing", {}),

@@ -1,8 +1,9 @@
 """Staff admin for the studio: API tokens (list and revoke), and read-only views of jobs, media,
 idempotency records and worker leases.
 
-Jobs and media are written by the services, never by hand: adding a job here would skip the tier
-gate and the reservation, deleting one would orphan its reservation in the billing ledger. Files
+Jobs and media are written by studio/jobs.py and studio/worker.py, never by hand: adding a job
+here would skip the tier gate and the reservation, deleting one would orphan its reservation in
+the billing ledger. Files
 are never linked to their storage URL (Django's default for a FileField): media is served only
 through studio.serving's owner or signed URLs.
 """

@@ -26,7 +26,7 @@ from pydantic import ConfigDict
 from billing import pricing
 from billing import services as billing
 from billing.models import Price
-from studio import answers, errors, health, idempotency, services, tools, uploads
+from studio import answers, assets, errors, health, idempotency, jobs, tools, uploads
 from studio.auth import ApiTokenAuth, SessionCsrfAuth
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
@@ -246,7 +246,7 @@ def _submit(request: HttpRequest, operation: str, payload) -> JsonResponse:
     fingerprint = idempotency.fingerprint(request.method, request.path, payload.model_dump(mode="json"))
 
     def handler():
-        job = services.submit_job(request.user, operation, payload)
+        job = jobs.submit_job(request.user, operation, payload)
         return 202, answers.accepted(job)
 
     status, body, replayed = idempotency.run_once(
@@ -376,7 +376,7 @@ def upload_image(request, file: File[UploadedFile] = None):
     fingerprint = idempotency.fingerprint("POST", request.path, {"file": digest.hexdigest()})
 
     def handler():
-        asset = services.save_upload(request.user, file)
+        asset = assets.save_upload(request.user, file)
         return 201, answers.asset(asset, absolute=request.build_absolute_uri)
 
     status, body, replayed = idempotency.run_once(

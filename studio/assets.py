@@ -7,6 +7,7 @@ imageio-ffmpeg ships), fed through a temporary file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -14,10 +15,14 @@ import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from studio import limits, uploads
+from studio.errors import StudioError
 from studio.models import MediaAsset
 
 log = logging.getLogger(__name__)
@@ -105,6 +110,33 @@ def create_image_asset(
     asset.thumbnail.save("thumb.webp", ContentFile(thumbnail(data)), save=False)
     asset.save()
     return asset
+
+
+def save_upload(user, source, *, reuse_within_minutes: int = 0) -> MediaAsset:
+    """Validate an uploaded image (type, size, pixels; EXIF stripped) and store it as the user's.
+
+    With `reuse_within_minutes`, the same picture uploaded that recently is the same image: a
+    page that uploads and submits in one form (the Video Studio's frames) then sends the same
+    request, and idempotency fingerprint, when the form is sent again on a slow connection.
+    """
+    try:
+        clean = uploads.clean_image(source)
+    except uploads.UploadError as e:
+        raise StudioError(e.code, e.message, status=e.status) from e
+    if reuse_within_minutes:
+        digest = hashlib.sha256(clean.data).digest()
+        recent = MediaAsset.objects.for_user(user).filter(
+            origin=MediaAsset.Origin.UPLOADED,
+            bytes=len(clean.data),  # only same-size candidates are read back
+            created_at__gte=timezone.now() - timedelta(minutes=reuse_within_minutes),
+        )
+        for asset in recent:
+            if hashlib.sha256(read_bytes(asset.file)).digest() == digest:
+                return asset
+    with limits.upload_allowed(user, len(clean.data)):  # per-day and per-minute caps (a 429)
+        return create_image_asset(
+            owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
+        )
 
 
 def create_video_asset(

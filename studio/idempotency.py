@@ -15,6 +15,9 @@
   dropped, so the client may fix the request (or wait for a grant) and retry with the same key,
   as Stripe does.
 Keys live 1 h for image requests and 2 h for video; a schedule purges expired ones.
+
+The API's POST endpoints take all of this from one decorator, `@idempotent` (below); the pages
+call run_once with the key their form carries (studio/pages/common.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,6 +33,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.http import JsonResponse
 from django.utils import timezone
 
 from studio.errors import StudioError
@@ -161,3 +166,44 @@ def ttl_minutes_for(operation: str) -> int:
     if operation == "generate_video":
         return settings.IDEMPOTENCY_VIDEO_TTL_MINUTES
     return settings.IDEMPOTENCY_IMAGE_TTL_MINUTES
+
+
+def purge_expired() -> int:
+    """Delete the records whose keys have expired (a schedule runs this); returns how many."""
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
+def idempotent(*, identity: Callable[..., object], lifetime_minutes: Callable[..., int], location: bool = False):
+    """An API endpoint that accepts work, made safe to retry under its `Idempotency-Key` header.
+
+    The endpoint returns (status, body); the decorator answers it as JSON, or replays the first
+    answer to the same key (`Idempotent-Replayed: true`). `identity(request, **params)` gives
+    what makes two requests the same (the validated payload, an upload's digest): it runs first,
+    so its own refusals come before the key is read. `lifetime_minutes(**params)` is how long
+    the key is kept. With `location`, a 2xx body's `status_url` is also the Location header.
+    django-ninja reads the endpoint's parameters through functools.wraps.
+    """
+
+    def decorate(endpoint: Callable[..., tuple[int, dict]]):
+        @functools.wraps(endpoint)
+        def wrapper(request, **params) -> JsonResponse:
+            request_fingerprint = fingerprint(request.method, request.path, identity(request, **params))
+            key = parse_key(request.headers.get("Idempotency-Key"))
+            status, body, replayed = run_once(
+                request.user,
+                key,
+                request_fingerprint,
+                lifetime_minutes(**params),
+                lambda: endpoint(request, **params),
+            )
+            response = JsonResponse(body, status=status)
+            if location:
+                response["Location"] = body.get("status_url", "")
+            if replayed:
+                response["Idempotent-Replayed"] = "true"
+            return response
+
+        return wrapper
+
+    return decorate

@@ -2,8 +2,8 @@
 for a password reset, which address a request comes from, and the page a locked-out log-in sees.
 
     upload_allowed(user, nbytes)   a with-block around storing an upload: per-day bytes and count,
-                                   per-minute rate (services.save_upload)
-    check_submit_rate(user)        accepted jobs per minute, every channel (services.submit_job)
+                                   per-minute rate (assets.save_upload)
+    check_submit_rate(user)        accepted jobs per minute, every channel (jobs.submit_job)
     claim_address_slot(...)        sign-ups and password resets per address per window (pages/home.py)
     client_ip(request)             the caller's address behind TRUSTED_PROXY_COUNT proxies (axes too)
     login_locked_out(...)          django-axes' lockout answer: the log-in form with a message
@@ -77,7 +77,7 @@ def upload_allowed(user, nbytes: int) -> Iterator[None]:
 def check_submit_rate(user) -> None:
     """Refuse a submit when the user's accepted jobs of the last minute reach SUBMITS_PER_MINUTE.
 
-    Call it inside the transaction that creates the job (services.submit_job does, just before
+    Call it inside the transaction that creates the job (jobs.submit_job does, just before
     it reserves the allowance): the lock taken here is held until that job is committed."""
     with transaction.atomic():
         _lock(user)

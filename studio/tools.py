@@ -22,7 +22,7 @@ from functools import cache
 
 from pydantic import BaseModel, ValidationError
 
-from studio import answers, services
+from studio import answers, jobs
 from studio.errors import StudioError, validation_error
 from studio.schemas import SCHEMAS, validation_details
 
@@ -300,7 +300,7 @@ def call_tool(user, name: str, arguments) -> tuple[int, dict]:
     call is a 202 with the same job fields as the JSON API's submit answer.
 
     `arguments` may be a dict or the JSON string LLMs often send. Nothing is written unless
-    services.submit_job accepts the job.
+    jobs.submit_job accepts the job.
     """
     tool = TOOLS.get(name)
     if tool is None:
@@ -318,7 +318,7 @@ def call_tool(user, name: str, arguments) -> tuple[int, dict]:
     except StudioError as e:
         return 200, _refusal(tool, e)
     try:
-        job = services.submit_job(user, tool.name, params)
+        job = jobs.submit_job(user, tool.name, params)
     except StudioError as e:
         return 200, _refusal(tool, e, params)
     answer = answers.accepted(job)

@@ -1,7 +1,7 @@
 """What every studio page shares: friendly field errors, refusals as the form shows them, the
 idempotent submit, and the job card that progress views render.
 
-The pages validate through studio/schemas.py and submit through services.submit_job, exactly
+The pages validate through studio/schemas.py and submit through jobs.submit_job, exactly
 as the JSON API does; a form carries a one-time idempotency key so a double click, a retry on
 a slow connection or a resubmitted form makes one job.
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from pydantic import BaseModel, ValidationError
 
-from studio import answers, errors, idempotency, services
+from studio import answers, errors, idempotency, jobs
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import MAX_SEED, STYLE_PRESETS
@@ -78,7 +78,7 @@ def submit_once(request: HttpRequest, operation: str, params: BaseModel, posted_
     prefetched. Raises StudioError for a refusal (tier, quota, breaker, a stale key)."""
 
     def handler() -> tuple[int, dict]:
-        job = services.submit_job(request.user, operation, params)
+        job = jobs.submit_job(request.user, operation, params)
         return 202, answers.accepted(job)
 
     key = idempotency.parse_key(posted_key)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import services
+from studio import jobs
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
@@ -87,7 +87,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
         # The price depends on the count, not the words: show it before a prompt is written.
         values["prompt"] = "placeholder"
     try:
-        job_plan, quote = services.quote_job(user, "generate_image", _image_request(values))
+        job_plan, quote = jobs.quote_job(user, "generate_image", _image_request(values))
     except ValidationError as e:
         field, message = next(iter(common.field_errors(e).items()))
         return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}

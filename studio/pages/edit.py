@@ -9,7 +9,7 @@
                         shows the upgrade prompt and creates nothing
 
 The mask is painted in the browser on a canvas of the image's own pixel size and sent as a PNG
-data URL in the `mask` field; EditImage validates the request and services.submit_job checks the
+data URL in the `mask` field; EditImage validates the request and jobs.submit_job checks the
 mask against the image (size, not empty), exactly as for the JSON API.
 """
 
@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import services, uploads
+from studio import assets, jobs, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
@@ -157,7 +157,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
     except ValidationError as e:
         return {"problem": "Number of images: " + next(iter(common.field_errors(e).values()))}
     try:
-        job_plan, quote = services.quote_job(user, "edit_image", stand_in)
+        job_plan, quote = jobs.quote_job(user, "edit_image", stand_in)
     except StudioError as e:
         return {"problem": e.message, "upgrade": e.extra.get("upgrade") or []}
     balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
@@ -288,7 +288,7 @@ def image_edit(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("image")
         if upload is None:
             return _render_pick(request, upload_error="Choose an image file to upload.")
-        asset = services.save_upload(request.user, upload)
+        asset = assets.save_upload(request.user, upload)
     except uploads.UploadError as e:
         return _render_pick(request, upload_error=e.message)
     except StudioError as e:
@@ -347,7 +347,7 @@ def image_edit_demo(request: HttpRequest) -> HttpResponse:
     values = _form_values(request.POST)
     posted_key = request.POST.get("idempotency_key", "")
     try:
-        services.quote_job(
+        jobs.quote_job(
             request.user,
             "edit_image",
             EditImage(image_id=uuid.UUID(int=0), mode="outpaint", outpaint={"left": 1}),

@@ -2,8 +2,8 @@
 
 X's pattern, as on the Create tab: one view renders the page, or for an htmx request the form
 partial again (errors, refusals) or the fresh form with the new job's progress card. The
-validation is UpscaleImage's (studio/schemas.py); the tier gate and the prices are the
-services' and billing's, so the page shows what submitting would do.
+validation is UpscaleImage's (studio/schemas.py); the tier gate and the prices are
+studio/jobs.py's and billing's, so the page shows what submitting would do.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from billing import pricing
 from billing import services as billing
 from billing.models import Meter, UpscaleModel
-from studio import services
+from studio import jobs
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
@@ -74,11 +74,9 @@ def _model_choices(user, plan) -> list[dict]:
     for model in MODELS:
         allowed = model.value in plan.upscale_models
         if allowed:
-            _, quote = services.quote_job(
-                user, "upscale_image", UpscaleImage(image_id=QUOTE_IMAGE, model=model)
-            )
+            _, quote = jobs.quote_job(user, "upscale_image", UpscaleImage(image_id=QUOTE_IMAGE, model=model))
         else:
-            quote = pricing.quote(services.UPSCALE_PRICE_CLASSES[model.value], 1)
+            quote = pricing.quote(jobs.UPSCALE_PRICE_CLASSES[model.value], 1)
         offering = [p for p in higher if model.value in p.upscale_models]
         choices.append(
             {
@@ -97,7 +95,7 @@ def _estimate(user, values: dict[str, str], image: MediaAsset | None = None) -> 
     """The cost of the chosen model, the size of the result, and what remains of `upscales`."""
     try:
         params = _upscale_request({**values, "image": str(image.id) if image else str(QUOTE_IMAGE)})
-        job_plan, quote = services.quote_job(user, "upscale_image", params)
+        job_plan, quote = jobs.quote_job(user, "upscale_image", params)
     except ValidationError as e:
         return {"problem": next(iter(_errors(e).values()))}
     except StudioError as e:
@@ -106,8 +104,8 @@ def _estimate(user, values: dict[str, str], image: MediaAsset | None = None) -> 
     if image is not None and image.width and image.height:
         scale = int(params.factor[1:])
         width, height = image.width * scale, image.height * scale
-        estimate.update(width=width, height=height, too_big=width * height > services.MAX_UPSCALED_PIXELS)
-        estimate["max_megapixels"] = services.MAX_UPSCALED_PIXELS // 1_000_000
+        estimate.update(width=width, height=height, too_big=width * height > jobs.MAX_UPSCALED_PIXELS)
+        estimate["max_megapixels"] = jobs.MAX_UPSCALED_PIXELS // 1_000_000
     balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
     if balance is not None:
         estimate.update(

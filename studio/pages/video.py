@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import answers, errors, samples, services, serving, uploads
+from studio import answers, assets, errors, jobs, samples, serving, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
@@ -169,7 +169,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
         values["prompt"] = "placeholder"
     try:
         params = _video_request(values)
-        job_plan, quote = services.quote_job(user, "generate_video", params)
+        job_plan, quote = jobs.quote_job(user, "generate_video", params)
     except ValidationError as e:
         field, message = next(iter(common.field_errors(e).items()))
         return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
@@ -330,7 +330,7 @@ def _take_uploads(request: HttpRequest, values: dict[str, str]) -> dict[str, str
             continue
         try:
             values[f"{slot}_id"] = str(
-                services.save_upload(request.user, upload, reuse_within_minutes=UPLOAD_REUSE_MINUTES).id
+                assets.save_upload(request.user, upload, reuse_within_minutes=UPLOAD_REUSE_MINUTES).id
             )
         except StudioError as e:
             errors[f"{slot}_id"] = e.message
@@ -347,7 +347,7 @@ def video_create(request: HttpRequest) -> HttpResponse:
     if billing.plan_for(request.user).video_samples_only:
         # Nothing to read or store: the tier gate says no whatever the form holds.
         try:
-            services.plan_job(request.user, "generate_video", GenerateVideo(prompt="placeholder"))
+            jobs.plan_job(request.user, "generate_video", GenerateVideo(prompt="placeholder"))
         except StudioError as e:
             return _render_form(request, {}, failure=common.failure(e))
 

@@ -148,7 +148,7 @@ def video_output_uri(job_key: str) -> str | None:
 
 def find_video_outputs(output_uri: str, *, expected: int) -> list[GeneratedVideo]:
     """The videos a Veo operation wrote to `output_uri`, once complete; [] while there are none.
-    For a render whose operation name was lost (studio.services adopts it)."""
+    For a render whose operation name was lost (studio/worker.py adopts it)."""
     from .veo import find_outputs
 
     return find_outputs(output_uri, expected=expected)

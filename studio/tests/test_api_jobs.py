@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from billing.models import Allowance, CostEntry, Reservation
-from studio import services
+from studio import assets, worker
 from studio.models import MediaAsset, MediaJob
 from studio.tests.conftest import make_photo, make_png
 
@@ -226,15 +226,13 @@ def test_it_charges_only_the_images_that_survived_filtering(studio_env, api, mak
 
 
 def test_it_does_nothing_when_a_task_is_delivered_twice(studio_env, api, make_user):
-    from studio import services
-
     user = make_user(tier="JIVE")
     api.login(user)
     response = api.post("/images/generate", {"prompt": "once only"})
     job_id = response.json()["job_id"]
     calls_before = len(studio_env.requests())
 
-    services.run_job(job_id)  # the redelivery
+    worker.run_job(job_id)  # the redelivery
 
     assert len(studio_env.requests()) == calls_before
     assert CostEntry.objects.filter(reference=f"job:{job_id}").count() == 1
@@ -415,7 +413,7 @@ def test_it_answers_503_when_gcs_links_cannot_be_signed(
 def test_it_refuses_an_upscale_above_the_upscalers_limit_before_charging(studio_env, api, make_user):
     user = make_user(tier="JIGGA")
     api.login(user)
-    big = services.save_upload(user, make_photo((2400, 1800)))  # x2 is 17.28 MP, x1 would be 4.3
+    big = assets.save_upload(user, make_photo((2400, 1800)))  # x2 is 17.28 MP, x1 would be 4.3
 
     response = api.post("/images/upscale", {"image_id": str(big.id), "factor": "x2", "model": "v4"})
 

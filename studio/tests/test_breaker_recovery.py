@@ -12,7 +12,7 @@ import time
 import pytest
 
 from billing.models import CostEntry, Reservation
-from studio import services
+from studio import jobs
 from studio.models import MediaJob
 from studio.providers.base import Family
 from studio.providers.resilience import breaker_state
@@ -112,7 +112,7 @@ def test_other_submits_wait_while_the_trial_job_is_queued(
     time.sleep(RESET + 0.1)
 
     with django_capture_on_commit_callbacks(execute=False) as held:  # the trial job waits in the queue
-        trial = services.submit_job(user, "generate_image", GenerateImage(prompt="the trial"))
+        trial = jobs.submit_job(user, "generate_image", GenerateImage(prompt="the trial"))
     assert breaker_state(IMAGEN, Family.IMAGEN)[0] == "half-open"
     _refused(_image(api))
     assert product_requests(recovery_env) == []

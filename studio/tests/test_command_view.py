@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from studio import errors, services
+from studio import errors, worker
 from studio.models import MediaJob
 
 COMMAND = "/studio/command/"
@@ -315,7 +315,7 @@ def test_it_polls_a_video_line_until_the_job_is_final(client, make_user, send, s
     line = client.get(f"/studio/command/jobs/{job.id}/", **HTMX)
     assert line.status_code == 200 and 'hx-trigger="every 3s"' in line.content.decode()
     assert "Video queued" in line.content.decode()
-    services.fail_job(job, "provider_rejected", detail="InvalidRequestError: Veo rejected the request")
+    worker.fail_job(job, "provider_rejected", detail="InvalidRequestError: Veo rejected the request")
     line = client.get(f"/studio/command/jobs/{job.id}/", **HTMX)
     assert line.status_code == 286  # htmx stops polling
     html = line.content.decode()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from studio import errors, services
+from studio import errors, worker
 from studio.models import MediaJob
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -230,9 +230,9 @@ def test_every_failure_code_in_use_has_a_user_sentence():
 
     from studio import tasks
 
-    source = inspect.getsource(services) + inspect.getsource(tasks)
+    source = inspect.getsource(worker) + inspect.getsource(tasks)
     codes = set(re.findall(r"fail_job\(\s*\w+,\s*\"(\w+)\"", source))
-    codes |= set(re.findall(r"return \"(\w+)\"", inspect.getsource(services.error_code)))
+    codes |= set(re.findall(r"return \"(\w+)\"", inspect.getsource(worker.error_code)))
     assert {"worker_lost", "video_timeout", "internal_error", "safety_blocked"} <= codes
     assert codes <= set(errors.USER_MESSAGES), codes - set(errors.USER_MESSAGES)
     for code, sentence in errors.USER_MESSAGES.items():

@@ -140,8 +140,6 @@ def test_it_keeps_image_keys_an_hour_and_video_keys_two(studio_env, api, make_us
 
 
 def test_it_treats_an_expired_key_as_new_and_purges_old_keys(studio_env, api, make_user):
-    from studio import services
-
     user = make_user(tier="JIVE")
     api.login(user)
     key = uuid.uuid4()
@@ -153,7 +151,7 @@ def test_it_treats_an_expired_key_as_new_and_purges_old_keys(studio_env, api, ma
 
     stale = uuid.uuid4()
     _in_flight(user, stale, {"prompt": "old"}, locked_for=timedelta(0), expires=timedelta(hours=-2))
-    assert services.purge_idempotency_records() == 1
+    assert idempotency.purge_expired() == 1
     assert IdempotencyRecord.objects.filter(key=key).exists()
 
 

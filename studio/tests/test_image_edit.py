@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from billing.models import Reservation
-from studio import services
+from studio import assets
 from studio.models import IdempotencyRecord, MediaJob
 from studio.tests.conftest import make_mask, make_photo, make_png
 
@@ -74,9 +74,9 @@ def alice(make_user, client, settings, tmp_path):
 
 
 def test_it_lists_the_users_images_newest_first_and_not_anyone_elses(client, alice, make_user):
-    older = services.save_upload(alice, make_png((40, 30)))
-    newer = services.save_upload(alice, make_png((30, 40)))
-    bobs = services.save_upload(make_user(username="bob", tier="JIVE"), make_png())
+    older = assets.save_upload(alice, make_png((40, 30)))
+    newer = assets.save_upload(alice, make_png((30, 40)))
+    bobs = assets.save_upload(make_user(username="bob", tier="JIVE"), make_png())
     response = client.get(EDIT)
     text = response.content.decode()
     assert response.status_code == 200
@@ -89,7 +89,7 @@ def test_it_lists_the_users_images_newest_first_and_not_anyone_elses(client, ali
 def test_it_pages_the_picker_with_a_link_to_older_images(client, alice, settings):
     settings.UPLOADS_PER_MINUTE = 25  # test data, not one person's burst
     for _ in range(25):
-        services.save_upload(alice, make_png((8, 8)))
+        assets.save_upload(alice, make_png((8, 8)))
     first = client.get(EDIT).content.decode()
     assert first.count('href="/studio/images/edit/') == 24 + 1  # 24 thumbnails and the Edit tab
     assert 'href="?page=2">Older images' in first
@@ -138,7 +138,7 @@ def test_it_asks_for_a_file_when_none_is_sent(client, alice):
 
 
 def test_it_renders_the_canvas_at_the_images_pixel_size_with_tools_modes_and_cost(client, alice):
-    asset = services.save_upload(alice, make_photo((96, 64)))
+    asset = assets.save_upload(alice, make_photo((96, 64)))
     response = client.get(canvas(asset))
     text = response.content.decode()
     assert response.status_code == 200
@@ -156,7 +156,7 @@ def test_it_renders_the_canvas_at_the_images_pixel_size_with_tools_modes_and_cos
 
 
 def test_it_answers_404_for_someone_elses_image_and_for_a_video_or_unknown_id(client, alice, make_user):
-    bobs = services.save_upload(make_user(username="bob", tier="JIVE"), make_png())
+    bobs = assets.save_upload(make_user(username="bob", tier="JIVE"), make_png())
     assert client.get(canvas(bobs)).status_code == 404
     assert (
         client.post(canvas(bobs), form(mask=data_url(make_mask((64, 48), (0, 0, 8, 8))))).status_code == 404
@@ -194,7 +194,7 @@ def test_it_estimates_the_cost_for_the_count_and_what_is_left(client, alice):
 def test_it_rerenders_invalid_input_as_form_errors_and_creates_no_job(
     client, alice, post, overrides, field, message
 ):
-    asset = services.save_upload(alice, make_photo((64, 48)))
+    asset = assets.save_upload(alice, make_photo((64, 48)))
     mask = data_url(make_mask((64, 48), (8, 8, 24, 24)))
     data = form(mask=mask if overrides.get("mode") != "remove" else "", **overrides)
     response = post(canvas(asset), data, **HTMX)
@@ -213,7 +213,7 @@ def test_it_rerenders_invalid_input_as_form_errors_and_creates_no_job(
 def test_it_shows_a_mask_of_the_wrong_size_or_an_empty_one_next_to_the_canvas(
     client, alice, post, studio_env, mask_size, message
 ):
-    asset = services.save_upload(alice, make_photo((64, 48)))
+    asset = assets.save_upload(alice, make_photo((64, 48)))
     mask = (
         make_mask(mask_size, (4, 4, 8, 8))
         if message.startswith("The mask is 32")
@@ -226,7 +226,7 @@ def test_it_shows_a_mask_of_the_wrong_size_or_an_empty_one_next_to_the_canvas(
 
 
 def test_it_submits_an_insert_edit_with_the_mask_stored_at_the_images_size(client, alice, post, studio_env):
-    asset = services.save_upload(alice, make_photo((96, 64)))
+    asset = assets.save_upload(alice, make_photo((96, 64)))
     # What mask_editor.js sends: an opaque black-and-white PNG of the image's size.
     painted = Image.new("RGB", (96, 64), "black")
     painted.paste("white", (10, 12, 40, 30))
@@ -250,7 +250,7 @@ def test_it_submits_an_insert_edit_with_the_mask_stored_at_the_images_size(clien
 
 
 def test_it_renders_the_progress_card_and_a_fresh_form_for_htmx(client, alice, post, studio_env):
-    asset = services.save_upload(alice, make_photo((64, 48)))
+    asset = assets.save_upload(alice, make_photo((64, 48)))
     data = form(mode="remove", prompt="", mask=data_url(make_mask((64, 48), (8, 8, 24, 24))))
     response = post(canvas(asset), data, execute=False, **HTMX)
     text = response.content.decode()
@@ -262,7 +262,7 @@ def test_it_renders_the_progress_card_and_a_fresh_form_for_htmx(client, alice, p
 
 
 def test_it_makes_one_job_when_the_same_form_is_sent_twice(client, alice, post, studio_env):
-    asset = services.save_upload(alice, make_photo((64, 48)))
+    asset = assets.save_upload(alice, make_photo((64, 48)))
     data = form(mask=data_url(make_mask((64, 48), (8, 8, 24, 24))))
     first, second = post(canvas(asset), data), post(canvas(asset), data)
     assert MediaJob.objects.count() == 1 and first.url == second.url
@@ -278,7 +278,7 @@ def test_it_makes_one_job_when_the_same_form_is_sent_twice(client, alice, post, 
 def test_it_submits_an_outpaint_by_sides_or_by_aspect_ratio(
     client, alice, post, studio_env, overrides, sides, ratio
 ):
-    asset = services.save_upload(alice, make_photo((64, 48)))
+    asset = assets.save_upload(alice, make_photo((64, 48)))
     # A mask painted before switching to outpaint is not part of the request.
     data = form(mode="outpaint", prompt="", mask=data_url(make_mask((64, 48), (0, 0, 8, 8))), **overrides)
     response = post(canvas(asset), data)
@@ -296,7 +296,7 @@ def test_it_submits_an_outpaint_by_sides_or_by_aspect_ratio(
 def test_it_shows_the_upgrade_prompt_when_the_allowance_is_used_up(
     client, alice, post, studio_env, make_user
 ):
-    asset = services.save_upload(alice, make_photo((64, 48)))
+    asset = assets.save_upload(alice, make_photo((64, 48)))
     mask = data_url(make_mask((64, 48), (8, 8, 24, 24)))
     for _ in range(5):
         post(canvas(asset), form(mask=mask, count="4"))
@@ -344,7 +344,7 @@ def test_it_refuses_a_free_users_edit_of_their_own_image_with_the_upgrade_prompt
     settings.MEDIA_ROOT = tmp_path / "media"
     bongi = make_user(tier="FREE")
     client.force_login(bongi)
-    asset = services.save_upload(bongi, make_photo((64, 48)))
+    asset = assets.save_upload(bongi, make_photo((64, 48)))
     page = client.get(canvas(asset)).content.decode()
     assert "the editor is a demo" in page and '<canvas width="64" height="48"' in page
     response = post(canvas(asset), form(mask=data_url(make_mask((64, 48), (8, 8, 24, 24)))))
@@ -360,7 +360,7 @@ def test_it_tells_a_paid_user_who_applies_the_demo_to_edit_their_own_images(clie
 
 
 def test_it_issues_a_new_idempotency_key_for_each_render(client, alice):
-    asset = services.save_upload(alice, make_png())
+    asset = assets.save_upload(alice, make_png())
     keys = {
         re.search(r'name="idempotency_key" value="([^"]+)"', client.get(canvas(asset)).content.decode())[1]
         for _ in range(2)

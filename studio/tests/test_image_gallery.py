@@ -13,7 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from studio import assets, services
+from studio import assets, jobs
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage, GenerateVideo, UpscaleImage
 from studio.tests.conftest import make_photo
@@ -34,7 +34,7 @@ def run(django_capture_on_commit_callbacks):
 
     def run_(user, operation, params) -> MediaJob:
         with django_capture_on_commit_callbacks(execute=True):
-            job = services.submit_job(user, operation, params)
+            job = jobs.submit_job(user, operation, params)
         job.refresh_from_db()
         assert job.state == MediaJob.State.SUCCEEDED, job.error_message
         return job
@@ -47,7 +47,7 @@ def uploads(user, n: int) -> list[MediaAsset]:
     made = []
     start = timezone.now() - timedelta(days=1)
     for i in range(n):
-        asset = services.save_upload(user, make_photo((40 + i, 30)))
+        asset = assets.save_upload(user, make_photo((40 + i, 30)))
         MediaAsset.objects.filter(pk=asset.pk).update(created_at=start + timedelta(minutes=i))
         made.append(asset)
     return made
@@ -55,7 +55,7 @@ def uploads(user, n: int) -> list[MediaAsset]:
 
 def video_asset(user, *, seconds=8.0) -> MediaAsset:
     """A finished video job's output: the MP4 bytes do not matter here, its poster does."""
-    job = services.submit_job(user, "generate_video", GenerateVideo(prompt="A dhow off Zanzibar"))
+    job = jobs.submit_job(user, "generate_video", GenerateVideo(prompt="A dhow off Zanzibar"))
     asset = MediaAsset(
         owner=user,
         kind=MediaAsset.Kind.VIDEO,
@@ -89,7 +89,7 @@ def test_it_shows_an_empty_gallery_with_a_way_to_create(client, make_user):
 def test_it_lists_only_the_users_own_media_newest_first_as_lazy_thumbnails(client, make_user, media):
     alice = make_user(tier="JIVE")
     mine = uploads(alice, 3)
-    theirs = services.save_upload(make_user(tier="JIVE"), make_photo())
+    theirs = assets.save_upload(make_user(tier="JIVE"), make_photo())
     client.force_login(alice)
     text = client.get(GALLERY).content.decode()
     assert tile_links(text) == [f"/studio/images/{a.id}/" for a in reversed(mine)]
@@ -141,7 +141,7 @@ def test_it_keeps_pages_stable_when_new_images_arrive_and_breaks_ties_by_id(clie
 
 
 def test_it_answers_404_for_a_cursor_that_is_not_the_users(client, make_user, media):
-    theirs = services.save_upload(make_user(tier="JIVE"), make_photo())
+    theirs = assets.save_upload(make_user(tier="JIVE"), make_photo())
     client.force_login(make_user(tier="JIVE"))
     assert client.get(GALLERY, {"before": str(theirs.id)}).status_code == 404
     assert client.get(GALLERY, {"before": "nonsense"}).status_code == 404
@@ -150,7 +150,7 @@ def test_it_answers_404_for_a_cursor_that_is_not_the_users(client, make_user, me
 
 def test_it_shows_videos_with_their_poster_a_badge_and_the_duration(client, make_user, media):
     alice = make_user(tier="JIVE")
-    services.save_upload(alice, make_photo())
+    assets.save_upload(alice, make_photo())
     video = video_asset(alice, seconds=8.0)
     client.force_login(alice)
     text = client.get(GALLERY).content.decode()
@@ -171,7 +171,7 @@ def test_it_sends_anonymous_visitors_to_log_in(client, db):
 
 
 def test_it_hides_another_users_image_and_unknown_ids(client, make_user, media):
-    theirs = services.save_upload(make_user(tier="JIGGA"), make_photo())
+    theirs = assets.save_upload(make_user(tier="JIGGA"), make_photo())
     client.force_login(make_user(tier="JIGGA"))
     assert client.get(f"/studio/images/{theirs.id}/").status_code == 404
     assert client.get(f"/studio/images/{uuid.uuid4()}/").status_code == 404
@@ -251,7 +251,7 @@ def test_it_reuses_settings_on_the_create_form(client, make_user, studio_env, ru
 
 def test_it_describes_an_uploaded_image_as_uploaded_and_free(client, make_user, media):
     jive = make_user(tier="JIVE")
-    photo = services.save_upload(jive, make_photo())
+    photo = assets.save_upload(jive, make_photo())
     client.force_login(jive)
     text = client.get(f"/studio/images/{photo.id}/").content.decode()
     assert "<dt>Source</dt><dd>Uploaded</dd>" in text and "Nothing: uploaded" in text
@@ -278,7 +278,7 @@ def test_it_gates_actions_for_free_users_and_notes_the_watermark(client, make_us
 
 def test_it_offers_jive_the_v3_upscale_and_animation(client, make_user, media):
     jive = make_user(tier="JIVE")
-    photo = services.save_upload(jive, make_photo())
+    photo = assets.save_upload(jive, make_photo())
     client.force_login(jive)
     text = client.get(f"/studio/images/{photo.id}/").content.decode()
     assert (
@@ -291,7 +291,7 @@ def test_it_offers_jive_the_v3_upscale_and_animation(client, make_user, media):
 
 def test_it_shows_what_an_upscaled_image_came_from(client, make_user, studio_env, run):
     jigga = make_user(tier="JIGGA")
-    photo = services.save_upload(jigga, make_photo())
+    photo = assets.save_upload(jigga, make_photo())
     job = run(jigga, "upscale_image", UpscaleImage(image_id=photo.id, factor="x2", model="v4"))
     result = job.assets.get()
     client.force_login(jigga)

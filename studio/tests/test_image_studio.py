@@ -201,12 +201,12 @@ def test_it_keeps_polling_with_200_while_the_job_is_queued(client, make_user, po
 
 
 def test_it_shows_a_failed_job_without_charging(client, make_user, post, studio_env):
-    from studio import services
+    from studio import worker
 
     client.force_login(make_user(tier="JIVE"))
     post(form(), execute=False)
     job = MediaJob.objects.get()
-    services.fail_job(job, "safety_blocked", detail="SafetyBlockedError: Responsible AI practices")
+    worker.fail_job(job, "safety_blocked", detail="SafetyBlockedError: Responsible AI practices")
     text = client.get(f"/studio/jobs/{job.id}/", **HTMX).content.decode()
     assert "The safety filters blocked this request" in text and "You were not charged." in text
     assert "Responsible AI" not in text  # the provider's words are for staff (test_error_words.py)

@@ -11,7 +11,7 @@ import pytest
 from billing import pricing
 from billing import services as billing
 from billing.models import Price, PriceClass
-from studio import services
+from studio import assets
 from studio.models import MediaAsset, MediaJob
 from studio.tests.conftest import make_photo
 
@@ -56,8 +56,8 @@ def model_input(text: str, value: str) -> str:
 
 def test_it_offers_jigga_both_models_with_their_prices_and_the_users_images(client, make_user, media):
     jigga = make_user(tier="JIGGA")
-    photo = services.save_upload(jigga, make_photo())
-    services.save_upload(make_user(tier="JIGGA"), make_photo())  # someone else's
+    photo = assets.save_upload(jigga, make_photo())
+    assets.save_upload(make_user(tier="JIGGA"), make_photo())  # someone else's
     client.force_login(jigga)
     text = client.get(UPSCALE).content.decode()
     assert 'aria-current="page">Upscale' in text
@@ -80,7 +80,7 @@ def test_it_takes_the_prices_from_the_price_list(client, make_user, media):
 
 def test_it_disables_v4_for_jive_with_the_reason_and_the_upgrade(client, make_user, media):
     jive = make_user(tier="JIVE")
-    services.save_upload(jive, make_photo())
+    assets.save_upload(jive, make_photo())
     client.force_login(jive)
     text = client.get(UPSCALE).content.decode()
     v4 = model_input(text, "v4")
@@ -93,7 +93,7 @@ def test_it_disables_v4_for_jive_with_the_reason_and_the_upgrade(client, make_us
 
 def test_it_shows_free_users_the_upgrade_instead_of_a_form(client, make_user, media, post):
     free = make_user(tier="FREE")
-    photo = services.save_upload(free, make_photo())
+    photo = assets.save_upload(free, make_photo())
     client.force_login(free)
     text = client.get(UPSCALE).content.decode()
     assert "Upscaling comes with a paid plan" in text
@@ -110,9 +110,9 @@ def test_it_preselects_the_image_from_the_query_even_when_older_than_the_picker_
 ):
     settings.UPLOADS_PER_MINUTE = 25  # test data, not one person's burst
     jive = make_user(tier="JIVE")
-    oldest = services.save_upload(jive, make_photo())
+    oldest = assets.save_upload(jive, make_photo())
     for _ in range(24):
-        services.save_upload(jive, make_photo((32, 32)))
+        assets.save_upload(jive, make_photo((32, 32)))
     client.force_login(jive)
     plain = client.get(UPSCALE).content.decode()
     assert str(oldest.id) not in plain and "checked required" not in plain
@@ -123,7 +123,7 @@ def test_it_preselects_the_image_from_the_query_even_when_older_than_the_picker_
 
 
 def test_it_ignores_a_preselection_that_is_not_the_users(client, make_user, media):
-    other = services.save_upload(make_user(tier="JIVE"), make_photo())
+    other = assets.save_upload(make_user(tier="JIVE"), make_photo())
     jive = make_user(tier="JIVE")
     client.force_login(jive)
     for value in (str(other.id), "not-a-uuid"):
@@ -134,7 +134,7 @@ def test_it_ignores_a_preselection_that_is_not_the_users(client, make_user, medi
 
 def test_it_estimates_v3_and_v4_and_what_is_left(client, make_user, media):
     jigga = make_user(tier="JIGGA")
-    photo = services.save_upload(jigga, make_photo())
+    photo = assets.save_upload(jigga, make_photo())
     client.force_login(jigga)
     v3 = client.get(ESTIMATE, {"image": photo.id, "factor": "x3", "model": "v3"}, **HTMX).content.decode()
     v4 = client.get(ESTIMATE, {"image": photo.id, "factor": "x3", "model": "v4"}, **HTMX).content.decode()
@@ -149,7 +149,7 @@ def test_it_estimates_v3_and_v4_and_what_is_left(client, make_user, media):
 
 def test_it_warns_when_the_result_would_be_too_large_for_the_upscaler(client, make_user, media):
     jigga = make_user(tier="JIGGA")
-    big = services.save_upload(jigga, make_photo((1200, 1200)))
+    big = assets.save_upload(jigga, make_photo((1200, 1200)))
     client.force_login(jigga)
     x3 = client.get(ESTIMATE, {"image": big.id, "factor": "x3"}).content.decode()
     x4 = client.get(ESTIMATE, {"image": big.id, "factor": "x4"}).content.decode()
@@ -177,7 +177,7 @@ def test_it_warns_when_no_upscales_are_left(client, make_user, media):
 
 def test_it_creates_one_upscale_job_and_leads_to_the_job_page(client, make_user, post, studio_env):
     jigga = make_user(tier="JIGGA")
-    photo = services.save_upload(jigga, make_photo())
+    photo = assets.save_upload(jigga, make_photo())
     client.force_login(jigga)
     data = form(photo, factor="x3", model="v4")
     response = post(data)
@@ -199,7 +199,7 @@ def test_it_creates_one_upscale_job_and_leads_to_the_job_page(client, make_user,
 
 def test_it_answers_htmx_with_a_fresh_form_and_the_polling_card(client, make_user, post, studio_env):
     jive = make_user(tier="JIVE")
-    photo = services.save_upload(jive, make_photo())
+    photo = assets.save_upload(jive, make_photo())
     client.force_login(jive)
     data = form(photo)
     response = post(data, execute=False, **HTMX)
@@ -225,7 +225,7 @@ def test_it_rerenders_invalid_choices_with_errors_and_creates_no_job(
     client, make_user, post, media, overrides, field_error
 ):
     jive = make_user(tier="JIVE")
-    photo = services.save_upload(jive, make_photo())
+    photo = assets.save_upload(jive, make_photo())
     client.force_login(jive)
     data = form(photo, **overrides)
     response = post(data)
@@ -236,7 +236,7 @@ def test_it_rerenders_invalid_choices_with_errors_and_creates_no_job(
 
 
 def test_it_refuses_another_users_image_as_a_picker_error(client, make_user, post, studio_env):
-    other = services.save_upload(make_user(tier="JIGGA"), make_photo())
+    other = assets.save_upload(make_user(tier="JIGGA"), make_photo())
     client.force_login(make_user(tier="JIGGA"))
     response = post(form(other), **HTMX)
     text = response.content.decode()
@@ -247,7 +247,7 @@ def test_it_refuses_another_users_image_as_a_picker_error(client, make_user, pos
 
 def test_it_refuses_v4_for_jive_with_the_upgrade(client, make_user, post, studio_env):
     jive = make_user(tier="JIVE")
-    photo = services.save_upload(jive, make_photo())
+    photo = assets.save_upload(jive, make_photo())
     client.force_login(jive)
     response = post(form(photo, model="v4"), **HTMX)
     text = response.content.decode()
@@ -260,7 +260,7 @@ def test_it_refuses_v4_for_jive_with_the_upgrade(client, make_user, post, studio
 
 def test_it_refuses_when_the_allowance_is_used_up(client, make_user, post, studio_env):
     jive = make_user(tier="JIVE")
-    photo = services.save_upload(jive, make_photo())
+    photo = assets.save_upload(jive, make_photo())
     billing.reserve(jive, "upscales", 20, "test:all-of-them")
     client.force_login(jive)
     data = form(photo)

@@ -14,7 +14,7 @@ from django_q.exceptions import TimeoutException
 from django_q.timeout import TimeoutHandler
 
 from billing.models import Reservation
-from studio import services
+from studio import jobs, worker
 from studio.providers.base import Family
 from studio.providers.resilience import breaker_state
 from studio.schemas import GenerateImage
@@ -25,7 +25,7 @@ IMAGEN = "imagen-3.0-generate-002"
 
 def _queued_job(user, capture):
     with capture(execute=False):
-        return services.submit_job(user, "generate_image", GenerateImage(prompt="a slow lighthouse"))
+        return jobs.submit_job(user, "generate_image", GenerateImage(prompt="a slow lighthouse"))
 
 
 def test_a_slow_provider_ends_the_job_as_provider_timeout_within_its_budget(
@@ -37,7 +37,7 @@ def test_a_slow_provider_ends_the_job_as_provider_timeout_within_its_budget(
     job = _queued_job(make_user(tier="JIVE"), django_capture_on_commit_callbacks)
 
     started = time.monotonic()
-    services.run_job(job.id)
+    worker.run_job(job.id)
     took = time.monotonic() - started
 
     job.refresh_from_db()
@@ -57,7 +57,7 @@ def test_a_task_stopped_at_its_timeout_fails_and_releases_at_once(
 
     started = time.monotonic()
     with pytest.raises(TimeoutException), TimeoutHandler(2):  # what django-q2's worker wraps a task in
-        services.run_job(job.id)
+        worker.run_job(job.id)
 
     assert time.monotonic() - started < 3
     job.refresh_from_db()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from billing.models import CostEntry, Reservation
-from studio import services
+from studio import jobs, worker
 from studio.models import MediaJob, WorkerLease
 from studio.schemas import GenerateImage, GenerateVideo
 
@@ -15,7 +15,7 @@ from studio.schemas import GenerateImage, GenerateVideo
 def _queued(user, params, capture):
     """A submitted job whose enqueue never happened (the on-commit hook is dropped)."""
     with capture(execute=False):
-        return services.submit_job(user, _operation(params), params)
+        return jobs.submit_job(user, _operation(params), params)
 
 
 def _operation(params) -> str:
@@ -27,10 +27,10 @@ def test_it_re_enqueues_a_job_whose_task_went_missing(
 ):
     user = make_user(tier="JIVE")
     job = _queued(user, GenerateImage(prompt="lost task"), django_capture_on_commit_callbacks)
-    assert services.sweep()["requeued"] == 0  # not yet: it may simply be waiting in the queue
+    assert worker.sweep()["requeued"] == 0  # not yet: it may simply be waiting in the queue
 
     MediaJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-    assert services.sweep()["requeued"] == 1
+    assert worker.sweep()["requeued"] == 1
 
     job.refresh_from_db()
     assert job.state == "succeeded"
@@ -52,7 +52,7 @@ def test_it_fails_and_releases_a_video_past_its_deadline(
         next_poll_at=timezone.now(),
     )
 
-    assert services.sweep()["timed_out"] == 1
+    assert worker.sweep()["timed_out"] == 1
 
     job.refresh_from_db()
     assert (job.state, job.error_code) == ("failed", "video_timeout")
@@ -88,9 +88,9 @@ def test_it_lets_only_one_poller_run_at_a_time(studio_env, make_user, django_cap
     user = make_user(tier="JIVE")
     job = _queued(user, GenerateVideo(prompt="wait", duration_seconds=4), django_capture_on_commit_callbacks)
     MediaJob.objects.filter(pk=job.pk).update(state="waiting", next_poll_at=timezone.now())
-    assert WorkerLease.try_take(services.POLLER_LEASE, "another-worker", 60)
+    assert WorkerLease.try_take(worker.POLLER_LEASE, "another-worker", 60)
 
-    assert services.poll_videos(budget_seconds=0.5) == 0
+    assert worker.poll_videos(budget_seconds=0.5) == 0
 
 
 def test_it_reports_health_without_secrets(db, studio_env, client, settings, make_user):
@@ -109,7 +109,7 @@ def test_it_reports_health_without_secrets(db, studio_env, client, settings, mak
     text = response.content.decode()
     assert settings.SECRET_KEY not in text and settings.VERTEX_FIXED_TOKEN not in text
 
-    services.sweep()
+    worker.sweep()
     assert client.get("/api/v1/media/health").json()["checks"]["cluster"]["ok"] is True
 
 

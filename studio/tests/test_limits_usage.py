@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.models import Allowance, Reservation
 from billing.tests.helpers import race
-from studio import services
+from studio import assets, jobs
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.tests.conftest import make_photo, make_png
@@ -99,11 +99,11 @@ def test_it_does_not_count_a_resent_video_frame_twice(make_user, media, settings
     settings.UPLOADS_PER_DAY = 1
     user = make_user(tier="JIVE")
     frame = make_photo((96, 64))
-    first = services.save_upload(user, frame, reuse_within_minutes=10)
-    again = services.save_upload(user, frame, reuse_within_minutes=10)
+    first = assets.save_upload(user, frame, reuse_within_minutes=10)
+    again = assets.save_upload(user, frame, reuse_within_minutes=10)
     assert again.pk == first.pk
     with pytest.raises(StudioError) as refused:
-        services.save_upload(user, make_photo((97, 64)), reuse_within_minutes=10)
+        assets.save_upload(user, make_photo((97, 64)), reuse_within_minutes=10)
     assert refused.value.code == "upload_quota_exceeded"
 
 
@@ -142,7 +142,7 @@ def test_it_rate_limits_uploads_on_the_video_page_as_a_field_error(client, make_
     settings.UPLOADS_PER_MINUTE = 1
     user = make_user(tier="JIVE")
     client.force_login(user)
-    services.save_upload(user, photo(1))
+    assets.save_upload(user, photo(1))
 
     response = client.post(
         "/studio/videos/new/",
@@ -238,7 +238,7 @@ def test_twelve_racing_uploads_get_exactly_the_three_the_minute_allows(make_user
     settings.UPLOADS_PER_MINUTE = 3
     user = make_user(tier="JIVE")
 
-    outcomes = race(12, lambda i: services.save_upload(user, photo(i)))
+    outcomes = race(12, lambda i: assets.save_upload(user, photo(i)))
 
     stored = [o for o in outcomes if isinstance(o, MediaAsset)]
     refused = [o for o in outcomes if isinstance(o, StudioError) and o.code == "rate_limited"]
@@ -255,9 +255,7 @@ def test_twelve_racing_submits_get_exactly_the_three_the_minute_allows(make_user
     settings.BREAKER_STATE_PATH = tmp_path / "breakers.sqlite3"
     user = make_user(tier="JIVE")
 
-    outcomes = race(
-        12, lambda i: services.submit_job(user, "generate_image", GenerateImage(prompt=f"racer {i}"))
-    )
+    outcomes = race(12, lambda i: jobs.submit_job(user, "generate_image", GenerateImage(prompt=f"racer {i}")))
 
     accepted = [o for o in outcomes if isinstance(o, MediaJob)]
     refused = [o for o in outcomes if isinstance(o, StudioError) and o.code == "rate_limited"]

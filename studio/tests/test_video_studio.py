@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from billing import services as billing
 from billing.models import Reservation
-from studio import samples, services
+from studio import assets, jobs, samples
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage, GenerateVideo
 from studio.tests import sample_clips as clips
@@ -160,9 +160,9 @@ def test_it_answers_bad_estimate_input_with_a_message(client, make_user):
 def test_it_preselects_the_image_the_viewer_asked_to_animate(client, make_user, settings):
     settings.UPLOADS_PER_MINUTE = 13  # test data, not one person's burst
     alice = make_user(tier="JIVE")
-    oldest = services.save_upload(alice, make_png())
+    oldest = assets.save_upload(alice, make_png())
     for _ in range(12):  # more than the picker lists: the chosen one is still offered
-        services.save_upload(alice, make_png(colour=(10, 200, 10)))
+        assets.save_upload(alice, make_png(colour=(10, 200, 10)))
     client.force_login(alice)
 
     html = client.get(CREATE, {"first_frame": str(oldest.id)}).content.decode()
@@ -173,7 +173,7 @@ def test_it_preselects_the_image_the_viewer_asked_to_animate(client, make_user, 
 
 def test_it_ignores_another_users_image_in_the_link(client, make_user):
     alice, bob = make_user(tier="JIVE"), make_user(tier="JIVE")
-    bobs = services.save_upload(bob, make_png())
+    bobs = assets.save_upload(bob, make_png())
     client.force_login(alice)
 
     html = client.get(CREATE, {"first_frame": str(bobs.id)}).content.decode()
@@ -226,7 +226,7 @@ def test_it_shows_field_errors_next_to_their_fields(client, make_user, post):
 def test_it_refuses_another_users_image_as_a_frame(client, make_user, post):
     alice, bob = make_user(tier="JIVE"), make_user(tier="JIVE")
     client.force_login(alice)
-    response = post(form(first_frame_id=str(services.save_upload(bob, make_png()).id)))
+    response = post(form(first_frame_id=str(assets.save_upload(bob, make_png()).id)))
 
     assert re.search(r'id="first_frame-error">Choose one of your images.', response.content.decode())
     assert not MediaJob.objects.exists()
@@ -235,8 +235,8 @@ def test_it_refuses_another_users_image_as_a_frame(client, make_user, post):
 def test_it_submits_one_job_with_exactly_the_forms_settings(client, make_user, post, studio_env):
     alice = make_user(tier="JIVE")
     first, last = (
-        services.save_upload(alice, make_png()),
-        services.save_upload(alice, make_png(colour=(1, 2, 3))),
+        assets.save_upload(alice, make_png()),
+        assets.save_upload(alice, make_png(colour=(1, 2, 3))),
     )
     client.force_login(alice)
     data = form(
@@ -393,9 +393,7 @@ def test_it_refuses_a_jive_request_over_the_seconds_left_and_creates_nothing(
 
 def test_it_shows_progress_and_polls_while_the_video_renders(client, make_user):
     user = make_user(tier="JIVE")
-    job = services.submit_job(
-        user, "generate_video", GenerateVideo(prompt="A quiet river", duration_seconds=4)
-    )
+    job = jobs.submit_job(user, "generate_video", GenerateVideo(prompt="A quiet river", duration_seconds=4))
     client.force_login(user)
 
     page = client.get(job_url(job))
@@ -445,8 +443,8 @@ def test_it_shows_a_failed_video_and_the_way_back_with_its_settings(client, make
 
 def test_it_hides_video_jobs_from_other_users_and_image_jobs_from_this_page(client, make_user):
     alice, bob = make_user(tier="JIVE"), make_user(tier="JIVE")
-    video = services.submit_job(alice, "generate_video", GenerateVideo(prompt="mine"))
-    image = services.submit_job(alice, "generate_image", GenerateImage(prompt="mine"))
+    video = jobs.submit_job(alice, "generate_video", GenerateVideo(prompt="mine"))
+    image = jobs.submit_job(alice, "generate_image", GenerateImage(prompt="mine"))
 
     client.force_login(bob)
     assert client.get(job_url(video)).status_code == 404

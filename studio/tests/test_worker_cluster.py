@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from billing.models import Allowance, CostEntry, Reservation
-from studio import services
+from studio import assets, worker
 from studio.models import MediaAsset, MediaJob
 from studio.tests.cluster import Cluster, wait_for_job
 from studio.tests.conftest import make_photo, product_requests
@@ -38,7 +38,7 @@ def _post(client, path, body):
 def test_it_runs_all_four_operations_on_a_real_cluster(cluster_env, make_user, client, tmp_path):
     user = make_user(tier="JIGGA")
     client.force_login(user)
-    source = services.save_upload(user, make_photo((96, 64)))
+    source = assets.save_upload(user, make_photo((96, 64)))
     cluster = Cluster(cluster_env, tmp_path)
     try:
         jobs = [
@@ -101,7 +101,7 @@ def test_it_leaves_no_job_stuck_when_the_worker_is_killed(cluster_env, make_user
 
     # A new cluster's sweeper finds the lease expired, fails the job and releases the allowance.
     time.sleep(LEASE + 0.5)
-    services.sweep()
+    worker.sweep()
 
     job = MediaJob.objects.get(pk=accepted["job_id"])
     assert (job.state, job.error_code) == ("failed", "worker_lost")
@@ -111,7 +111,7 @@ def test_it_leaves_no_job_stuck_when_the_worker_is_killed(cluster_env, make_user
     assert (allowance.used, allowance.reserved) == (0, 0)
 
     # If the broker redelivers the killed task later, the claim finds nothing to do.
-    services.run_job(job.id)
+    worker.run_job(job.id)
     assert MediaJob.objects.get(pk=job.id).state == "failed"
     assert not CostEntry.objects.filter(user=user).exists()
 
@@ -166,9 +166,9 @@ def test_a_worker_killed_after_google_accepted_a_video_still_delivers_it_from_on
     assert storage_uri == f"gs://{settings.GCS_BUCKET}/{settings.GCS_OUTPUT_PREFIX}/videos/{job.id}/"
 
     time.sleep(LEASE + 0.5)
-    assert services.sweep()["adopted"] == 1
-    services.run_job(job.id)  # the broker redelivering the killed task changes nothing
-    services.poll_videos(budget_seconds=20)
+    assert worker.sweep()["adopted"] == 1
+    worker.run_job(job.id)  # the broker redelivering the killed task changes nothing
+    worker.poll_videos(budget_seconds=20)
 
     job.refresh_from_db()
     assert job.state == "succeeded", (job.error_code, job.error_detail)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from studio import services
+from studio import assets
 from studio.models import MediaJob
 from studio.tests.cluster import wait_for_job
 from studio.tests.conftest import make_photo
@@ -57,7 +57,7 @@ def test_it_paints_a_mask_undoes_a_stroke_and_edits_with_exactly_that_mask(
     page, live_server, make_user, log_in, worker, shoot
 ):
     alice = make_user(username="alice", tier="JIVE")
-    asset = services.save_upload(alice, make_photo(IMAGE_SIZE))
+    asset = assets.save_upload(alice, make_photo(IMAGE_SIZE))
     log_in(page, alice)
     page.goto(live_server.url + "/studio/images/edit/")
     shoot(page, "image-edit-pick")
@@ -124,7 +124,7 @@ def test_it_shows_the_outpaint_controls_with_a_preview(
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     alice = make_user(username="alice", tier="JIGGA")
-    asset = services.save_upload(alice, make_photo((640, 480)))
+    asset = assets.save_upload(alice, make_photo((640, 480)))
     log_in(page, alice)
     _open_canvas(page, live_server, asset)
     page.locator("label.mode", has_text="Outpaint").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from studio import services
+from studio import assets, jobs
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage, GenerateVideo
 from studio.tests.conftest import make_photo
@@ -22,13 +22,13 @@ def test_it_pages_through_the_gallery_and_opens_the_viewer(
     settings.UPLOADS_PER_MINUTE = 27  # test data, not one person's burst
     alice = make_user(username="alice", tier="JIGGA")
     for i in range(27):
-        services.save_upload(alice, make_photo((60 + i, 40)))
+        assets.save_upload(alice, make_photo((60 + i, 40)))
     # Tasks run inline (studio_env): a real video with its poster, and a generated image on top.
-    video_job = services.submit_job(
+    video_job = jobs.submit_job(
         alice, "generate_video", GenerateVideo(prompt="A dhow off Zanzibar", duration_seconds=4)
     )
     assert MediaJob.objects.get(pk=video_job.pk).state == MediaJob.State.SUCCEEDED
-    job = services.submit_job(alice, "generate_image", GenerateImage(prompt=PROMPT, count=2))
+    job = jobs.submit_job(alice, "generate_image", GenerateImage(prompt=PROMPT, count=2))
     assert MediaJob.objects.get(pk=job.pk).state == MediaJob.State.SUCCEEDED
     newest = MediaAsset.objects.filter(source_job=job).order_by("-created_at", "-id").first()
     log_in(page, alice)

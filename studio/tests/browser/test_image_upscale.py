@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from billing import pricing
 from billing.models import PriceClass
-from studio import services
+from studio import assets
 from studio.models import MediaJob
 from studio.tests.cluster import wait_for_job
 from studio.tests.conftest import make_photo
@@ -25,8 +25,8 @@ def test_it_prices_v3_and_v4_as_they_are_chosen_and_upscales_on_a_worker(
     page, live_server, make_user, log_in, worker, shoot
 ):
     jigga = make_user(username="jigga", tier="JIGGA")
-    photo = services.save_upload(jigga, make_photo((320, 240)))
-    services.save_upload(jigga, make_photo((200, 200)))
+    photo = assets.save_upload(jigga, make_photo((320, 240)))
+    assets.save_upload(jigga, make_photo((200, 200)))
     log_in(page, jigga)
     page.goto(f"{live_server.url}/studio/images/upscale/?image={photo.id}")
     estimate = page.locator("#estimate")
@@ -65,7 +65,7 @@ def test_it_keeps_v4_from_jive_with_the_reason_and_the_upgrade(
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     jive = make_user(username="jive", tier="JIVE")
-    services.save_upload(jive, make_photo((320, 240)))
+    assets.save_upload(jive, make_photo((320, 240)))
     log_in(page, jive)
     page.goto(live_server.url + "/studio/images/upscale/")
     v4 = page.get_by_role("radio", name="V4 Ultra")
@@ -97,7 +97,7 @@ def test_it_shows_free_users_the_upgrade(page, live_server, make_user, log_in, s
     shoot(page, "image-upscale-free")
 
     # The viewer keeps upscaling and animating behind the same upgrade; the editor is a demo.
-    photo = services.save_upload(free, make_photo((320, 240)))
+    photo = assets.save_upload(free, make_photo((320, 240)))
     page.goto(f"{live_server.url}/studio/images/{photo.id}/")
     actions = page.locator(".actions-panel")
     expect(actions.get_by_role("link", name="Edit (demo)")).to_be_visible()
