@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from pydantic import BaseModel, Field
 
 from billing import pricing
 from studio import errors
@@ -128,3 +129,92 @@ def result(job: MediaJob, *, absolute) -> dict:
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
+
+
+# --- The shapes of these answers, for the OpenAPI document -------------------------------------
+#
+# studio/api/ names these as its endpoints' 2xx responses, so the document types every answer
+# and django-ninja checks each one against its model before it leaves. They sit here beside the
+# functions that build the dicts; studio/tests/test_openapi.py holds real answers against them.
+
+
+class Money(BaseModel):
+    """An amount in both currencies: display strings and the exact integers."""
+
+    zar: str = Field(description="Rand, formatted: `R 12.34`.")
+    usd: str = Field(description="US dollars, formatted.")
+    zar_cents: int
+    usd_micros: int
+
+
+class Progress(BaseModel):
+    fraction: float = Field(description="0 to 1; an honest hint, not a measurement.")
+    eta_seconds: int = Field(description="Seconds probably left (0 once the job is final).")
+
+
+class JobError(BaseModel):
+    code: str = Field(description="Stable code of a failed job (`safety_blocked`, `provider_timeout`, ...).")
+    message: str = Field(description="A sentence for the user; says they were not charged.")
+
+
+class JobAccepted(BaseModel):
+    """The 202 of a submit: the job is queued and its allowance reserved."""
+
+    job_id: str
+    operation: str
+    state: str
+    model: str = Field(description="The model that will run the job.")
+    units: int = Field(description="Units reserved on `meter` (images, edits, upscales or seconds).")
+    meter: str
+    quote: Money | None
+    watermarked: bool = Field(description="A FREE preview carries a visible watermark.")
+    status_url: str
+    result_url: str
+
+
+class JobStatus(BaseModel):
+    job_id: str
+    operation: str
+    state: str = Field(description="queued, running, waiting, succeeded, failed or cancelled")
+    done: bool
+    progress: Progress
+    model: str
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    error: JobError | None
+    quote: Money | None
+    cost: Money | None = Field(description="What was charged, once the job is final.")
+    result_url: str | None = Field(description="Set once the job succeeded.")
+
+
+class JobList(BaseModel):
+    jobs: list[JobStatus]
+
+
+class AssetAnswer(BaseModel):
+    """One image or video, with signed links that work without a session for a while."""
+
+    asset_id: str
+    kind: str = Field(description="image or video")
+    mime_type: str
+    bytes: int
+    width: int | None
+    height: int | None
+    duration_seconds: float | None
+    has_audio: bool
+    synthid: bool
+    watermarked: bool
+    url: str
+    download_url: str
+    thumbnail_url: str | None
+
+
+class JobResult(BaseModel):
+    job_id: str
+    operation: str
+    state: str
+    cost: Money | None
+    filtered_count: int = Field(description="Outputs removed by the safety filters (not charged).")
+    expires_in_hours: int = Field(description="How long the signed links work.")
+    assets: list[AssetAnswer]

@@ -22,10 +22,11 @@ call run_once with the key their form carries (studio/pages/common.py).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 import time
-import functools
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -174,7 +175,9 @@ def purge_expired() -> int:
     return deleted
 
 
-def idempotent(*, identity: Callable[..., object], lifetime_minutes: Callable[..., int], location: bool = False):
+def idempotent(
+    *, identity: Callable[..., object], lifetime_minutes: Callable[..., int], location: bool = False
+):
     """An API endpoint that accepts work, made safe to retry under its `Idempotency-Key` header.
 
     The endpoint returns (status, body); the decorator answers it as JSON, or replays the first
@@ -182,7 +185,6 @@ def idempotent(*, identity: Callable[..., object], lifetime_minutes: Callable[..
     what makes two requests the same (the validated payload, an upload's digest): it runs first,
     so its own refusals come before the key is read. `lifetime_minutes(**params)` is how long
     the key is kept. With `location`, a 2xx body's `status_url` is also the Location header.
-    django-ninja reads the endpoint's parameters through functools.wraps.
     """
 
     def decorate(endpoint: Callable[..., tuple[int, dict]]):
@@ -204,6 +206,9 @@ def idempotent(*, identity: Callable[..., object], lifetime_minutes: Callable[..
                 response["Idempotent-Replayed"] = "true"
             return response
 
+        # ninja reads the parameters' types from the signature, resolving string annotations in
+        # the function's own module: give it the endpoint's, already resolved, not ours.
+        wrapper.__signature__ = inspect.signature(endpoint, eval_str=True)  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
