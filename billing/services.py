@@ -11,6 +11,9 @@ that flipped it touches the counters or the ledger.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,15 +76,45 @@ class MeterBalance:
 
 # --- Plans ---------------------------------------------------------------------------------
 
+# The plans looked up during one request, by user id. A request asks for the plan several times
+# (the tier gate, the quote, the allowance, the page's context); billing.middleware opens this
+# for the request's life so the database is asked once. Outside a request (the worker, commands,
+# tests calling billing directly) it is not open and every call reads the database, so a tier
+# change is seen at once.
+_request_plans: ContextVar[dict[int, Plan] | None] = ContextVar("billing_request_plans", default=None)
+
+
+@contextmanager
+def plans_remembered() -> Iterator[None]:
+    """Within this block plan_for asks the database once per user (billing.middleware)."""
+    token = _request_plans.set({})
+    try:
+        yield
+    finally:
+        _request_plans.reset(token)
+
 
 def plan_for(user: AbstractBaseUser) -> Plan:
-    """The user's plan; users without a subscription row are put on the default plan."""
-    subscription = Subscription.objects.select_related("plan").filter(user=user).first()
+    """The user's plan, with its allowances; users without a subscription row are put on the
+    default plan. Once per request (plans_remembered)."""
+    remembered = _request_plans.get()
+    if remembered is not None and user.pk in remembered:
+        return remembered[user.pk]
+    subscriptions = Subscription.objects.select_related("plan").prefetch_related("plan__allowances")
+    subscription = subscriptions.filter(user=user).first()
     if subscription is None:
-        subscription, _ = Subscription.objects.select_related("plan").get_or_create(
-            user=user, defaults={"plan": default_plan()}
-        )
+        Subscription.objects.get_or_create(user=user, defaults={"plan": default_plan()})
+        subscription = subscriptions.get(user=user)
+    if remembered is not None:
+        remembered[user.pk] = subscription.plan
     return subscription.plan
+
+
+def _forget_plan(user: AbstractBaseUser) -> None:
+    """After a tier change: the rest of the request asks the database again."""
+    remembered = _request_plans.get()
+    if remembered is not None:
+        remembered.pop(user.pk, None)
 
 
 def default_plan() -> Plan:
@@ -267,7 +300,7 @@ def remaining(user: AbstractBaseUser, when: datetime | None = None) -> list[Mete
     A fixed number of queries whatever the number of meters: the plan with its allowances, the user's
     current allowance rows and the user's grants for the current periods.
     """
-    plan = Plan.objects.prefetch_related("allowances").get(pk=plan_for(user).pk)
+    plan = plan_for(user)
     terms = {meter: _plan_terms(plan, meter) for meter in Meter}
     windows = {meter: window_for(period, when) for meter, (period, _) in terms.items()}
     starts = {w.start for w in windows.values()}
@@ -316,6 +349,7 @@ def change_tier(
     with transaction.atomic():
         old = plan_for(user)
         Subscription.objects.filter(user=user).update(plan=plan, updated_at=timezone.now())
+        _forget_plan(user)
         change = TierChange.objects.create(
             user=user, from_plan=old, to_plan=plan, changed_by=by, reason=reason
         )
