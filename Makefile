@@ -51,15 +51,18 @@ run: install
 	@echo "Log in at http://$(HOST):$(PORT)/accounts/login/ with a demo account above."
 	$(PY) manage.py run_local --host $(HOST) --port $(PORT)
 
-## The whole suite. With DATABASE_URL set (CI), the allowance tests (marked both_databases) run
-## first on SQLite, then the whole suite runs on that database, so both engines are proven.
+## The whole suite, in PYTEST_WORKERS processes (pytest-xdist; settings_test.py keeps the
+## workers' databases, breakers, cache keys and queues apart). With DATABASE_URL set (CI), the
+## allowance tests (marked both_databases) run first on SQLite, then the whole suite runs on that
+## database, so both engines are proven.
+PYTEST_WORKERS ?= 2
 test: install-test browser
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "--- allowance tests on SQLite ---"; \
 		DATABASE_URL= REDIS_URL= $(PY) -m pytest -q -m both_databases || exit 1; \
 		echo "--- the whole suite on $$(echo $$DATABASE_URL | cut -d: -f1) ---"; \
 	fi
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 check: install-test
 	$(VENV)/bin/ruff check .

@@ -16,8 +16,17 @@ os.environ["SECRET_KEY"] = "test-suite-only-key-Xq7mR2vL9pW4nT8sK3jH6fB1cZ5yD0gA
 os.environ.pop("SECRET_KEY_FILE", None)
 os.environ["HTTPS"] = "false"
 
+# Under `pytest -n 2` (make test) each xdist worker ("gw0", "gw1") has its own test database
+# (pytest-django suffixes its name). Everything else two workers could share carries the worker's
+# name too: the breaker namespace (in the environment, which the processes a worker starts
+# inherit), and below the default breaker file, the cache's keys and django-q2's queue (a worker's
+# children read this module with the same PYTEST_XDIST_WORKER, so they agree with it).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    os.environ.setdefault("BREAKER_NAMESPACE", f"mediastudio-{XDIST_WORKER}")
+
 from mediastudio.settings import *  # noqa: E402, F403
-from mediastudio.settings import STORAGES  # noqa: E402
+from mediastudio.settings import BREAKER_STATE_PATH, CACHES, Q_CLUSTER, STORAGES  # noqa: E402
 
 # Hashing thousands of test passwords with PBKDF2 costs minutes; MD5 is fine for throwaway users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -28,3 +37,10 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # ...and WhiteNoise finds them there too, as it does with DEBUG on (no STATIC_ROOT needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if XDIST_WORKER:
+    if "BREAKER_STATE_PATH" not in os.environ:  # the default file beside the database
+        BREAKER_STATE_PATH = BREAKER_STATE_PATH.with_name(f"{BREAKER_STATE_PATH.stem}-{XDIST_WORKER}.sqlite3")
+    # One Redis database serves both workers: keys and the task queue carry the worker's name.
+    CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": XDIST_WORKER}}
+    Q_CLUSTER = {**Q_CLUSTER, "name": f"{Q_CLUSTER['name']}-{XDIST_WORKER}"}
