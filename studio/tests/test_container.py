@@ -4,6 +4,7 @@ read and checked for what the README promises (non-root, one image for every tie
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -89,6 +90,40 @@ def wait_for_page(url: str, server: subprocess.Popen) -> dict[str, str]:
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within 60 s")
+
+
+def test_its_emulator_command_serves_the_top_level_emulator_and_stops_on_sigterm(image_env):
+    """compose.yaml's emulator service: the top-level emulator/ package through run_emulator."""
+    port, gcs_port = free_port(), free_port()
+    emulator = subprocess.Popen(
+        [str(ENTRYPOINT), "emulator", "--port", str(port), "--gcs-port", str(gcs_port)],
+        cwd=ROOT,
+        env=image_env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        # exec: the script's PID is the emulator's, so SIGTERM reaches it.
+        deadline = time.monotonic() + 60
+        while True:
+            assert emulator.poll() is None, "the emulator exited"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/health", timeout=5) as answer:
+                    health = json.loads(answer.read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the emulator did not answer within 60 s"
+                time.sleep(0.3)
+        assert health["ok"] and health["gcs_url"] == f"http://127.0.0.1:{gcs_port}"
+        assert b"run_emulator" in Path(f"/proc/{emulator.pid}/cmdline").read_bytes()
+        emulator.send_signal(signal.SIGTERM)
+        assert emulator.wait(timeout=30) == 0
+        assert "Emulator stopped." in emulator.stdout.read()
+    finally:
+        if emulator.poll() is None:
+            os.killpg(emulator.pid, signal.SIGKILL)
+        emulator.stdout.close()
 
 
 def test_it_refuses_an_unknown_command_with_its_usage(image_env):
