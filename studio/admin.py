@@ -180,7 +180,7 @@ class MediaJobAdmin(ReadOnlyAdmin):
                     "id",
                     "owner",
                     "operation",
-                    "provider_operation",
+                    "capability",
                     "model",
                     "watermark",
                     "params_json",
@@ -194,7 +194,7 @@ class MediaJobAdmin(ReadOnlyAdmin):
                 "fields": [
                     "state",
                     "attempts",
-                    "provider_operation_name",
+                    "provider_job_name",
                     "delivered_units",
                     "filtered_count",
                 ]

@@ -11,16 +11,8 @@ from django.utils import timezone
 from pydantic import BaseModel, Field
 
 from billing import pricing
-from studio import errors
+from studio import errors, operations
 from studio.models import MediaAsset, MediaJob
-
-# A rough idea of how long each kind of job takes, for the progress hint (seconds).
-TYPICAL_SECONDS = {
-    MediaJob.Operation.GENERATE_IMAGE: 12,
-    MediaJob.Operation.EDIT_IMAGE: 15,
-    MediaJob.Operation.UPSCALE_IMAGE: 10,
-    MediaJob.Operation.GENERATE_VIDEO: 90,
-}
 
 
 def money(zar_cents: int | None, usd_micros: int | None) -> dict | None:
@@ -35,12 +27,12 @@ def money(zar_cents: int | None, usd_micros: int | None) -> dict | None:
 
 
 def status_path(job: MediaJob) -> str:
-    kind = "videos" if job.is_video else "images"
+    kind = f"{job.output_kind}s"  # the API's /images/ or /videos/
     return reverse("api-1.0.0:job_status", kwargs={"kind": kind, "job_id": job.id})
 
 
 def result_path(job: MediaJob) -> str:
-    kind = "videos" if job.is_video else "images"
+    kind = f"{job.output_kind}s"
     return reverse("api-1.0.0:job_result", kwargs={"kind": kind, "job_id": job.id})
 
 
@@ -64,9 +56,10 @@ def progress(job: MediaJob) -> dict:
     """A progress hint: a fraction and the seconds probably left. Honest, not precise."""
     if job.is_final:
         return {"fraction": 1.0, "eta_seconds": 0}
+    # The operation's rough idea of how long a job takes.
+    typical = operations.for_job(job).typical_seconds
     if job.state == MediaJob.State.QUEUED:
-        return {"fraction": 0.0, "eta_seconds": TYPICAL_SECONDS[job.operation]}
-    typical = TYPICAL_SECONDS[job.operation]
+        return {"fraction": 0.0, "eta_seconds": typical}
     elapsed = (timezone.now() - (job.started_at or job.created_at)).total_seconds()
     fraction = min(0.95, 0.05 + 0.9 * elapsed / typical)
     return {"fraction": round(fraction, 2), "eta_seconds": max(1, round(typical - elapsed))}

@@ -164,8 +164,12 @@ def _conflict() -> StudioError:
 
 
 def ttl_minutes_for(operation: str) -> int:
-    if operation == "generate_video":
-        return settings.IDEMPOTENCY_VIDEO_TTL_MINUTES
+    """How long a key lives: the operation's own lifetime (studio/operations/), or the image
+    one for the requests that are not operations (an upload, an unknown tool)."""
+    from studio import operations  # the operations' modules import the models, as this one does
+
+    if operation in operations.names():
+        return operations.get(operation).idempotency_ttl_minutes()
     return settings.IDEMPOTENCY_IMAGE_TTL_MINUTES
 
 

@@ -1,7 +1,7 @@
 """The web side of a job: the tier gate, the quote, and the submit every channel goes through.
 
-    plan_job()        the tier gate: which provider operation, meter, units and price class
-    quote_job()       the cost estimate the pages show (no reservation)
+    plan_job()        the tier gate (the operation's, studio/operations/): capability, meter, units, price
+    quote_job()       the cost estimate of a whole request (no reservation)
     submit_job()      tier gate → input checks → allowance reserve → job row → enqueue on commit
 
 The worker side (run, poll videos, sweep) is studio/worker.py.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,82 +21,27 @@ from pydantic import BaseModel
 
 from billing import pricing
 from billing import services as billing
-from billing.models import Meter, PriceClass
-from studio import errors, limits, providers, uploads
-from studio.errors import StudioError, not_found, upgrade_required, validation_error
+from studio import errors, limits, operations, providers
+from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
+from studio.operations import JobPlan
 from studio.providers import catalog, resilience
-from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What the tier gate decided for one request."""
-
-    provider_operation: providers.Operation
-    meter: str
-    units: int
-    price_class: str
-    watermark: bool
+def plan_job(user, operation: str, params: BaseModel) -> JobPlan:
+    """The tier gate: which provider capability, meter, units and price class serve this
+    request, or StudioError(upgrade_required) when the user's plan does not offer it at all."""
+    op = operations.get(operation)
+    return op.admit(billing.plan_for(user), op.units(params), **op.choices_of(params))
 
 
-# What the price list calls each upscale model; the Upscale tab shows the price of both.
-UPSCALE_PRICE_CLASSES = {"v3": PriceClass.UPSCALE_V3, "v4": PriceClass.UPSCALE_V4}
-# The pages warn before this refusal (studio/pages/upscale.py).
-MAX_UPSCALED_PIXELS = catalog.MAX_UPSCALED_PIXELS
-
-
-def plan_job(user, operation: str, params: BaseModel) -> Plan:
-    """The tier gate: which provider operation, meter, units and price class serve this request,
-    or StudioError(upgrade_required) when the user's plan does not offer it at all."""
-    plan = billing.plan_for(user)
-    if isinstance(params, GenerateImage):
-        if plan.watermark_output:
-            # The FREE preview: Pollinations, free to us, watermarked in the file.
-            return Plan(
-                providers.Operation.IMAGE_PREVIEW, Meter.IMAGES, params.count, PriceClass.POLLINATIONS, True
-            )
-        return Plan(providers.Operation.IMAGE_GENERATE, Meter.IMAGES, params.count, PriceClass.IMAGE, False)
-    if isinstance(params, EditImage):
-        if plan.edit_demo_only:
-            raise upgrade_required(
-                f"Editing images is not part of the {plan.name} plan (the editor is a demo). "
-                "Upgrade to edit your own images.",
-                tier=plan.code,
-                upgrade=billing.upgrade_options(plan, Meter.EDITS, params.count),
-            )
-        return Plan(providers.Operation.IMAGE_EDIT, Meter.EDITS, params.count, PriceClass.IMAGE, False)
-    if isinstance(params, UpscaleImage):
-        if params.model not in plan.upscale_models:
-            wanted = "V4 Ultra" if params.model == "v4" else "upscaling"
-            offering = {p.code for p in billing.upgrade_plans(plan) if params.model in p.upscale_models}
-            options = [o for o in billing.upgrade_options(plan, Meter.UPSCALES, 1) if o["tier"] in offering]
-            raise upgrade_required(
-                f"The {plan.name} plan does not include {wanted}.", tier=plan.code, upgrade=options
-            )
-        operation = providers.Operation.UPSCALE_V4 if params.model == "v4" else providers.Operation.UPSCALE_V3
-        price_class = UPSCALE_PRICE_CLASSES[params.model]
-        return Plan(operation, Meter.UPSCALES, 1, price_class, False)
-    if isinstance(params, GenerateVideo):
-        meter = Meter.VIDEO_AUDIO_SECONDS if params.generate_audio else Meter.VIDEO_SECONDS
-        if plan.video_samples_only:
-            raise upgrade_required(
-                f"Making videos is not part of the {plan.name} plan; it has the sample gallery.",
-                tier=plan.code,
-                upgrade=billing.upgrade_options(plan, meter, params.billed_seconds),
-            )
-        operation = providers.Operation.VIDEO_FAST if params.fast else providers.Operation.VIDEO
-        price_class = PriceClass.VIDEO_AUDIO if params.generate_audio else PriceClass.VIDEO
-        return Plan(operation, meter, params.billed_seconds, price_class, False)
-    raise TypeError(f"unknown request type {type(params).__name__}")
-
-
-def quote_job(user, operation: str, params: BaseModel) -> tuple[Plan, pricing.Quote]:
-    """The cost estimate the pages show as the form changes (no reservation)."""
-    job_plan = plan_job(user, operation, params)
-    return job_plan, pricing.quote(job_plan.price_class, job_plan.units)
+def quote_job(user, operation: str, params: BaseModel) -> tuple[JobPlan, pricing.Quote]:
+    """The cost estimate of a whole request (no reservation); operations.quote() prices
+    units and options without one."""
+    op = operations.get(operation)
+    return operations.quote(user, operation, op.units(params), **op.choices_of(params))
 
 
 def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
@@ -107,24 +51,24 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
     Call inside a transaction if the caller has more to commit with it (the idempotency record).
     """
     job_plan = plan_job(user, operation, params)
-    mask_png = _check_inputs(user, params)
+    files = _check_inputs(user, operation, params)
     try:
-        route = catalog.resolve(job_plan.provider_operation)
+        route = catalog.resolve(job_plan.capability)
     except providers.ProviderError as e:
         # A model setting that cannot serve this operation: the operator's to fix, not the user's.
-        log.error("refused a %s submit: %s", job_plan.provider_operation, e.detail)
+        log.error("refused a %s submit: %s", job_plan.capability, e.detail)
         raise errors.provider_unavailable() from e
     job_id = uuid.uuid4()
     trial = _admit_past_breaker(route, job_id)
     try:
-        return _create_job(user, operation, params, job_id, job_plan, route, mask_png)
+        return _create_job(user, operation, params, job_id, job_plan, route, files)
     except BaseException:
         if trial:  # the job that was to be the breaker's trial will not exist
             resilience.end_trial(route.model_id, route.family, str(job_id))
         raise
 
 
-def _create_job(user, operation, params, job_id, job_plan, route, mask_png) -> MediaJob:
+def _create_job(user, operation, params, job_id, job_plan, route, files) -> MediaJob:
     reference = f"job:{job_id}"
     now = timezone.now()
     with transaction.atomic():
@@ -143,8 +87,9 @@ def _create_job(user, operation, params, job_id, job_plan, route, mask_png) -> M
             id=job_id,
             owner=user,
             operation=operation,
-            params=params.model_dump(mode="json", exclude={"mask"}),
-            provider_operation=job_plan.provider_operation,
+            # The edit mask is kept as a file (job.mask), not in the params.
+            params=params.model_dump(mode="json", exclude=set(operations.get(operation).file_fields)),
+            capability=job_plan.capability,
             model=route.model_id,
             meter=job_plan.meter,
             price_class=job_plan.price_class,
@@ -156,8 +101,8 @@ def _create_job(user, operation, params, job_id, job_plan, route, mask_png) -> M
             created_at=now,
             lease_until=now + timedelta(seconds=settings.JOB_REQUEUE_SECONDS),
         )
-        if mask_png is not None:
-            job.mask.save(f"{job_id}.png", ContentFile(mask_png), save=False)
+        for field, data in files.items():
+            getattr(job, field).save(f"{job_id}.png", ContentFile(data), save=False)
         job.save()
         transaction.on_commit(lambda: enqueue_job(job.id))
     return job
@@ -169,33 +114,16 @@ def enqueue_job(job_id) -> None:
     async_task("studio.tasks.run_job", str(job_id), task_name=f"job {job_id}")
 
 
-def _check_inputs(user, params: BaseModel) -> bytes | None:
-    """Own-image references must be the user's images; a mask must fit its image. Returns the
-    cleaned mask PNG, if any."""
+def _check_inputs(user, operation: str, params: BaseModel) -> dict[str, bytes]:
+    """Own-image references must be the user's images; then the operation's own checks. Returns
+    the files to keep on the job (the cleaned edit mask)."""
+    op = operations.get(operation)
     images = {
         field: user_image(user, getattr(params, field))
-        for field in ("image_id", "first_frame_id", "last_frame_id")
+        for field in op.image_fields
         if getattr(params, field, None) is not None
     }
-    factor = getattr(params, "factor", None)
-    if factor:
-        image = images["image_id"]
-        scale = int(factor.removeprefix("x"))
-        if image.width * scale * image.height * scale > MAX_UPSCALED_PIXELS:
-            raise validation_error(
-                f"{factor} would make this {image.width}×{image.height} image "
-                f"{image.width * scale}×{image.height * scale}, above the upscaler's "
-                f"{MAX_UPSCALED_PIXELS // 1_000_000} megapixels: choose a smaller factor.",
-                [{"field": "factor", "message": "result too large"}],
-            )
-    mask = getattr(params, "mask", None)
-    if not mask:
-        return None
-    image = images["image_id"]
-    try:
-        return uploads.clean_mask(uploads.decode_data_url(mask), (image.width, image.height))
-    except uploads.UploadError as e:
-        raise StudioError(e.code, e.message, status=e.status) from e
+    return op.check_inputs(params, images)
 
 
 def user_image(user, asset_id) -> MediaAsset:

@@ -36,13 +36,13 @@ class MediaJobQuerySet(models.QuerySet):
         )
 
 
-class MediaJob(models.Model):
-    class Operation(models.TextChoices):
-        GENERATE_IMAGE = "generate_image", "Generate image"
-        EDIT_IMAGE = "edit_image", "Edit image"
-        UPSCALE_IMAGE = "upscale_image", "Upscale image"
-        GENERATE_VIDEO = "generate_video", "Generate video"
+def _operation_choices() -> list[tuple[str, str]]:
+    from studio import operations  # its modules import this one
 
+    return operations.choices()
+
+
+class MediaJob(models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
@@ -58,11 +58,13 @@ class MediaJob(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_jobs")
-    operation = models.CharField(max_length=24, choices=Operation.choices)
+    # The registry's names (studio/operations/): a new operation needs no migration here.
+    operation = models.CharField(max_length=24, choices=_operation_choices)
     params = models.JSONField(help_text="The validated request (studio/schemas.py)")
-    # What the tier gate chose: the provider operation (e.g. image_preview for FREE), the model
-    # that serves it, and the meter and price class the allowance and the ledger use.
-    provider_operation = models.CharField(max_length=24)
+    # What the tier gate chose (studio/operations/): the provider capability that serves the
+    # job (e.g. image_preview for FREE), the model behind it, and the meter and price class the
+    # allowance and the ledger use.
+    capability = models.CharField(max_length=24, help_text="The provider capability that serves the job")
     model = models.CharField(max_length=64)
     meter = models.CharField(max_length=24)
     price_class = models.CharField(max_length=24)
@@ -74,7 +76,7 @@ class MediaJob(models.Model):
     mask = models.FileField(upload_to="masks/%Y/%m/", blank=True)
 
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED, db_index=True)
-    provider_operation_name = models.CharField(
+    provider_job_name = models.CharField(
         max_length=255, blank=True, help_text="Veo's long-running operation; polling needs only this"
     )
     provider_call_started_at = models.DateTimeField(
@@ -112,8 +114,11 @@ class MediaJob(models.Model):
         return f"{self.get_operation_display()} {self.id} ({self.state})"
 
     @property
-    def is_video(self) -> bool:
-        return self.operation == self.Operation.GENERATE_VIDEO
+    def output_kind(self) -> str:
+        """What its assets are, "image" or "video" (MediaAsset.Kind), as its operation says."""
+        from studio import operations
+
+        return operations.for_job(self).output_kind
 
     @property
     def is_final(self) -> bool:

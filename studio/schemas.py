@@ -20,7 +20,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationInfo,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -28,6 +27,8 @@ from pydantic_core import PydanticCustomError
 PROMPT_MAX_CHARS = 2000
 NEGATIVE_PROMPT_MAX_CHARS = 1000
 MAX_SEED = 2_147_483_647  # Imagen, Gemini and Veo all accept a non-negative 32-bit signed seed
+MAX_COUNT = 4  # outputs per request, for every operation
+MAX_OUTPAINT_PIXELS = 4096  # pixels outpainting may add on one side
 
 IMAGE_ASPECT_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
 VIDEO_ASPECT_RATIOS = ("16:9", "9:16")
@@ -47,20 +48,37 @@ STYLE_PRESETS: dict[str, tuple[str, str]] = {
 }
 
 
+# The validation error types of our own rules, beside pydantic's (`missing`, `literal_error`, ...).
+# Stable: API clients may branch on them, and studio/messages.py words them for people and places
+# them on the pages' forms by type, never by their English text.
+CONTROL_CHARACTERS = "control_characters"
+INVALID_UNICODE = "invalid_unicode"
+BOOL_NOT_A_NUMBER = "bool_not_a_number"
+PROMPT_WITHOUT_MEANING = "prompt_without_meaning"
+OUTPAINT_WITHOUT_SIDES = "outpaint_without_sides"
+EDIT_NEEDS_PROMPT = "edit_needs_prompt"
+EDIT_NEEDS_MASK = "edit_needs_mask"
+OUTPAINT_WITH_MASK = "outpaint_with_mask"
+OUTPAINT_SIDES_OR_RATIO = "outpaint_sides_or_ratio"
+OUTPAINT_ONLY = "outpaint_only"
+VIDEO_NEEDS_PROMPT_OR_FRAME = "video_needs_prompt_or_frame"
+LAST_FRAME_NEEDS_FIRST = "last_frame_needs_first"
+
+
 def _no_control_characters(text: str) -> str:
     # PostgreSQL cannot store NUL in a JSON field, and no model wants other control characters.
     if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
-        raise ValueError("must not contain control characters")
+        raise PydanticCustomError(CONTROL_CHARACTERS, "must not contain control characters")
     # A lone surrogate (JSON "\udc00") is not text: PostgreSQL's JSON refuses it.
     if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        raise ValueError("must be valid Unicode text")
+        raise PydanticCustomError(INVALID_UNICODE, "must be valid Unicode text")
     return text
 
 
 def _not_a_bool(value):
     # pydantic's lax mode reads true as 1; a count or a seed of `true` is a mistake, not a number.
     if isinstance(value, bool):
-        raise ValueError("must be a whole number, not true or false")
+        raise PydanticCustomError(BOOL_NOT_A_NUMBER, "must be a whole number, not true or false")
     return value
 
 
@@ -70,8 +88,6 @@ WholeNumber = Annotated[int, BeforeValidator(_not_a_bool)]
 # Characters that show nothing: format characters (U+200B zero-width space, U+FEFF, U+2060 word
 # joiner, ...) and every kind of space and line or paragraph separator.
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Zs", "Zl", "Zp"})
-# The validation error type of a prompt with nothing to go on (stable: clients may match it).
-PROMPT_WITHOUT_MEANING = "prompt_without_meaning"
 
 
 def _is_invisible(char: str) -> bool:
@@ -178,7 +194,9 @@ class GenerateImage(_Strict):
     """Create images from a text prompt."""
 
     prompt: Prompt = Field(description="What the image should show." + _MEANING_RULE)
-    count: WholeNumber = Field(1, ge=1, le=4, description="How many images (1-4). FREE: one preview a day.")
+    count: WholeNumber = Field(
+        1, ge=1, le=MAX_COUNT, description="How many images (1-4). FREE: one preview a day."
+    )
     aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] = Field("1:1", description="Width:height of the image.")  # type: ignore[valid-type]
     negative_prompt: NegativePrompt | None = Field(None, description="What the image should not show.")
     seed: Seed | None = Field(
@@ -208,15 +226,17 @@ class OutpaintSides(_Strict):
         }
     )
 
-    left: WholeNumber = Field(0, ge=0, le=4096)
-    top: WholeNumber = Field(0, ge=0, le=4096)
-    right: WholeNumber = Field(0, ge=0, le=4096)
-    bottom: WholeNumber = Field(0, ge=0, le=4096)
+    left: WholeNumber = Field(0, ge=0, le=MAX_OUTPAINT_PIXELS)
+    top: WholeNumber = Field(0, ge=0, le=MAX_OUTPAINT_PIXELS)
+    right: WholeNumber = Field(0, ge=0, le=MAX_OUTPAINT_PIXELS)
+    bottom: WholeNumber = Field(0, ge=0, le=MAX_OUTPAINT_PIXELS)
 
     @model_validator(mode="after")
     def _some_side(self) -> OutpaintSides:
         if not any((self.left, self.top, self.right, self.bottom)):
-            raise ValueError("extend at least one side by a positive number of pixels")
+            raise PydanticCustomError(
+                OUTPAINT_WITHOUT_SIDES, "extend at least one side by a positive number of pixels"
+            )
         return self
 
 
@@ -295,7 +315,7 @@ class EditImage(_Strict):
     outpaint_aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] | None = Field(  # type: ignore[valid-type]
         None, description="Outpaint: grow the canvas evenly to this aspect ratio instead."
     )
-    count: WholeNumber = Field(1, ge=1, le=4, description="How many variations (1-4).")
+    count: WholeNumber = Field(1, ge=1, le=MAX_COUNT, description="How many variations (1-4).")
     negative_prompt: NegativePrompt | None = None
     seed: Seed | None = None
 
@@ -303,20 +323,23 @@ class EditImage(_Strict):
         return "an" if self.mode == "insert" else "a"
 
     @model_validator(mode="after")
-    def _mode_rules(self, info: ValidationInfo) -> EditImage:
-        # The worker re-reads a job's params without the mask, which the job keeps as a file.
-        mask_stored = bool(info.context and info.context.get("mask_stored"))
+    def _mode_rules(self) -> EditImage:
+        which = {"article": self._article(), "mode": self.mode}
         if self.mode in ("insert", "background_swap") and not self.prompt:
-            raise ValueError(f"{self._article()} {self.mode} edit needs a prompt")
-        if self.mode in ("insert", "remove") and not (self.mask or mask_stored):
-            raise ValueError(f"{self._article()} {self.mode} edit needs a painted mask")
+            raise PydanticCustomError(EDIT_NEEDS_PROMPT, "{article} {mode} edit needs a prompt", which)
+        if self.mode in ("insert", "remove") and not self.mask:
+            raise PydanticCustomError(EDIT_NEEDS_MASK, "{article} {mode} edit needs a painted mask", which)
         if self.mode == "outpaint":
             if self.mask:
-                raise ValueError("outpaint builds its own mask: send outpaint sides, not a mask")
+                raise PydanticCustomError(
+                    OUTPAINT_WITH_MASK, "outpaint builds its own mask: send outpaint sides, not a mask"
+                )
             if (self.outpaint is None) == (self.outpaint_aspect_ratio is None):
-                raise ValueError("outpaint needs either outpaint sides or outpaint_aspect_ratio")
+                raise PydanticCustomError(
+                    OUTPAINT_SIDES_OR_RATIO, "outpaint needs either outpaint sides or outpaint_aspect_ratio"
+                )
         elif self.outpaint or self.outpaint_aspect_ratio:
-            raise ValueError("outpaint sides only apply to the outpaint mode")
+            raise PydanticCustomError(OUTPAINT_ONLY, "outpaint sides only apply to the outpaint mode")
         return self
 
 
@@ -369,7 +392,7 @@ class GenerateVideo(_Strict):
     aspect_ratio: Literal[VIDEO_ASPECT_RATIOS] = Field("16:9", description="16:9 landscape or 9:16 portrait.")  # type: ignore[valid-type]
     resolution: Literal[VIDEO_RESOLUTIONS] = Field("720p", description="720p or 1080p.")  # type: ignore[valid-type]
     generate_audio: bool = Field(False, description="Generate a soundtrack (billed from the audio pool).")
-    count: WholeNumber = Field(1, ge=1, le=4, description="How many videos (1-4); each is billed.")
+    count: WholeNumber = Field(1, ge=1, le=MAX_COUNT, description="How many videos (1-4); each is billed.")
     seed: Seed | None = None
     person_generation: Literal["allow_adult", "dont_allow"] | None = Field(
         None, description="Whether people may appear (adults only) or not at all."
@@ -382,9 +405,9 @@ class GenerateVideo(_Strict):
     @model_validator(mode="after")
     def _inputs(self) -> GenerateVideo:
         if not self.prompt and not self.first_frame_id:
-            raise ValueError("a video needs a prompt or a first frame")
+            raise PydanticCustomError(VIDEO_NEEDS_PROMPT_OR_FRAME, "a video needs a prompt or a first frame")
         if self.last_frame_id and not self.first_frame_id:
-            raise ValueError("a last frame needs a first frame")
+            raise PydanticCustomError(LAST_FRAME_NEEDS_FIRST, "a last frame needs a first frame")
         return self
 
     @property
@@ -398,21 +421,3 @@ SCHEMAS: dict[str, type[_Strict]] = {
     "upscale_image": UpscaleImage,
     "generate_video": GenerateVideo,
 }
-
-
-# Where django-ninja says a value came from; not part of the field's name.
-_LOCATION_PARTS = {"__root__", "body", "payload", "query", "path"}
-
-
-def validation_details(error) -> list[dict]:
-    """A validation error (pydantic's, or django-ninja's wrapping of it) as a short list of
-    {field, message, type}: a message a person can act on, and pydantic's error type (stable:
-    "missing", "literal_error", "prompt_without_meaning", ...) for programs."""
-    items = error.errors(include_url=False) if callable(error.errors) else error.errors
-    details = []
-    for item in items:
-        field = ".".join(str(part) for part in item.get("loc", ()) if part not in _LOCATION_PARTS)
-        message = str(item.get("msg", "invalid value"))
-        message = message.removeprefix("Value error, ")
-        details.append({"field": field, "message": message, "type": str(item.get("type", "value_error"))})
-    return details

@@ -4,9 +4,10 @@ Text in; out a validated request (the same pydantic model the API and the studio
 CommandError whose message names the flag at fault and what it accepts. Nothing here touches the
 database: the page (studio/pages/commands.py) submits what this returns.
 
-The flags are one table (COMMANDS). The parser, the error messages and /help are all made from
-it, and what a flag's value may be is read from the models in studio/schemas.py (their Literal
-choices, bounds and defaults), which then validate the request: a rule lives in one place.
+The flags are one table (COMMANDS, gathered from studio/operations/). The parser, the error
+messages and /help are all made from it, and what a flag's value may be is read from the models
+in studio/schemas.py (their Literal choices, bounds and defaults), which then validate the
+request: a rule lives in one place.
 
 Quoting: a quote opens a quoted value only at the start of a word, so the apostrophes of a
 prompt ("Table Mountain's cloth") stay as typed. shlex would refuse that prompt, and would
@@ -24,7 +25,9 @@ from typing import Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
 
-from studio.schemas import PROMPT_MAX_CHARS, PROMPT_WITHOUT_MEANING, GenerateImage, GenerateVideo
+from studio import operations
+from studio.operations import Flag
+from studio.schemas import PROMPT_MAX_CHARS, PROMPT_WITHOUT_MEANING
 
 # A prompt and a negative prompt at their longest, with room for flags; longer is refused early.
 MAX_COMMAND_CHARS = 3200
@@ -34,21 +37,6 @@ QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "\u201e": 
 DASHES = ("--", "\u2014", "\u2013")
 # C0 and C1 control characters, except the whitespace ones (tab, newline, carriage return).
 _CONTROL = {c: None for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\t\n\r"}
-
-
-@dataclass(frozen=True)
-class Flag:
-    """One flag of a command. The first name is the one /help and the messages use."""
-
-    names: tuple[str, ...]
-    field: str  # the schema field it sets
-    help: str
-    # value: the next word; words: the words up to the next flag; switch: no value (sets True)
-    kind: Literal["value", "words", "switch"] = "value"
-
-    @property
-    def name(self) -> str:
-        return self.names[0]
 
 
 @dataclass(frozen=True)
@@ -68,46 +56,19 @@ class Command:
         return next((f for f in self.flags if f.field == field_name), None)
 
 
-_SEED = Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one.")
+# One command per operation that has one (its module's slash_command: flags, summary, example).
 COMMANDS: dict[str, Command] = {
-    "image": Command(
-        name="image",
-        operation="generate_image",
-        schema=GenerateImage,
-        noun="image",
-        summary="Create images from a prompt.",
-        example="/image a protea at sunrise --ar 16:9 --style cinematic",
-        flags=(
-            Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
-            Flag(("--n", "--count"), "count", "How many images."),
-            Flag(("--style",), "style", "A style preset added to the prompt."),
-            Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words"),
-            _SEED,
-        ),
-    ),
-    "video": Command(
-        name="video",
-        operation="generate_video",
-        schema=GenerateVideo,
-        noun="video",
-        summary="Create a video with Veo 3.1 from a prompt.",
-        example="/video waves at Muizenberg --seconds 6 --audio",
-        flags=(
-            Flag(("--ar", "--aspect"), "aspect_ratio", "16:9 landscape or 9:16 portrait."),
-            Flag(("--seconds", "--duration"), "duration_seconds", "Length in seconds."),
-            Flag(("--res", "--resolution"), "resolution", "Resolution."),
-            Flag(
-                ("--audio",), "generate_audio", "Generate a soundtrack (uses your audio allowance).", "switch"
-            ),
-            Flag(("--fast",), "fast", "Use the faster Veo 3.1 Fast model.", "switch"),
-            Flag(("--n", "--count"), "count", "How many videos; each is billed."),
-            Flag(
-                ("--people",), "person_generation", "Whether people may appear (adults only) or not at all."
-            ),
-            Flag(("--no", "--negative"), "negative_prompt", "What the video should not show.", "words"),
-            _SEED,
-        ),
-    ),
+    op.slash_command.name: Command(
+        name=op.slash_command.name,
+        operation=op.name,
+        schema=op.schema,
+        noun=op.nouns[0],
+        summary=op.slash_command.summary,
+        example=op.slash_command.example,
+        flags=op.slash_command.flags,
+    )
+    for op in operations.all()
+    if op.slash_command is not None
 }
 HELP = "help"
 

@@ -1,4 +1,4 @@
-"""The four studio operations as tools an LLM can call, built from studio/schemas.py.
+"""The studio operations (studio/operations/) as tools an LLM can call, built from their schemas.
 
     TOOLS            name → Tool: an LLM-facing description and the pydantic model that validates
     openai_tools()   OpenAI function-calling definitions (JSON Schema, refs inlined)
@@ -22,47 +22,15 @@ from functools import cache
 
 from pydantic import BaseModel, ValidationError
 
-from studio import answers, jobs
+from studio import answers, jobs, operations
 from studio.errors import StudioError, validation_error
-from studio.schemas import SCHEMAS, validation_details
+from studio.messages import validation_details
 
 _ANSWER = (
     " Returns at once with ok=true, a job_id, the cost quote in ZAR (South African rand, with USD) "
     "and a status_url to follow, or with ok=false and a message: tell the user that message "
     "(it explains limits, prices and upgrade options) rather than retrying the same call."
 )
-
-_DESCRIPTIONS = {
-    "generate_image": (
-        "Create images from a text description: photos, illustrations, artwork, in a chosen "
-        "aspect ratio and optional style preset. Tiers: FREE users get one watermarked preview "
-        "image a day (use count 1); JIVE and JIGGA users get 1-4 clean images per call from their "
-        "monthly image allowance, with negative prompt and seed. The images are usually ready "
-        "within seconds."
-    ),
-    "edit_image": (
-        "Edit one of the user's images, given its image_id. Modes: background_swap replaces the "
-        "background with what the prompt describes; outpaint extends the canvas, either by pixels "
-        "per side (outpaint) or to a target outpaint_aspect_ratio. The insert and remove modes need "
-        "a mask the user paints on the Edit tab of the Image Studio, which this tool cannot "
-        "provide: for those, send the user there. Tiers: JIVE and JIGGA (monthly edit allowance); "
-        "FREE users are refused with an upgrade answer."
-    ),
-    "upscale_image": (
-        "Make one of the user's images larger and sharper, x2, x3 or x4, given its image_id. "
-        "Tiers: JIVE may use the v3 model only; JIGGA may use v3 or v4 (Ultra: sharper, costs "
-        "more); FREE users are refused with an upgrade answer. Counts against the monthly upscale "
-        "allowance."
-    ),
-    "generate_video": (
-        "Create a 4, 6 or 8 second video with Google Veo 3.1 from a text prompt, or animate one of "
-        "the user's images (first_frame_id, optionally last_frame_id to end on). 16:9 or 9:16, "
-        "720p or 1080p, optionally with a generated soundtrack. Tiers: JIVE and JIGGA, billed per "
-        "second of video from a monthly allowance; videos with audio come from a separate, smaller "
-        "pool and cost more per second. FREE users are refused with an upgrade answer (they can "
-        "watch the sample gallery). A video takes a minute or two."
-    ),
-}
 
 # What one unit of each allowance meter is called in a sentence ("20 edits a month").
 _METER_NOUNS = {
@@ -103,13 +71,13 @@ class Tool:
 
 
 TOOLS: dict[str, Tool] = {
-    name: Tool(
-        name=name,
-        description=_DESCRIPTIONS[name] + _ANSWER,
-        model=model,
-        hidden=frozenset({"mask"}) if name == "edit_image" else frozenset(),
+    operation.name: Tool(
+        name=operation.name,
+        description=operation.tool_description + _ANSWER,
+        model=operation.schema,
+        hidden=operation.tool_hidden_fields,
     )
-    for name, model in SCHEMAS.items()
+    for operation in operations.all()
 }
 
 
@@ -352,13 +320,7 @@ def _refusal_message(tool: Tool, error: StudioError, params: BaseModel | None) -
             f"{item['field']}: {item['message']}" if item["field"] else item["message"]
             for item in error.extra["details"]
         )
-        message = f"The request was not valid: {problems}."
-        if tool.name == "edit_image" and "mask" in problems:
-            message += (
-                " Insert and remove edits need a mask painted on the Edit tab of the Image Studio;"
-                " background_swap and outpaint work without one."
-            )
-        return message
+        return f"The request was not valid: {problems}." + operations.get(tool.name).refusal_hint(problems)
     if error.code in ("upgrade_required", "quota_exceeded"):
         meter = error.extra.get("meter") or _meter(tool, params)
         upgrade = _upgrade_sentence(error.extra.get("upgrade") or [], meter)
@@ -367,9 +329,8 @@ def _refusal_message(tool: Tool, error: StudioError, params: BaseModel | None) -
 
 
 def _meter(tool: Tool, params: BaseModel | None) -> str:
-    if tool.name == "generate_video":
-        return "video_audio_seconds" if getattr(params, "generate_audio", False) else "video_seconds"
-    return {"generate_image": "images", "edit_image": "edits", "upscale_image": "upscales"}[tool.name]
+    operation = operations.get(tool.name)
+    return operation.meter(**(operation.choices_of(params) if params is not None else {}))
 
 
 def _upgrade_sentence(options: list[dict], meter: str) -> str:
@@ -387,42 +348,10 @@ def _upgrade_sentence(options: list[dict], meter: str) -> str:
 def _started_message(tool: Tool, params: BaseModel, answer: dict) -> str:
     quote = answer.get("quote")
     cost = f"{quote['zar']} / {quote['usd']}" if quote and quote["zar_cents"] else "no charge"
-    count = getattr(params, "count", 1)
-    if tool.name == "generate_image":
-        if answer.get("watermarked"):
-            what = "Started a watermarked FREE preview image"
-        else:
-            what = f"Started generating {_plural(count, 'image')}"
-    elif tool.name == "edit_image":
-        what = {
-            "insert": "Started an insert edit of the image",
-            "remove": "Started removing from the image",
-            "background_swap": "Started swapping the image's background",
-            "outpaint": "Started extending the image's canvas",
-        }[params.mode]
-        if count > 1:
-            what += f" ({count} variations)"
-    elif tool.name == "upscale_image":
-        model = "V4 Ultra" if params.model == "v4" else "V3"
-        what = f"Started upscaling the image {params.factor} with {model}"
-    else:
-        seconds = params.duration_seconds
-        sound = " with sound" if params.generate_audio else ""
-        if count > 1:
-            what = f"Started {count} {params.aspect_ratio} videos of {seconds} seconds each{sound}"
-        else:
-            article = "an" if seconds == 8 else "a"
-            what = f"Started {article} {seconds}-second {params.aspect_ratio} video{sound}"
-    wait = (
-        "it usually takes a minute or two"
-        if tool.name == "generate_video"
-        else "it should be ready in seconds"
-    )
+    operation = operations.get(tool.name)
+    what = operation.started_message(params, answer)
+    wait = "it usually takes a minute or two" if operation.long_running else "it should be ready in seconds"
     return f"{what} ({cost}). Job {answer['job_id']}: {wait}; progress at {answer['status_url']}."
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _or(items: list[str]) -> str:

@@ -24,12 +24,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing import services as billing
-from billing.models import Meter
-from studio import assets, errors, providers
+from studio import assets, errors, operations, providers
 from studio.jobs import enqueue_job
-from studio.models import MediaAsset, MediaJob, WorkerLease
+from studio.models import MediaJob, WorkerLease
 from studio.providers import resilience
-from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +61,11 @@ def run_job(job_id) -> None:
     scope = resilience.job_scope(str(job.id), budget_seconds=settings.JOB_PROVIDER_BUDGET_SECONDS)
     try:
         with scope:
-            if job.is_video:
-                _start_video(job)
+            operation = operations.for_job(job)
+            if operation.long_running:
+                _start_video(job, operation)
             else:
-                _run_image_job(job)
+                _run_image_job(job, operation)
     except providers.ProviderError as e:
         fail_job(job, error_code(e), detail=e.detail)
     except TimeoutException as e:
@@ -93,38 +92,9 @@ def error_code(error: providers.ProviderError) -> str:
     return "provider_failed"
 
 
-def _run_image_job(job: MediaJob) -> None:
-    params = job.params
-    parent = None
-    if job.operation == MediaJob.Operation.GENERATE_IMAGE:
-        request = GenerateImage(**params)
-        provider_request = providers.GenerateImagesRequest(
-            prompt=request.full_prompt(),
-            count=request.count,
-            aspect_ratio=request.aspect_ratio,
-            negative_prompt=request.negative_prompt,
-            seed=request.seed,
-            # SynthID stays on (Google's default); the adapters drop a seed it would conflict with.
-            add_watermark=True,
-        )
-        if job.provider_operation == providers.Operation.IMAGE_PREVIEW:
-            result = providers.generate_preview(provider_request)
-        else:
-            result = providers.generate_images(provider_request)
-    elif job.operation == MediaJob.Operation.EDIT_IMAGE:
-        request = EditImage.model_validate(params, context={"mask_stored": bool(job.mask)})
-        parent = MediaAsset.objects.get(pk=request.image_id, owner=job.owner)
-        result = providers.edit_image(_edit_request(job, request, parent))
-    else:
-        request = UpscaleImage(**params)
-        parent = MediaAsset.objects.get(pk=request.image_id, owner=job.owner)
-        result = providers.upscale_image(
-            providers.UpscaleImageRequest(
-                image=providers.ImageInput(data=assets.read_bytes(parent.file), mime_type=parent.mime_type),
-                factor=request.factor,
-            ),
-            version=request.model,
-        )
+def _run_image_job(job: MediaJob, operation: operations.Operation) -> None:
+    """One provider call built from the stored job; its images become the job's assets."""
+    result, parent = operation.call_provider(job)
     outputs = [image for image in result.images if image.data]
     if not outputs:
         raise providers.SafetyBlockedError(
@@ -145,41 +115,8 @@ def _run_image_job(job: MediaJob) -> None:
                 parent=parent,
             )
         )
-    units = len(stored) if job.meter in (Meter.IMAGES, Meter.EDITS) else job.units
+    units = operation.delivered_units(job, len(stored))
     finish_job(job, model=result.model, units=units, filtered=result.filtered_count + result.failed_count)
-
-
-def _edit_request(job: MediaJob, request: EditImage, image: MediaAsset) -> providers.EditImageRequest:
-    mask = None
-    if job.mask:
-        mask = providers.ImageInput(data=assets.read_bytes(job.mask), mime_type="image/png")
-    outpaint = None
-    if request.mode == "outpaint":
-        sides = request.outpaint or _sides_for_ratio(image, request.outpaint_aspect_ratio)
-        outpaint = providers.Outpaint(left=sides.left, top=sides.top, right=sides.right, bottom=sides.bottom)
-    return providers.EditImageRequest(
-        image=providers.ImageInput(data=assets.read_bytes(image.file), mime_type=image.mime_type),
-        mode=providers.EditMode(request.mode),
-        prompt=request.prompt,
-        mask=mask,
-        outpaint=outpaint,
-        count=request.count,
-        negative_prompt=request.negative_prompt,
-        seed=request.seed,
-    )
-
-
-def _sides_for_ratio(image: MediaAsset, ratio: str):
-    """Grow the canvas evenly, keeping the whole image, until it has `ratio`."""
-    from studio.schemas import OutpaintSides
-
-    wide, high = (int(part) for part in ratio.split(":"))
-    width, height = image.width, image.height
-    if width * high >= height * wide:  # too wide for the ratio: add height
-        extra = max(1, round(width * high / wide) - height)
-        return OutpaintSides(top=extra // 2, bottom=extra - extra // 2)
-    extra = max(1, round(height * wide / high) - width)
-    return OutpaintSides(left=extra // 2, right=extra - extra // 2)
 
 
 def finish_job(job: MediaJob, *, model: str, units: int, filtered: int = 0) -> bool:
@@ -248,14 +185,7 @@ def fail_job(job: MediaJob, code: str, message: str | None = None, *, detail: st
 # --- Video ---------------------------------------------------------------------------------
 
 
-def _start_video(job: MediaJob) -> None:
-    request = GenerateVideo(**job.params)
-    first = last = None
-    if request.first_frame_id:
-        first = MediaAsset.objects.get(pk=request.first_frame_id, owner=job.owner)
-    if request.last_frame_id:
-        last = MediaAsset.objects.get(pk=request.last_frame_id, owner=job.owner)
-    output_uri = providers.video_output_uri(str(job.id))
+def _start_video(job: MediaJob, operation: operations.Operation) -> None:
     # Intent before the paid call, in the conditional update that claims the call: a job whose
     # call was claimed is never sent to Google again. If this worker dies before the operation's
     # name is saved below, the sweeper adopts the render from the job's own output folder.
@@ -265,41 +195,20 @@ def _start_video(job: MediaJob) -> None:
     if not claimed:
         log.warning("job %s: its Veo call was made before; it is never sent twice", job.id)
         return
-    operation = providers.start_video(
-        providers.VideoRequest(
-            prompt=request.prompt,
-            duration_seconds=request.duration_seconds,
-            aspect_ratio=request.aspect_ratio,
-            resolution=request.resolution,
-            generate_audio=request.generate_audio,
-            count=request.count,
-            seed=request.seed,
-            negative_prompt=request.negative_prompt,
-            person_generation=request.person_generation,
-            first_frame=_image_input(first),
-            last_frame=_image_input(last),
-            output_gcs_uri=output_uri,
-        ),
-        fast=request.fast,
-    )
+    request, fast = operation.video_request(job)
+    render = providers.start_video(request, fast=fast)
     now = timezone.now()
     # Saved at once: from here on the render is Google's, and polling needs only this name.
     job.move(
         MediaJob.State.RUNNING,
         MediaJob.State.WAITING,
-        provider_operation_name=operation.name,
-        model=operation.model,
+        provider_job_name=render.name,
+        model=render.model,
         lease_until=None,
         next_poll_at=now,
         deadline_at=now + timedelta(minutes=settings.VIDEO_DEADLINE_MINUTES),
     )
     transaction.on_commit(_kick_poller)
-
-
-def _image_input(asset: MediaAsset | None) -> providers.ImageInput | None:
-    if asset is None:
-        return None
-    return providers.ImageInput(data=assets.read_bytes(asset.file), mime_type=asset.mime_type)
 
 
 def _kick_poller() -> None:
@@ -352,11 +261,11 @@ def poll_video_job(job: MediaJob) -> None:
     if job.deadline_at and job.deadline_at < timezone.now():
         fail_job(job, "video_timeout", detail=f"no video by the deadline {job.deadline_at.isoformat()}")
         return
-    if not job.provider_operation_name:
+    if not job.provider_job_name:
         _look_for_adopted_video(job)
         return
     try:
-        status = providers.poll_video(job.provider_operation_name)
+        status = providers.poll_video(job.provider_job_name)
     except providers.RetryableError as e:
         log.info("poll of job %s will be retried: %s", job.id, e.message)
         return
@@ -372,9 +281,9 @@ def poll_video_job(job: MediaJob) -> None:
 
 def _look_for_adopted_video(job: MediaJob) -> None:
     """An adopted render (see sweep): deliver it once its files are in the job's output folder."""
-    request = GenerateVideo(**job.params)
+    expected = operations.for_job(job).expected_outputs(job)
     try:
-        videos = providers.find_video_outputs(providers.video_output_uri(str(job.id)), expected=request.count)
+        videos = providers.find_video_outputs(providers.video_output_uri(str(job.id)), expected=expected)
     except providers.RetryableError as e:
         log.info("look for the adopted video of job %s will be retried: %s", job.id, e.message)
         return
@@ -400,8 +309,8 @@ def _deliver_videos(
     except providers.ProviderError as e:
         fail_job(job, error_code(e), detail=e.detail)
         return
-    per_video = GenerateVideo(**job.params).duration_seconds
-    finish_job(job, model=model, units=per_video * len(stored), filtered=filtered)
+    units = operations.for_job(job).delivered_units(job, len(stored))
+    finish_job(job, model=model, units=units, filtered=filtered)
 
 
 def _video_bytes(video: providers.GeneratedVideo) -> bytes:
@@ -455,7 +364,11 @@ def _adopt_lost_video(job: MediaJob, now) -> bool:
     storageUri is its own folder, so wait for the files there until the video deadline (and
     deliver and charge them) instead of refunding and paying for a render nobody sees. Without a
     bucket there is nowhere to look: the job is released as worker_lost (README: Resilience)."""
-    if not (job.is_video and job.provider_call_started_at and not job.provider_operation_name):
+    if not (
+        operations.for_job(job).long_running
+        and job.provider_call_started_at
+        and not job.provider_job_name
+    ):
         return False
     if providers.video_output_uri(str(job.id)) is None:
         return False

@@ -9,7 +9,7 @@ from typing import Literal
 
 from ninja import File, Router, UploadedFile
 
-from studio import answers, assets, errors, idempotency, jobs, uploads
+from studio import answers, assets, errors, idempotency, jobs, operations, uploads
 from studio.api.errors import SIGNED_IN, SUBMIT, route
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
@@ -181,10 +181,7 @@ def upload_image(request, file: File[UploadedFile] = None):
 
 def _user_job(request, kind: str, job_id: uuid.UUID) -> MediaJob:
     mine = MediaJob.objects.for_user(request.user)
-    if kind == "videos":
-        mine = mine.filter(operation=MediaJob.Operation.GENERATE_VIDEO)
-    else:
-        mine = mine.exclude(operation=MediaJob.Operation.GENERATE_VIDEO)
+    mine = mine.filter(operation__in=operations.names(output_kind="video" if kind == "videos" else "image"))
     job = mine.filter(pk=job_id).first()
     if job is None:
         raise not_found("job")

@@ -24,12 +24,11 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from billing.models import Meter
-from studio import slash
+from studio import operations, slash
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
 from studio.pages.tray import JOBS_CHANGED
-from studio.schemas import STYLE_PRESETS
 
 PAGE = "studio/command_page.html"
 ANSWER = "studio/command_answer.html"
@@ -87,23 +86,12 @@ def _failure_answer(error: StudioError, request: slash.Request) -> dict:
 
 def _summary(job: MediaJob) -> str:
     """What was started, in a few words: "2 images · 16:9 · Cinematic", "6 s video · 9:16 · audio"."""
-    params = job.params or {}
-    if job.is_video:
-        count = params.get("count", 1)
-        parts = [f"{count} × " if count > 1 else "", f"{params.get('duration_seconds')} s video"]
-        bits = [params.get("aspect_ratio"), params.get("resolution")]
-        bits += ["audio" if params.get("generate_audio") else "", "fast" if params.get("fast") else ""]
-    else:
-        count = params.get("count", 1)
-        parts = [f"{count} image{'s' if count != 1 else ''}"]
-        style = STYLE_PRESETS.get(params.get("style") or "", ("",))[0]
-        bits = [params.get("aspect_ratio"), style]
-    return " · ".join(["".join(parts), *[b for b in bits if b]])
+    return operations.for_job(job).summary(job.params or {})
 
 
 def _job_answer(job: MediaJob) -> dict:
     return {
-        "kind": "video" if job.is_video else "image",
+        "kind": job.output_kind,
         "card": common.job_card(job),
         "summary": _summary(job),
     }
@@ -163,7 +151,7 @@ def command(request: HttpRequest) -> HttpResponse:
 
 
 def _job_url(job: MediaJob) -> str:
-    return reverse("video-job" if job.is_video else "job-detail", kwargs={"job_id": job.id})
+    return reverse("video-job" if job.output_kind == "video" else "job-detail", kwargs={"job_id": job.id})
 
 
 @require_GET

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import jobs
+from studio import jobs, messages
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
@@ -89,7 +89,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
     try:
         job_plan, quote = jobs.quote_job(user, "generate_image", _image_request(values))
     except ValidationError as e:
-        field, message = next(iter(common.field_errors(e).items()))
+        field, message = next(iter(messages.form_errors(e).items()))
         return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
     except StudioError as e:
         return {"problem": e.message}
@@ -139,7 +139,7 @@ def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> Http
     context = _studio_context(request, values, **kwargs)
     if request.htmx and request.method == "POST":
         return render(request, f"{STUDIO_PAGE}#form", context)
-    context["cards"] = common.recent_cards(request.user, MediaJob.Operation.GENERATE_IMAGE, RECENT_JOBS)
+    context["cards"] = common.recent_cards(request.user, "generate_image", RECENT_JOBS)
     return render(request, STUDIO_PAGE, context)
 
 
@@ -155,7 +155,7 @@ def image_create(request: HttpRequest) -> HttpResponse:
     try:
         params = _image_request(values)
     except ValidationError as e:
-        return _render_form(request, values, errors=common.field_errors(e), key=posted_key)
+        return _render_form(request, values, errors=messages.form_errors(e), key=posted_key)
 
     try:
         job = common.submit_once(request, "generate_image", params, posted_key)
@@ -196,7 +196,7 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         html = render_to_string(f"{STUDIO_PAGE}#progress", {"card": card}, request)
         return HttpResponseStopPolling(html) if job.is_final else HttpResponse(html)
-    if job.operation == MediaJob.Operation.GENERATE_IMAGE:
+    if job.operation == "generate_image":
         # The form again, filled in with this job's settings, to iterate on.
         params = {k: "" if v is None else v for k, v in (job.params or {}).items()}
         context = _studio_context(request, _form_values(params))

@@ -30,9 +30,9 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import assets, jobs, uploads
+from studio import assets, jobs, messages, uploads
 from studio.errors import StudioError
-from studio.models import MediaAsset, MediaJob
+from studio.models import MediaAsset
 from studio.pages import common
 from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import (
@@ -123,27 +123,6 @@ def _edit_request(image_id, values: dict[str, str]) -> EditImage:
     return EditImage.model_validate(data)
 
 
-def _errors(error: ValidationError) -> dict[str, str]:
-    """common.field_errors, with the mode rules (model-level) put next to the field they are about."""
-    errors = common.field_errors(error)
-    rule = errors.pop("", None)
-    if rule:
-        lowered = rule.lower()
-        if "needs a prompt" in lowered:
-            errors.setdefault("prompt", "Describe what to put in the edited area.")
-        elif "needs a painted mask" in lowered:
-            errors.setdefault("mask", "Paint the area to edit on the picture first.")
-        elif "outpaint" in lowered:
-            errors.setdefault("outpaint", rule)
-        else:
-            errors["form"] = rule
-    if "outpaint" in errors and "positive number" in errors["outpaint"]:
-        errors["outpaint"] = "Extend at least one side by some pixels."
-    elif "outpaint" in errors and "integer" in errors["outpaint"]:
-        errors["outpaint"] = "Each side is a whole number of pixels from 0 to 4096."
-    return errors
-
-
 def _estimate(user, values: dict[str, str]) -> dict:
     """What an edit with this count would cost and what would be left of the edits allowance.
 
@@ -155,7 +134,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
             image_id=uuid.UUID(int=0), mode="outpaint", outpaint={"left": 1}, count=values["count"]
         )
     except ValidationError as e:
-        return {"problem": "Number of images: " + next(iter(common.field_errors(e).values()))}
+        return {"problem": "Number of images: " + next(iter(messages.form_errors(e).values()))}
     try:
         job_plan, quote = jobs.quote_job(user, "edit_image", stand_in)
     except StudioError as e:
@@ -237,7 +216,7 @@ def _render_canvas(request: HttpRequest, asset: MediaAsset, values: dict[str, st
     if request.htmx and request.method == "POST":
         return render(request, f"{EDIT_PAGE}#form", context)
     context["cards"] = common.recent_cards(
-        request.user, MediaJob.Operation.EDIT_IMAGE, RECENT_EDITS, params__image_id=str(asset.id)
+        request.user, "edit_image", RECENT_EDITS, params__image_id=str(asset.id)
     )
     return render(request, EDIT_PAGE, context)
 
@@ -312,7 +291,7 @@ def image_edit_canvas(request: HttpRequest, asset_id) -> HttpResponse:
     try:
         params = _edit_request(asset.id, values)
     except ValidationError as e:
-        return _render_canvas(request, asset, values, errors=_errors(e), key=posted_key)
+        return _render_canvas(request, asset, values, errors=messages.form_errors(e), key=posted_key)
     try:
         job = common.submit_once(request, "edit_image", params, posted_key)
     except StudioError as e:

@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from billing import services as billing
 from billing.models import UpscaleModel
+from studio import operations
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import STYLE_PRESETS
 from studio.serving import media_url
@@ -31,12 +32,6 @@ PAGE_SIZE = 24
 STRIP_EACH_SIDE = 6
 # What Create's GET accepts, in its order: "Reuse settings" sends these back.
 REUSABLE = ("prompt", "count", "aspect_ratio", "negative_prompt", "seed", "style")
-EDIT_MODES = {
-    "insert": "Insert",
-    "remove": "Remove",
-    "background_swap": "Background swap",
-    "outpaint": "Outpaint",
-}
 
 
 # --- Gallery -------------------------------------------------------------------------------
@@ -62,8 +57,8 @@ def _alt(asset: MediaAsset) -> str:
     job = asset.source_job
     if asset.origin == MediaAsset.Origin.UPLOADED:
         return "Uploaded image"
-    if job is not None and job.operation == MediaJob.Operation.UPSCALE_IMAGE:
-        return f"Upscaled image ({job.params.get('factor', '')})"
+    if job is not None:
+        return operations.for_job(job).alt_text(job.params or {})
     return "Image"
 
 
@@ -172,17 +167,12 @@ def _settings(job: MediaJob | None, asset: MediaAsset) -> list[tuple[str, str]]:
         return [("Source", "Uploaded" if asset.origin == MediaAsset.Origin.UPLOADED else "Unknown")]
     params = job.params or {}
     rows: list[tuple[str, str]] = [("Made with", job.get_operation_display())]
-    if job.operation == MediaJob.Operation.UPSCALE_IMAGE:
-        model = params.get("model", "")
-        label = UpscaleModel(model).label if model in UpscaleModel.values else model
-        rows += [("Factor", params.get("factor", "")), ("Upscaler", label)]
-    elif job.operation == MediaJob.Operation.EDIT_IMAGE:
-        rows.append(("Mode", EDIT_MODES.get(params.get("mode", ""), params.get("mode", ""))))
+    rows += operations.for_job(job).settings_rows(params)  # its own: an upscale's factor, an edit's mode
     if params.get("style"):
         rows.append(("Style", STYLE_PRESETS.get(params["style"], (params["style"],))[0]))
     if params.get("aspect_ratio"):
         rows.append(("Aspect ratio", params["aspect_ratio"]))
-    if params.get("count") and job.operation != MediaJob.Operation.UPSCALE_IMAGE:
+    if params.get("count"):
         rows.append(("Images asked for", str(params["count"])))
     if params.get("negative_prompt"):
         rows.append(("Negative prompt", params["negative_prompt"]))
@@ -211,7 +201,7 @@ def _cost(job: MediaJob | None) -> dict | None:
 
 
 def _reuse_url(job: MediaJob | None) -> str:
-    if job is None or job.operation != MediaJob.Operation.GENERATE_IMAGE:
+    if job is None or job.operation != "generate_image":  # Create reuses its own settings
         return ""
     params = job.params or {}
     query = {name: params[name] for name in REUSABLE if params.get(name) not in (None, "")}

@@ -6,12 +6,18 @@ templates/studio/_tray.html. While a job runs, the tray polls /studio/tray/ ever
 nothing running it answers 286 and renders itself without the timer, listening only for the
 client event JOBS_CHANGED, which a page that starts a job sends (HX-Trigger) so the tray wakes up.
 
-A finished job is announced once: the render that would show its toast first marks it announced
-with a conditional UPDATE (MediaJob.announce), so two open tabs cannot both toast it. A job
-whose own progress view is on the user's screen finishes there, in front of them: it is marked
-announced without a toast. The tray's poll names those jobs (`shown`, from the page's
-[data-progress] elements, minus those sent to the background); a full page render knows the
-job the page is about (its `job`).
+A finished job is announced once: before its toast is rendered it is marked announced with a
+conditional UPDATE (MediaJob.announce), so two open tabs cannot both toast it. A job whose own
+progress view is on the user's screen finishes there, in front of them: it is marked announced
+without a toast. The tray's poll names those jobs (`shown`, from the page's [data-progress]
+elements, minus those sent to the background); a full page render knows the job the page is
+about (its `job`).
+
+Rendering a page never writes to the database. The poll's view announces before it renders. A
+full page's header only reads (page_tray): it leaves TOASTS_SLOT in #toasts and the finished jobs
+it saw on the request; after the view, the middleware announce_new_toasts marks them announced
+and puts their toasts in the slot. A view that rendered a page and then answered something else
+(a redirect) leaves no slot in its answer, so nothing is marked and the next page toasts them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -26,11 +33,13 @@ from django.template.defaultfilters import truncatechars
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import sync_and_async_middleware
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling, reswap
 
-from studio import answers
+from studio import answers, operations
 from studio.models import MediaJob
 
 TRAY_TEMPLATE = "studio/_tray.html"
@@ -41,19 +50,15 @@ JOBS_CHANGED = "jobs-changed"
 # stuck in a running state by some fault cannot keep every page polling for ever.
 TRAY_WINDOW = timedelta(hours=24)
 PROMPT_CHARS = 48
-
-# What a toast calls each operation's output: (one, several).
-NOUNS = {
-    MediaJob.Operation.GENERATE_IMAGE: ("image", "images"),
-    MediaJob.Operation.EDIT_IMAGE: ("edit", "edits"),
-    MediaJob.Operation.UPSCALE_IMAGE: ("upscale", "upscales"),
-    MediaJob.Operation.GENERATE_VIDEO: ("video", "videos"),
-}
+# Where a full page's new toasts go (the module docstring), and the request attribute that
+# carries the finished jobs its header saw, with the ones on screen: (jobs, shown).
+TOASTS_SLOT = "<!-- jobs-tray: new toasts -->"
+_SEEN = "_jobs_tray_seen"
 
 
 def job_url(job: MediaJob) -> str:
     """Where a job's progress and result are: the Video Studio for videos, else the job page."""
-    if job.is_video:
+    if job.output_kind == "video":
         return reverse("video-job", args=[job.id])
     return reverse("job-detail", args=[job.id])
 
@@ -74,11 +79,12 @@ def _running(job: MediaJob) -> dict:
 
 
 def _toast(job: MediaJob) -> dict:
-    one, several = NOUNS[job.operation]
-    many = job.state == MediaJob.State.SUCCEEDED and job.delivered_units > 1 and not job.is_video
+    one, several = operations.for_job(job).nouns  # what a toast calls its output
+    video = job.output_kind == "video"
+    many = job.state == MediaJob.State.SUCCEEDED and job.delivered_units > 1 and not video
     if job.state == MediaJob.State.SUCCEEDED:
         message = f"Your {several} are ready" if many else f"Your {one} is ready"
-        action = "Watch" if job.is_video else "View"
+        action = "Watch" if video else "View"
     else:
         message = f"Your {one} failed; you were not charged"
         action = "Details"
@@ -92,19 +98,76 @@ def _toast(job: MediaJob) -> dict:
     }
 
 
-def tray_state(user, shown=frozenset()) -> dict:
-    """The tray's running jobs and the toasts this render shows, newest first; marks the
-    toasted jobs (and finished ones in `shown`, whose progress view the user is looking at)
-    announced. One query, plus one UPDATE per job that finished since the last render.
-    """
+def tray_jobs(user) -> tuple[list[dict], list[MediaJob]]:
+    """The tray's running jobs, and the finished jobs not yet announced; newest first, one query."""
     since = timezone.now() - TRAY_WINDOW
-    running, toasts = [], []
+    running, finished = [], []
     for job in MediaJob.objects.for_user(user).for_tray(since):
-        if not job.is_final:
+        if job.is_final:
+            finished.append(job)
+        else:
             running.append(_running(job))
-        elif job.announce() and job.pk not in shown:
-            toasts.append(_toast(job))
-    return {"running": running, "toasts": toasts}
+    return running, finished
+
+
+def announce(finished: list[MediaJob], shown=frozenset()) -> list[dict]:
+    """Mark the finished jobs announced; the toasts of those this caller marked first, except the
+    ones in `shown` (their progress view is on the user's screen). One UPDATE per job."""
+    return [_toast(job) for job in finished if job.announce() and job.pk not in shown]
+
+
+def tray_state(user, shown=frozenset()) -> dict:
+    """The tray for the poll: its running jobs and its new toasts, announced (tray_jobs, announce)."""
+    running, finished = tray_jobs(user)
+    return {"running": running, "toasts": announce(finished, shown)}
+
+
+def page_tray(request: HttpRequest, shown=frozenset()) -> dict:
+    """The tray while a page renders, reading only: running jobs, and a slot for the toasts that
+    announce_new_toasts fills once the view is done."""
+    running, finished = tray_jobs(request.user)
+    if not finished:
+        return {"running": running, "toasts": []}
+    setattr(request, _SEEN, (finished, shown))
+    return {"running": running, "toasts": [], "slot": mark_safe(TOASTS_SLOT)}
+
+
+def _fill_toasts_slot(request: HttpRequest, response: HttpResponse) -> None:
+    finished, shown = getattr(request, _SEEN)
+    slot = TOASTS_SLOT.encode(response.charset)
+    if response.streaming or slot not in response.content:
+        return  # the page was not the answer: its jobs stay unannounced for the next page
+    toasts = announce(finished, shown)
+    html = render_to_string(f"{TRAY_TEMPLATE}#toasts", {"tray": {"toasts": toasts}}, request)
+    response.content = response.content.replace(slot, html.encode(response.charset), 1)
+    if response.has_header("Content-Length"):
+        response["Content-Length"] = str(len(response.content))
+
+
+@sync_and_async_middleware
+def announce_new_toasts(get_response):
+    """After the view: announce the finished jobs a page's header saw, and show their toasts in it.
+
+    Only a response whose header read the tray does anything (files, the API and htmx partials
+    pass through). Sync and async, so the files Django's ASGI handler streams stay on the loop.
+    """
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            response = await get_response(request)
+            if hasattr(request, _SEEN):
+                await sync_to_async(_fill_toasts_slot)(request, response)
+            return response
+
+    else:
+
+        def middleware(request):
+            response = get_response(request)
+            if hasattr(request, _SEEN):
+                _fill_toasts_slot(request, response)
+            return response
+
+    return middleware
 
 
 def _job_ids(values: list[str]) -> frozenset[uuid.UUID]:

@@ -22,9 +22,10 @@ from pydantic import ValidationError
 from billing import pricing
 from billing import services as billing
 from billing.models import Meter, UpscaleModel
-from studio import jobs
+from studio import jobs, messages
 from studio.errors import StudioError
-from studio.models import MediaAsset, MediaJob
+from studio.models import MediaAsset
+from studio.operations import upscale_image
 from studio.pages import common
 from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import UpscaleImage
@@ -53,7 +54,7 @@ def _upscale_request(values: dict[str, str]) -> UpscaleImage:
 
 def _errors(error: ValidationError) -> dict[str, str]:
     """Field errors keyed by the form's names (the schema says image_id, the form says image)."""
-    errors = common.field_errors(error)
+    errors = messages.form_errors(error)
     if "image_id" in errors:
         del errors["image_id"]
         errors["image"] = "Choose one of your images."
@@ -76,7 +77,7 @@ def _model_choices(user, plan) -> list[dict]:
         if allowed:
             _, quote = jobs.quote_job(user, "upscale_image", UpscaleImage(image_id=QUOTE_IMAGE, model=model))
         else:
-            quote = pricing.quote(jobs.UPSCALE_PRICE_CLASSES[model.value], 1)
+            quote = pricing.quote(upscale_image.PRICE_CLASSES[model.value], 1)
         offering = [p for p in higher if model.value in p.upscale_models]
         choices.append(
             {
@@ -104,8 +105,10 @@ def _estimate(user, values: dict[str, str], image: MediaAsset | None = None) -> 
     if image is not None and image.width and image.height:
         scale = int(params.factor[1:])
         width, height = image.width * scale, image.height * scale
-        estimate.update(width=width, height=height, too_big=width * height > jobs.MAX_UPSCALED_PIXELS)
-        estimate["max_megapixels"] = jobs.MAX_UPSCALED_PIXELS // 1_000_000
+        estimate.update(
+            width=width, height=height, too_big=width * height > upscale_image.MAX_UPSCALED_PIXELS
+        )
+        estimate["max_megapixels"] = upscale_image.MAX_UPSCALED_PIXELS // 1_000_000
     balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
     if balance is not None:
         estimate.update(
@@ -144,7 +147,7 @@ def _describe(asset: MediaAsset) -> str:
         return prompt[:80]
     if asset.origin == MediaAsset.Origin.UPLOADED:
         return f"Uploaded image, {asset.width} × {asset.height}"
-    if job is not None and job.operation == MediaJob.Operation.UPSCALE_IMAGE:
+    if job is not None and job.operation == "upscale_image":
         return f"Upscaled image, {asset.width} × {asset.height}"
     return f"Image, {asset.width} × {asset.height}"
 
@@ -222,7 +225,7 @@ def _render(request: HttpRequest, context: dict) -> HttpResponse:
     if request.htmx and request.method == "POST" and context.get("show_form"):
         return render(request, f"{PAGE}#form", context)
     if context.get("show_form"):
-        context["cards"] = common.recent_cards(request.user, MediaJob.Operation.UPSCALE_IMAGE, RECENT_JOBS)
+        context["cards"] = common.recent_cards(request.user, "upscale_image", RECENT_JOBS)
     return render(request, PAGE, context)
 
 

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import answers, assets, errors, jobs, samples, serving, uploads
+from studio import answers, assets, errors, jobs, messages, operations, samples, serving, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
@@ -171,7 +171,7 @@ def _estimate(user, values: dict[str, str]) -> dict:
         params = _video_request(values)
         job_plan, quote = jobs.quote_job(user, "generate_video", params)
     except ValidationError as e:
-        field, message = next(iter(common.field_errors(e).items()))
+        field, message = next(iter(messages.form_errors(e).items()))
         return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
     except StudioError as e:
         return {"problem": e.message}
@@ -233,7 +233,7 @@ def _image_words(asset: MediaAsset) -> str:
 
 def _recent_jobs(user) -> list[MediaJob]:
     return list(
-        MediaJob.objects.for_user(user).filter(operation=MediaJob.Operation.GENERATE_VIDEO)[:RECENT_JOBS]
+        MediaJob.objects.for_user(user).filter(operation="generate_video")[:RECENT_JOBS]
     )
 
 
@@ -358,7 +358,7 @@ def video_create(request: HttpRequest) -> HttpResponse:
     try:
         params = _video_request(values)
     except ValidationError as e:
-        errors = {**common.field_errors(e), **errors}
+        errors = {**messages.form_errors(e), **errors}
     if params is not None:
         own = _own_image_ids(request.user, [params.first_frame_id, params.last_frame_id])
         for slot in FRAMES:
@@ -400,7 +400,7 @@ def _elapsed_words(seconds: float) -> str:
 def _job_context(job: MediaJob) -> dict:
     params = job.params or {}
     progress = answers.progress(job)
-    typical = answers.TYPICAL_SECONDS[MediaJob.Operation.GENERATE_VIDEO]
+    typical = operations.get("generate_video").typical_seconds
     elapsed = (timezone.now() - job.created_at).total_seconds()
     videos = []
     if job.state == MediaJob.State.SUCCEEDED:
@@ -457,7 +457,7 @@ def video_job(request: HttpRequest, job_id) -> HttpResponse:
     """
     job = (
         MediaJob.objects.for_user(request.user)
-        .filter(pk=job_id, operation=MediaJob.Operation.GENERATE_VIDEO)
+        .filter(pk=job_id, operation="generate_video")
         .prefetch_related("assets")
         .first()
     )

@@ -12,45 +12,14 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from studio.auth import ApiTokenAuth
-from studio.models import ApiToken, IdempotencyRecord, MediaAsset, MediaJob, WorkerLease
+from studio.models import ApiToken, IdempotencyRecord, MediaJob, WorkerLease
+from studio.tests.factories import make_asset, make_job
 
 
 @pytest.fixture
 def staff_client(client, make_user):
     client.force_login(make_user(username="sipho", staff=True))
     return client
-
-
-def make_job(owner, **fields) -> MediaJob:
-    values = {
-        "operation": MediaJob.Operation.GENERATE_IMAGE,
-        "params": {"prompt": "Table Mountain at dawn", "count": 1},
-        "provider_operation": "generate_image",
-        "model": "gemini-3.1-flash-image",
-        "meter": "images",
-        "price_class": "image",
-        "units": 1,
-        "reservation_reference": f"job-{uuid.uuid4()}",
-        "quote_zar_cents": 74,
-        "quote_usd_micros": 40_000,
-        **fields,
-    }
-    return MediaJob.objects.create(owner=owner, **values)
-
-
-def make_asset(owner, *, job=None, **fields) -> MediaAsset:
-    values = {
-        "kind": MediaAsset.Kind.IMAGE,
-        "file": f"assets/{owner.pk}/x/image.png",
-        "thumbnail": f"assets/{owner.pk}/x/thumb.webp",
-        "mime_type": "image/png",
-        "bytes": 123_456,
-        "width": 1024,
-        "height": 768,
-        "synthid": True,
-        **fields,
-    }
-    return MediaAsset.objects.create(owner=owner, source_job=job, **values)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from PIL import Image
 from billing.models import Allowance, CostEntry, Reservation
 from studio import assets, worker
 from studio.models import MediaAsset, MediaJob
-from studio.tests.conftest import make_photo, make_png
+from studio.tests.factories import make_photo, make_png
 
 
 def _result(api, accepted):
@@ -175,7 +175,7 @@ def test_it_makes_a_video_with_audio_from_a_first_frame(studio_env, api, make_us
     accepted = response.json()
     assert accepted["meter"] == "video_audio_seconds" and accepted["quote"]["zar"] == "R29.60"
     job = MediaJob.objects.get(pk=accepted["job_id"])
-    assert job.provider_operation_name.startswith("projects/")
+    assert job.provider_job_name.startswith("projects/")
     result = _result(api, accepted)
     video = result["assets"][0]
     assert video["mime_type"] == "video/mp4" and video["has_audio"] is True

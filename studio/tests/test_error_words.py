@@ -135,7 +135,7 @@ def test_it_tells_users_a_plain_sentence_and_staff_the_raw_detail(
     assert status["error"] == {"code": fault.code, "message": sentence}
     result = api.get(accepted.json()["result_url"]).json()
     assert result["error"]["code"] == "job_failed" and result["error"]["message"] == sentence
-    page_url = f"/studio/videos/{job.id}/" if job.is_video else f"/studio/jobs/{job.id}/"
+    page_url = f"/studio/videos/{job.id}/" if job.output_kind == "video" else f"/studio/jobs/{job.id}/"
     page = api.client.get(page_url).content.decode()
     assert sentence in page
     partial = api.client.get(page_url, **HTMX).content.decode()

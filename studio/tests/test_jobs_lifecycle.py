@@ -46,7 +46,7 @@ def test_it_fails_and_releases_a_video_past_its_deadline(
     )
     MediaJob.objects.filter(pk=job.pk).update(
         state="waiting",
-        provider_operation_name="projects/p/locations/us-central1/publishers/google/models/"
+        provider_job_name="projects/p/locations/us-central1/publishers/google/models/"
         "veo-3.1-generate-001/operations/never",
         deadline_at=timezone.now() - timedelta(seconds=1),
         next_poll_at=timezone.now(),

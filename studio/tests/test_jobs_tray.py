@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from studio.models import MediaJob
+from studio.tests import factories
 
 TRAY = "/studio/tray/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -21,7 +22,7 @@ def make_job(
     owner,
     *,
     state: str = S.RUNNING,
-    operation: str = MediaJob.Operation.GENERATE_IMAGE,
+    operation: str = "generate_image",
     prompt: str = "A protea at sunrise on Table Mountain",
     age: timedelta = timedelta(seconds=5),
     announced: bool = False,
@@ -29,19 +30,13 @@ def make_job(
 ) -> MediaJob:
     now = timezone.now()
     final = state in MediaJob.FINAL_STATES
-    return MediaJob.objects.create(
-        owner=owner,
+    return factories.make_job(
+        owner,
         operation=operation,
         params={"prompt": prompt},
-        provider_operation=operation,
         model="test-model",
-        meter="video_seconds" if operation == MediaJob.Operation.GENERATE_VIDEO else "images",
-        price_class="image",
         units=units,
         delivered_units=units if state == S.SUCCEEDED else 0,
-        reservation_reference=f"job:{uuid.uuid4()}",
-        quote_zar_cents=74,
-        quote_usd_micros=40_000,
         state=state,
         created_at=now - age,
         started_at=None if state == S.QUEUED else now - age,
@@ -67,7 +62,7 @@ def toasts(text: str) -> list[str]:
 def test_it_shows_the_users_running_jobs_in_the_header_of_every_page(client, make_user):
     alice, bob = make_user(tier="JIVE"), make_user(tier="JIVE")
     running = make_job(alice, prompt="A baobab at dusk")
-    queued = make_job(alice, state=S.QUEUED, operation=MediaJob.Operation.GENERATE_VIDEO, prompt="Kruger")
+    queued = make_job(alice, state=S.QUEUED, operation="generate_video", prompt="Kruger")
     make_job(bob, prompt="Bob's secret sunset")
     make_job(alice, state=S.SUCCEEDED, announced=True, prompt="Done long ago")
     client.force_login(alice)
@@ -144,8 +139,8 @@ def test_a_poll_adds_the_toast_out_of_band_to_the_toast_region(client, make_user
 def test_it_toasts_a_failure_as_not_charged_and_a_video_with_a_link_to_watch(client, make_user):
     alice = make_user(tier="JIGGA")
     client.force_login(alice)
-    failed = make_job(alice, state=S.FAILED, operation=MediaJob.Operation.EDIT_IMAGE)
-    video = make_job(alice, state=S.SUCCEEDED, operation=MediaJob.Operation.GENERATE_VIDEO, units=8)
+    failed = make_job(alice, state=S.FAILED, operation="edit_image")
+    video = make_job(alice, state=S.SUCCEEDED, operation="generate_video", units=8)
     text = " ".join(toasts(client.get("/").content.decode()))
     assert "Your edit failed; you were not charged" in text
     assert f'<a href="/studio/jobs/{failed.id}/">Details</a>' in text

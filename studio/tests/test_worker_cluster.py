@@ -16,7 +16,8 @@ from billing.models import Allowance, CostEntry, Reservation
 from studio import assets, worker
 from studio.models import MediaAsset, MediaJob
 from studio.tests.cluster import Cluster, wait_for_job
-from studio.tests.conftest import make_photo, product_requests
+from studio.tests.conftest import product_requests
+from studio.tests.factories import make_photo
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -67,7 +68,7 @@ def test_it_runs_all_four_operations_on_a_real_cluster(cluster_env, make_user, c
             asset = MediaAsset.objects.get(pk=item["asset_id"])
             assert Path(asset.file.path).stat().st_size == asset.bytes > 0
         assert CostEntry.objects.filter(reference=job.reservation_reference).count() == 1
-    assert MediaJob.objects.get(pk=jobs[3]["job_id"]).provider_operation_name
+    assert MediaJob.objects.get(pk=jobs[3]["job_id"]).provider_job_name
     assert not Reservation.objects.filter(user=user, state="reserved").exists()
 
 
@@ -161,7 +162,7 @@ def test_a_worker_killed_after_google_accepted_a_video_still_delivers_it_from_on
     finally:
         cluster.kill()  # right after Google accepted it
     job = MediaJob.objects.get(pk=accepted["job_id"])
-    assert job.state == "running" and job.provider_call_started_at and not job.provider_operation_name
+    assert job.state == "running" and job.provider_call_started_at and not job.provider_job_name
     storage_uri = _submits(cluster_env)[0]["json"]["parameters"]["storageUri"]
     assert storage_uri == f"gs://{settings.GCS_BUCKET}/{settings.GCS_OUTPUT_PREFIX}/videos/{job.id}/"
 

@@ -1,0 +1,81 @@
+"""The registry of operations: one module each, asked by every caller.
+
+    get(name)            the Operation called `name` (KeyError for an unknown one)
+    all()                every operation, in the order the tools and the admin list them
+    for_job(job)         the operation of a stored MediaJob
+    quote(user, name, units, **choices)   the tier gate's JobPlan and the price, no request needed
+
+To add an operation, see the README's "Adding an operation": its module here (listed in
+_MODULES), its schema, its template and its tests.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
+
+__all__ = [
+    "Flag",
+    "JobPlan",
+    "Operation",
+    "SlashCommand",
+    "all",
+    "choices",
+    "for_job",
+    "get",
+    "names",
+    "quote",
+]
+
+_MODULES = ("generate_image", "edit_image", "upscale_image", "generate_video")
+_REGISTRY: dict[str, Operation] = {}
+
+
+def _registry() -> dict[str, Operation]:
+    # Filled on first use, not at import: the modules import studio.models, which asks this
+    # package for its choices.
+    if not _REGISTRY:
+        for module in _MODULES:
+            operation = import_module(f"studio.operations.{module}").OPERATION
+            _REGISTRY[operation.name] = operation
+    return _REGISTRY
+
+
+def get(name: str) -> Operation:
+    return _registry()[name]
+
+
+def all() -> list[Operation]:  # noqa: A001 - the registry's own word, read as operations.all()
+    return list(_registry().values())
+
+
+def for_job(job) -> Operation:
+    return get(job.operation)
+
+
+def names(*, output_kind: str | None = None) -> list[str]:
+    """The operations' names, or those whose assets are `output_kind` ("image", "video")."""
+    return [op.name for op in all() if output_kind in (None, op.output_kind)]
+
+
+def choices() -> list[tuple[str, str]]:
+    """(name, label) pairs: MediaJob.operation's choices, so a new operation needs no migration."""
+    return [(operation.name, operation.label) for operation in all()]
+
+
+def quote(user, operation_name: str, units: int, **choices):
+    """What `user` would pay for `units` of `operation_name`, without building a request.
+
+    `choices` are the few request fields that change the price or the gate (an operation's
+    `price_choices`: upscale_image's `model`, generate_video's `generate_audio` and `fast`);
+    the others do not matter. Returns (JobPlan, billing.pricing.Quote): the plan says which
+    meter pays, how many units and whether the output is watermarked (FREE), the quote the
+    price in ZAR cents and USD micro-dollars. Raises StudioError(upgrade_required) when the
+    user's plan does not offer it, exactly as submitting would. Reserves nothing.
+    """
+    from billing import pricing
+    from billing import services as billing
+
+    job_plan = get(operation_name).admit(billing.plan_for(user), units, **choices)
+    return job_plan, pricing.quote(job_plan.price_class, job_plan.units)

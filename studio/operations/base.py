@@ -1,0 +1,154 @@
+"""What an operation declares, in one place: the shape every module in studio/operations/ fills in.
+
+The web side (studio/jobs.py), the worker (studio/worker.py), the API, the LLM tools, the slash
+commands and the pages ask an operation for what differs between operations and keep no
+`if operation == ...` of their own; see the README's "Adding an operation".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from django.conf import settings
+from pydantic import BaseModel
+
+from studio import providers
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What the tier gate decided for one request: which provider capability serves it, which
+    allowance meter pays, how many units, at which price class, watermarked or not. (Not
+    billing.Plan, which is the user's subscription.)"""
+
+    capability: providers.Operation
+    meter: str
+    units: int
+    price_class: str
+    watermark: bool = False
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag of a slash command. The first name is the one /help and the messages use."""
+
+    names: tuple[str, ...]
+    field: str  # the schema field it sets
+    help: str
+    # value: the next word; words: the words up to the next flag; switch: no value (sets True)
+    kind: Literal["value", "words", "switch"] = "value"
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """How an operation is typed in the command box: `/<name> <prompt> [flags]` (studio/slash.py)."""
+
+    name: str
+    summary: str
+    example: str
+    flags: tuple[Flag, ...]
+
+
+class Operation:
+    """One thing a user can ask the studio to make. Subclasses set the class attributes and
+    override the methods their operation needs; the defaults fit a one-shot image operation."""
+
+    # --- What it is -------------------------------------------------------------------------
+    name: ClassVar[str]  # the stored MediaJob.operation and the API/tool name
+    label: ClassVar[str]  # "Generate image": the admin, the gallery's "Made with"
+    schema: ClassVar[type[BaseModel]]  # validates every channel's request (studio/schemas.py)
+    output_kind: ClassVar[Literal["image", "video"]] = "image"  # what its assets are
+    # A Veo-style render that finishes later: the worker starts it and the poller delivers it.
+    long_running: ClassVar[bool] = False
+    # Request fields that name one of the user's images; submit checks they are the user's own.
+    image_fields: ClassVar[tuple[str, ...]] = ()
+    # Request fields kept as files on the job (MediaJob.mask), never in its params.
+    file_fields: ClassVar[frozenset[str]] = frozenset()
+
+    # --- The words users see ----------------------------------------------------------------
+    nouns: ClassVar[tuple[str, str]]  # what a toast calls its output: (one, several)
+    typical_seconds: ClassVar[int]  # the progress hint's idea of how long a job takes
+    tool_description: ClassVar[str]  # the LLM tool's description (studio/tools.py adds the answer)
+    # Fields the schema accepts that an LLM cannot fill (the painted mask): left out of the tool.
+    tool_hidden_fields: ClassVar[frozenset[str]] = frozenset()
+    slash_command: ClassVar[SlashCommand | None] = None
+
+    # --- Price, meter and the tier gate -----------------------------------------------------
+    # The request fields that change the meter, the price class or the gate, with their
+    # defaults: quote() takes them as keywords, so a page prices an option without a request.
+    price_choices: ClassVar[dict[str, Any]] = {}
+
+    def choices_of(self, params: BaseModel) -> dict[str, Any]:
+        return {field: getattr(params, field) for field in self.price_choices}
+
+    def choices(self, given: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(given) - set(self.price_choices)
+        if unknown:
+            raise TypeError(f"{self.name} is not priced by {', '.join(sorted(unknown))}")
+        return {**self.price_choices, **given}
+
+    def units(self, params: BaseModel) -> int:
+        """The units a request reserves (images, upscales, seconds of video)."""
+        return getattr(params, "count", 1)
+
+    def meter(self, **choices) -> str:
+        """The allowance meter that pays (billing.Meter)."""
+        raise NotImplementedError
+
+    def admit(self, plan, units: int, **choices) -> JobPlan:
+        """The tier gate for `plan` (billing.Plan): the JobPlan, or StudioError(upgrade_required)
+        when the plan does not offer this at all."""
+        raise NotImplementedError
+
+    # --- Submit ------------------------------------------------------------------------------
+    def check_inputs(self, params: BaseModel, images: dict) -> dict[str, bytes]:
+        """Checks beyond the schema's that need the user's images ({field: MediaAsset}); raises
+        StudioError. Returns the files to keep on the job ({"mask": png}), usually none."""
+        return {}
+
+    def idempotency_ttl_minutes(self) -> int:
+        return settings.IDEMPOTENCY_IMAGE_TTL_MINUTES
+
+    # --- The worker --------------------------------------------------------------------------
+    def call_provider(self, job) -> tuple[providers.ImageResult, Any]:
+        """A one-shot operation's provider call, built from the stored job (its validated params
+        and files): (the result, the image it was made from or None)."""
+        raise NotImplementedError
+
+    def video_request(self, job) -> tuple[providers.VideoRequest, bool]:
+        """A long-running operation's render request and whether it uses the fast model."""
+        raise NotImplementedError
+
+    def expected_outputs(self, job) -> int:
+        return job.params.get("count", 1)
+
+    def delivered_units(self, job, outputs: int) -> int:
+        """The units charged for `outputs` stored results (the rest of the reservation goes back)."""
+        return outputs
+
+    # --- Words for one job or request --------------------------------------------------------
+    def started_message(self, params: BaseModel, answer: dict) -> str:
+        """ "Started generating 2 images": the LLM tool's answer, before the cost and the link."""
+        raise NotImplementedError
+
+    def refusal_hint(self, problems: str) -> str:
+        """A sentence the LLM tool adds to a validation refusal (how to do it another way)."""
+        return ""
+
+    def alt_text(self, params: dict) -> str:
+        """Words for one of its images when the job had no prompt (the gallery's alt text)."""
+        return "Image"
+
+    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
+        """The gallery's rows for what made an image, besides the shared ones (style, ratio, ...)."""
+        return []
+
+    def summary(self, params: dict) -> str:
+        """What was started, in a few words: "2 images · 16:9 · Cinematic" (the command box)."""
+        count = params.get("count", 1)
+        return f"{count} {self.nouns[0] if count == 1 else self.nouns[1]}"

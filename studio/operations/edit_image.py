@@ -1,0 +1,129 @@
+"""Edit image: insert or remove inside a painted mask, swap the background, or outpaint."""
+
+from __future__ import annotations
+
+from billing import services as billing
+from billing.models import Meter, PriceClass
+from studio import assets, providers, uploads
+from studio.errors import StudioError, upgrade_required
+from studio.models import MediaAsset
+from studio.operations.base import JobPlan, Operation
+from studio.schemas import EditImage, OutpaintSides
+
+# The gallery's words for each mode.
+MODE_LABELS = {
+    "insert": "Insert",
+    "remove": "Remove",
+    "background_swap": "Background swap",
+    "outpaint": "Outpaint",
+}
+_STARTED = {
+    "insert": "Started an insert edit of the image",
+    "remove": "Started removing from the image",
+    "background_swap": "Started swapping the image's background",
+    "outpaint": "Started extending the image's canvas",
+}
+
+
+class EditImageOperation(Operation):
+    name = "edit_image"
+    label = "Edit image"
+    schema = EditImage
+    image_fields = ("image_id",)
+    file_fields = frozenset({"mask"})
+    nouns = ("edit", "edits")
+    typical_seconds = 15
+    tool_description = (
+        "Edit one of the user's images, given its image_id. Modes: background_swap replaces the "
+        "background with what the prompt describes; outpaint extends the canvas, either by pixels "
+        "per side (outpaint) or to a target outpaint_aspect_ratio. The insert and remove modes need "
+        "a mask the user paints on the Edit tab of the Image Studio, which this tool cannot "
+        "provide: for those, send the user there. Tiers: JIVE and JIGGA (monthly edit allowance); "
+        "FREE users are refused with an upgrade answer."
+    )
+    tool_hidden_fields = frozenset({"mask"})
+
+    def meter(self, **choices) -> str:
+        return Meter.EDITS
+
+    def admit(self, plan, units: int, **choices) -> JobPlan:
+        if plan.edit_demo_only:
+            raise upgrade_required(
+                f"Editing images is not part of the {plan.name} plan (the editor is a demo). "
+                "Upgrade to edit your own images.",
+                tier=plan.code,
+                upgrade=billing.upgrade_options(plan, Meter.EDITS, units),
+            )
+        return JobPlan(providers.Operation.IMAGE_EDIT, Meter.EDITS, units, PriceClass.IMAGE)
+
+    def check_inputs(self, params: EditImage, images: dict) -> dict[str, bytes]:
+        """A mask must be a PNG that fits its image; the job keeps the cleaned PNG as a file."""
+        if not params.mask:
+            return {}
+        image = images["image_id"]
+        try:
+            mask = uploads.clean_mask(uploads.decode_data_url(params.mask), (image.width, image.height))
+        except uploads.UploadError as e:
+            raise StudioError(e.code, e.message, status=e.status) from e
+        return {"mask": mask}
+
+    def call_provider(self, job):
+        # The stored params were validated at submit (without the mask, which the job keeps as
+        # a file): read as they are, not validated again.
+        params = job.params
+        image = MediaAsset.objects.get(pk=params["image_id"], owner=job.owner)
+        mask = None
+        if job.mask:
+            mask = providers.ImageInput(data=assets.read_bytes(job.mask), mime_type="image/png")
+        outpaint = None
+        if params["mode"] == "outpaint":
+            sides = params.get("outpaint") or _sides_for_ratio(image, params["outpaint_aspect_ratio"])
+            outpaint = providers.Outpaint(
+                left=sides.get("left", 0),
+                top=sides.get("top", 0),
+                right=sides.get("right", 0),
+                bottom=sides.get("bottom", 0),
+            )
+        request = providers.EditImageRequest(
+            image=providers.ImageInput(data=assets.read_bytes(image.file), mime_type=image.mime_type),
+            mode=providers.EditMode(params["mode"]),
+            prompt=params.get("prompt", ""),
+            mask=mask,
+            outpaint=outpaint,
+            count=params.get("count", 1),
+            negative_prompt=params.get("negative_prompt"),
+            seed=params.get("seed"),
+        )
+        return providers.edit_image(request), image
+
+    def started_message(self, params, answer: dict) -> str:
+        what = _STARTED[params.mode]
+        return what + (f" ({params.count} variations)" if params.count > 1 else "")
+
+    def refusal_hint(self, problems: str) -> str:
+        if "mask" not in problems:
+            return ""
+        return (
+            " Insert and remove edits need a mask painted on the Edit tab of the Image Studio;"
+            " background_swap and outpaint work without one."
+        )
+
+    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
+        mode = params.get("mode", "")
+        return [("Mode", MODE_LABELS.get(mode, mode))]
+
+
+def _sides_for_ratio(image: MediaAsset, ratio: str) -> dict[str, int]:
+    """Grow the canvas evenly, keeping the whole image, until it has `ratio`."""
+    wide, high = (int(part) for part in ratio.split(":"))
+    width, height = image.width, image.height
+    if width * high >= height * wide:  # too wide for the ratio: add height
+        extra = max(1, round(width * high / wide) - height)
+        sides = OutpaintSides(top=extra // 2, bottom=extra - extra // 2)
+    else:
+        extra = max(1, round(height * wide / high) - width)
+        sides = OutpaintSides(left=extra // 2, right=extra - extra // 2)
+    return sides.model_dump()
+
+
+OPERATION = EditImageOperation()
