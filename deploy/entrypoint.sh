@@ -7,7 +7,8 @@
 #   web       gunicorn + uvicorn workers on ${HOST:-0.0.0.0}:${PORT:-8000} (mediastudio/gunicorn_conf.py)
 #   worker    the django-q2 cluster (Q_WORKERS processes)
 #   migrate   apply database migrations, then exit (a one-off job before a release)
-#   emulator  the offline Vertex / Pollinations / GCS emulator (compose only; never in production)
+#   emulator  the offline Vertex / Pollinations / GCS stand-in (emulator/, through manage.py run_emulator;
+#             compose only, never in production)
 #   manage    any manage.py command: manage createsuperuser, manage provider_check, ...
 set -eu
 

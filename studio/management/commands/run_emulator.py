@@ -2,7 +2,9 @@
 
     python manage.py run_emulator [--host 127.0.0.1] [--port 8090] [--gcs-port 9023] [--operation-delay 5]
 
-It prints the environment variables that point the app at it. It needs no database.
+It prints the environment variables that point the app at it. It needs no database. The emulator
+itself is the top-level `emulator` package, which knows nothing of the app; this command only adds
+what an operator needs: checked arguments, one-line errors, the variables to export and SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import threading
 
 from django.core.management.base import CommandError
 
-from mediastudio.commands import OperatorCommand, number, tcp_port, text
 from emulator import FAULT_KINDS, start_emulator
+from mediastudio.commands import OperatorCommand, number, tcp_port, text
 
 
 class Command(OperatorCommand):

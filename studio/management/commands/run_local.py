@@ -30,8 +30,8 @@ import time
 
 from django.core.management.base import CommandError
 
-from mediastudio.commands import OperatorCommand, tcp_port, text
 from emulator import start_emulator
+from mediastudio.commands import OperatorCommand, tcp_port, text
 
 STOP_SECONDS = 30
 _PR_SET_PDEATHSIG = 1
