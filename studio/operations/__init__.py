@@ -77,5 +77,6 @@ def quote(user, operation_name: str, units: int, **choices):
     from billing import pricing
     from billing import services as billing
 
-    job_plan = get(operation_name).admit(billing.plan_for(user), units, **choices)
+    operation = get(operation_name)
+    job_plan = operation.admit(billing.plan_for(user), units, **operation.choices(choices))
     return job_plan, pricing.quote(job_plan.price_class, job_plan.units)
