@@ -14,6 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from PIL import Image, ImageChops
 
@@ -73,6 +74,7 @@ def prompt_of(body: object) -> str | None:
 def handle(call: Call, state: EmulatorState, spec: ModelSpec, *, stream: bool) -> Reply:
     request = _parse(as_dict(call.json, "body"), state, spec)
     fault = call.fault.kind if call.fault else None
+    payload: dict[str, Any]
     if fault == "blocked":
         payload = {
             "promptFeedback": {"blockReason": "PROHIBITED_CONTENT", "blockReasonMessage": BLOCKED_MESSAGE},

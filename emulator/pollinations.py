@@ -8,6 +8,8 @@ run offline without a key; the "401" fault produces that answer on demand.
 
 from __future__ import annotations
 
+from typing import overload
+
 from . import media
 from .errors import ApiError, pollinations_error_body
 from .state import Call, Reply, json_reply
@@ -102,7 +104,12 @@ def error_body(error: ApiError) -> dict:
     return error.body if error.body is not None else pollinations_error_body(error.code, error.message)
 
 
+@overload
+def _int_param(query: dict, name: str, default: int, *, low: int, high: int) -> int: ...
+@overload
+def _int_param(query: dict, name: str, default: None, *, low: int, high: int) -> int | None: ...
 def _int_param(query: dict, name: str, default: int | None, *, low: int, high: int) -> int | None:
+    """The query parameter `name` as a whole number from low to high; `default` when it is absent."""
     raw = query.get(name)
     if raw is None or raw == "":
         return default

@@ -9,6 +9,7 @@ import socket
 import time
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import catalog, control, errors, gemini, imagen, pollinations, routing, veo
@@ -128,7 +129,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -220,7 +221,7 @@ def _dispatch(call: Call, state: EmulatorState) -> Reply:
 
 def _publisher_model(spec: catalog.ModelSpec) -> dict:
     """Enough for the aiplatform SDK's from_pretrained() (vertex-wire-format.md §3.2)."""
-    model = {
+    model: dict[str, Any] = {
         "name": f"publishers/google/models/{spec.id}",
         "publisherModelTemplate": (
             f"projects/{{user-project}}/locations/{{location}}/publishers/google/models/{spec.id}"
