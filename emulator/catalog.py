@@ -1,6 +1,6 @@
 """The models the emulator serves, and the pixel sizes each one returns.
 
-Figures come from docs/vertex-wire-format.md and docs/gemini-and-pollinations.md. A model id
+Figures come from Google's model pages (cloud.google.com/vertex-ai/generative-ai/docs/models/). A model id
 that is not listed here gets the real 404 NOT_FOUND answer, which is how a retired model
 (for example a discontinued `-preview` id) looks on the wire.
 """

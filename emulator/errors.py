@@ -1,6 +1,7 @@
 """Error answers in the shapes the real services use.
 
-Sources: vertex-wire-format.md §6 and gemini-and-pollinations.md §4.
+Sources: the google.rpc.Status bodies Vertex AI answers (the messages below are the real ones) and
+Pollinations' APIDOCS.md.
 """
 
 from __future__ import annotations

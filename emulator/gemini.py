@@ -1,7 +1,8 @@
 """Gemini image models: `:generateContent` (and `:streamGenerateContent?alt=sse`) with image output.
 
-Shapes: gemini-and-pollinations.md §1–§3. The API has no mask field; an edit request sends the
-photo and, optionally, a black-and-white mask as a second image (§2.1). When the emulator sees
+Shapes: Vertex AI's generateContent (content.proto's ImageConfig) and "Edit images with Gemini". The
+API has no mask field; an edit request sends the photo and, optionally, a black-and-white mask as
+a second image. When the emulator sees
 such a mask it changes only the white area; with a photo alone it changes the central subject
 (or, when the prompt mentions the background, everything around it).
 """

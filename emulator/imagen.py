@@ -1,7 +1,9 @@
 """Imagen `:predict`: generate (imagen-3.0-generate-002), mask edit (imagen-3.0-capability-001) and
 upscale (imagen-4.0-upscale-preview, and imagen-3.0-generate-002 with `mode: "upscale"`).
 
-Request and response shapes: vertex-wire-format.md §2–§4.
+Request and response shapes:
+cloud.google.com/vertex-ai/generative-ai/docs/model-reference/imagen-api, imagen-api-edit and
+imagen-upscale-api.
 """
 
 from __future__ import annotations

@@ -115,7 +115,8 @@ def encode_image(image: Image.Image, mime_type: str, quality: int | None = None)
 
 
 def binary_mask(mask_image: Image.Image) -> Image.Image:
-    """Non-zero pixels mark where to edit (vertex-wire-format.md §3)."""
+    """Non-zero pixels mark where to edit
+    (cloud.google.com/vertex-ai/generative-ai/docs/model-reference/imagen-api-edit)."""
     return mask_image.convert("L").point(lambda value: 255 if value > 0 else 0)
 
 

@@ -1,9 +1,9 @@
 """Pollinations image API: legacy `GET /prompt/{prompt}` and gateway `GET /image/{prompt}`.
 
-Shapes: gemini-and-pollinations.md §4. The answer is a JPEG of exactly width × height. The
-legacy host picks a random seed when none is given; the gateway's seed defaults to 0, and -1
-means random. The gateway's key check (401 for anonymous calls) is not enforced, so the app can
-run offline without a key; the "401" fault produces that answer on demand.
+Shapes: Pollinations' APIDOCS.md (github.com/pollinations/pollinations). The answer is a JPEG of
+exactly width × height. The legacy host picks a random seed when none is given; the gateway's seed
+defaults to 0, and -1 means random. The gateway's key check (401 for anonymous calls) is not
+enforced, so the app can run offline without a key; the "401" fault produces that answer on demand.
 """
 
 from __future__ import annotations

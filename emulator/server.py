@@ -220,7 +220,7 @@ def _dispatch(call: Call, state: EmulatorState) -> Reply:
 
 
 def _publisher_model(spec: catalog.ModelSpec) -> dict:
-    """Enough for the aiplatform SDK's from_pretrained() (vertex-wire-format.md §3.2)."""
+    """Enough for the aiplatform SDK's from_pretrained() (its _publisher_models.py reads these)."""
     model: dict[str, Any] = {
         "name": f"publishers/google/models/{spec.id}",
         "publisherModelTemplate": (

@@ -2,7 +2,7 @@
 
 The service parses `parameters` leniently: the aiplatform SDK sends every number as a float
 (`"sampleCount": 2.0`) and google-genai sends enum values uppercase, so integral floats count
-as ints and enums compare case-insensitively (vertex-wire-format.md §1, §2).
+as ints and enums compare case-insensitively.
 """
 
 from __future__ import annotations

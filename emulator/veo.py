@@ -1,9 +1,10 @@
 """Veo 3.1: `:predictLongRunning` starts an operation, `:fetchPredictOperation` polls it.
 
-Shapes: vertex-wire-format.md §5. google-genai 3.4.0 polls with POST `{model}:fetchPredictOperation`
-and `{"operationName": ...}` (operations.py); a GET on the operation name is answered too.
-The MP4s render in a background thread from submission on; an operation reports done once
-`operation_delay` seconds have passed and its videos are ready.
+Shapes: cloud.google.com/vertex-ai/generative-ai/docs/model-reference/veo-video-generation.
+google-genai 3.4.0 polls with POST `{model}:fetchPredictOperation` and `{"operationName": ...}`
+(google/genai/operations.py); a GET on the operation name is answered too. The MP4s render in a
+background thread from submission on; an operation reports done once `operation_delay` seconds have
+passed and its videos are ready.
 """
 
 from __future__ import annotations
