@@ -126,6 +126,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the view, so rendering a page never writes: the header's new toasts are announced
+    # here and put in the page (studio/pages/tray.py). Inside CommonMiddleware, which then
+    # sets Content-Length.
+    "studio.pages.tray.announce_new_toasts",
     # Last, as django-axes asks: it turns a locked-out log-in into the log-in page with a message.
     "axes.middleware.AxesMiddleware",
 ]

@@ -5,17 +5,18 @@ from __future__ import annotations
 from django import template
 
 from studio.models import MediaJob
-from studio.pages.tray import tray_state
+from studio.pages.tray import page_tray
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def jobs_tray(context) -> dict:
-    """The signed-in user's running jobs and new toasts (studio/pages/tray.py).
+    """The signed-in user's running jobs, and a slot for new toasts (studio/pages/tray.py).
 
-    A job the page itself is about (its `job`, on the job page) finishes in front of the user:
-    it is marked announced without a toast.
+    Reads only: the finished jobs are announced after the view, by the middleware
+    announce_new_toasts. A job the page itself is about (its `job`, on the job page) finishes in
+    front of the user: it is then marked announced without a toast.
     """
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
@@ -24,4 +25,4 @@ def jobs_tray(context) -> dict:
     shown = (
         frozenset([job.pk]) if isinstance(job, MediaJob) and job.owner_id == request.user.pk else frozenset()
     )
-    return tray_state(request.user, shown)
+    return page_tray(request, shown)
