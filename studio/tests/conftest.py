@@ -7,14 +7,13 @@ still real but the suite stays fast.
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from PIL import Image
 
 EMULATOR_BUCKET = "media-studio-local"
 
@@ -69,35 +68,6 @@ def providers_env(emulator, settings, monkeypatch, tmp_path):
 def product_requests(emulator) -> list[dict]:
     """The logged requests to Vertex and Pollinations (GCS traffic goes to its own server)."""
     return [r for r in emulator.requests() if not r["path"].startswith("/_emulator")]
-
-
-def make_png(size=(64, 48), colour=(200, 40, 40), *, mode="RGB") -> bytes:
-    image = Image.new(mode, size, colour)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def make_photo(size=(96, 64)) -> bytes:
-    """A picture with structure (a gradient and a square), so pixel comparisons mean something."""
-    width, height = size
-    image = Image.new("RGB", size)
-    image.putdata(
-        [((x * 255) // width, (y * 255) // height, 90) for y in range(height) for x in range(width)]
-    )
-    image.paste((20, 160, 20), (width // 4, height // 4, width // 2, height // 2))
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def make_mask(size, box) -> bytes:
-    """White (edit) inside `box`, black elsewhere."""
-    mask = Image.new("L", size, 0)
-    mask.paste(255, box)
-    out = io.BytesIO()
-    mask.save(out, format="PNG")
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -185,8 +155,8 @@ def signing_key(tmp_path, settings):
 
 @pytest.fixture
 def gcs_media(providers_env, signing_key, settings):
-    """Media in the emulator's bucket through django-storages, configured as settings.py does."""
-    settings.MEDIA_BUCKET = EMULATOR_BUCKET
+    """Media in the emulator's bucket through django-storages, configured as settings.py does
+    with GCS_BUCKET, the emulator and a signing key file."""
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -195,8 +165,10 @@ def gcs_media(providers_env, signing_key, settings):
                 "bucket_name": EMULATOR_BUCKET,
                 "location": "media",
                 "file_overwrite": False,
-                "querystring_auth": False,
                 "default_acl": None,
+                "querystring_auth": True,
+                "expiration": timedelta(hours=settings.MEDIA_SIGNED_URL_HOURS),
+                "iam_sign_blob": False,
             },
         },
     }

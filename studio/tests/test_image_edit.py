@@ -15,7 +15,7 @@ from PIL import Image
 from billing.models import Reservation
 from studio import assets
 from studio.models import IdempotencyRecord, MediaJob
-from studio.tests.conftest import make_mask, make_photo, make_png
+from studio.tests.factories import make_mask, make_photo, make_png
 
 EDIT = "/studio/images/edit/"
 DEMO = "/studio/images/edit/demo/"

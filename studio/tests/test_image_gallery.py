@@ -10,13 +10,12 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from studio import assets, jobs
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage, GenerateVideo, UpscaleImage
-from studio.tests.conftest import make_photo
+from studio.tests.factories import make_asset, make_photo
 
 GALLERY = "/studio/images/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -56,20 +55,18 @@ def uploads(user, n: int) -> list[MediaAsset]:
 def video_asset(user, *, seconds=8.0) -> MediaAsset:
     """A finished video job's output: the MP4 bytes do not matter here, its poster does."""
     job = jobs.submit_job(user, "generate_video", GenerateVideo(prompt="A dhow off Zanzibar"))
-    asset = MediaAsset(
-        owner=user,
+    return make_asset(
+        user,
+        job=job,
+        data=b"mp4!",
+        thumbnail=assets.thumbnail(make_photo((128, 72))),
         kind=MediaAsset.Kind.VIDEO,
         mime_type="video/mp4",
-        bytes=4,
         width=1280,
         height=720,
         duration_seconds=seconds,
-        source_job=job,
+        synthid=False,
     )
-    asset.file.save("video.mp4", ContentFile(b"mp4!"), save=False)
-    asset.thumbnail.save("poster.webp", ContentFile(assets.thumbnail(make_photo((128, 72)))), save=False)
-    asset.save()
-    return asset
 
 
 def tile_links(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from billing import services as billing
 from billing.models import Price, PriceClass
 from studio import assets
 from studio.models import MediaAsset, MediaJob
-from studio.tests.conftest import make_photo
+from studio.tests.factories import make_photo
 
 UPSCALE = "/studio/images/upscale/"
 ESTIMATE = "/studio/images/upscale/estimate/"

@@ -16,7 +16,7 @@ from billing.tests.helpers import race
 from studio import assets, jobs
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
-from studio.tests.conftest import make_photo, make_png
+from studio.tests.factories import make_photo, make_png
 
 EDIT = "/studio/images/edit/"
 CREATE = "/studio/images/create/"

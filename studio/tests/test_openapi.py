@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from studio.api import API_ERRORS, TOOL_ERRORS
 from studio.schemas import EditImage, GenerateImage, GenerateVideo
+from studio.tests.factories import make_photo
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_URL = "/api/v1/media/openapi.json"
@@ -59,6 +60,22 @@ def test_every_operation_documents_its_error_answers_with_a_component(doc):
             assert answer["description"] and answer["description"] != "Unknown Status Code"
             seen += 1
     assert seen > 60
+
+
+def test_every_operation_types_each_success_answer_with_a_component(doc):
+    seen = set()
+    for path, method, operation in operations(doc):
+        successes = {
+            int(status): answer for status, answer in operation["responses"].items() if int(status) < 300
+        }
+        assert successes, (method, path)
+        for status, answer in successes.items():
+            schema = answer["content"]["application/json"]["schema"]
+            assert schema.get("$ref", "").startswith("#/components/schemas/"), (method, path, status, schema)
+            component = schema["$ref"].rsplit("/", 1)[-1]
+            assert doc["components"]["schemas"][component]["properties"], component
+            seen.add((method, path))
+    assert len(seen) == len(list(operations(doc))) >= 12
 
 
 def test_the_error_component_lists_every_code_with_its_meaning(doc):
@@ -246,3 +263,46 @@ def test_control_characters_and_lone_surrogates_are_refused(doc, prompt):
         GenerateImage.model_validate({"prompt": prompt})
     if "\udc00" not in prompt:  # the schema's pattern cannot name surrogates portably
         assert not validator(doc, "GenerateImage").is_valid({"prompt": prompt})
+
+
+def _answers_match(doc, method: str, path: str, response) -> None:
+    """The answer's status is documented and its body is valid against that status's component,
+    which names every field the body has (nothing undocumented slips out)."""
+    schema = _documented(doc, method, path, response.status_code)
+    component = schema["$ref"].rsplit("/", 1)[-1]
+    body = response.json()
+    validator(doc, component).validate(body)
+    declared = doc["components"]["schemas"][component]["properties"]
+    assert set(body) <= set(declared), (path, set(body) - set(declared))
+
+
+def test_real_successes_match_their_documented_component(doc, studio_env, api, make_user):
+    api.login(make_user(tier="JIGGA"))
+    upload = api.upload(make_photo((128, 96)), HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    _answers_match(doc, "post", "/uploads", upload)
+    image_id = upload.json()["asset_id"]
+    _answers_match(doc, "get", "/assets/{asset_id}", api.get(f"/assets/{image_id}"))
+
+    submits = [
+        ("/images/generate", {"prompt": "a protea at dawn", "count": 2}),
+        ("/images/edit", {"image_id": image_id, "mode": "outpaint", "outpaint": {"left": 16}}),
+        ("/images/upscale", {"image_id": image_id, "factor": "x2", "model": "v4"}),
+        ("/videos/generate", {"prompt": "waves at Muizenberg", "duration_seconds": 4}),
+    ]
+    for path, body in submits:
+        key = uuid.uuid4()
+        accepted = api.post(path, body, key=key)
+        assert accepted.status_code == 202, accepted.json()
+        _answers_match(doc, "post", path, accepted)
+        assert accepted["Location"] == accepted.json()["status_url"]
+        replayed = api.post(path, body, key=key)
+        assert replayed["Idempotent-Replayed"] == "true" and replayed.json() == accepted.json()
+        _answers_match(doc, "get", "/{kind}/{job_id}/status", api.get(accepted.json()["status_url"]))
+        _answers_match(doc, "get", "/{kind}/{job_id}/result", api.get(accepted.json()["result_url"]))
+
+    _answers_match(doc, "get", "/jobs", api.get("/jobs"))
+    _answers_match(doc, "get", "/quota", api.get("/quota"))
+    _answers_match(doc, "get", "/tools", api.get("/tools"))
+    call = {"name": "generate_image", "arguments": {"prompt": "a kudu at dusk"}}
+    _answers_match(doc, "post", "/tools/call", api.post("/tools/call", call, key=uuid.uuid4()))
+    _answers_match(doc, "get", "/health", api.get("/health"))

@@ -11,8 +11,9 @@ from PIL import Image, ImageChops
 from studio import providers
 from studio.providers import media
 from studio.providers.base import EditMode, ImageInput, Outpaint
+from studio.tests.factories import make_mask, make_photo
 
-from .conftest import make_mask, make_photo, product_requests
+from .conftest import product_requests
 
 GENERATE_CONTENT = (
     "/v1/projects/test-project/locations/global/publishers/google/models/{model}:generateContent"

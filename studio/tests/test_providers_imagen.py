@@ -11,8 +11,9 @@ from PIL import Image
 from studio import providers
 from studio.providers import gcs
 from studio.providers.base import EditMode, ImageInput, Outpaint
+from studio.tests.factories import make_mask, make_photo, make_png
 
-from .conftest import EMULATOR_BUCKET, make_mask, make_photo, make_png, product_requests
+from .conftest import EMULATOR_BUCKET, product_requests
 
 PREDICT = "/v1/projects/test-project/locations/us-central1/publishers/google/models/{model}:predict"
 

@@ -10,8 +10,9 @@ import pytest
 from studio import providers
 from studio.providers import gcs
 from studio.providers.base import ImageInput
+from studio.tests.factories import make_png
 
-from .conftest import EMULATOR_BUCKET, make_png, product_requests
+from .conftest import EMULATOR_BUCKET, product_requests
 
 MODEL_PATH = "/v1/projects/test-project/locations/us-central1/publishers/google/models/{model}"
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+import types
 import urllib.parse
 import urllib.request
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core import signing
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
 from studio import serving
 from studio.models import MediaAsset
+from studio.tests import factories
 
 from .conftest import EMULATOR_BUCKET
 
@@ -25,7 +27,7 @@ THUMB = b"RIFF\x10\x00\x00\x00WEBPVP8 fake thumbnail"
 
 @pytest.fixture
 def media(settings, tmp_path):
-    settings.MEDIA_BUCKET = ""
+    settings.GCS_BUCKET = ""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
@@ -48,13 +50,16 @@ def make_asset(
     *, owner, data: bytes | File = DATA, kind: str = "video", mime_type: str = "video/mp4", thumbnail=THUMB
 ) -> MediaAsset:
     """A MediaAsset whose files were written through Django's storage, as assets.py writes them."""
-    content = data if isinstance(data, File) else ContentFile(data)
-    asset = MediaAsset(owner=owner, kind=kind, mime_type=mime_type, bytes=content.size)
-    asset.file.save("video.mp4" if kind == "video" else "original.png", content, save=False)
-    if thumbnail is not None:
-        asset.thumbnail.save("poster.webp", ContentFile(thumbnail), save=False)
-    asset.save()
-    return asset
+    return factories.make_asset(
+        owner,
+        data=data,
+        thumbnail=thumbnail,
+        kind=kind,
+        mime_type=mime_type,
+        width=None,
+        height=None,
+        synthid=False,
+    )
 
 
 def url_for(asset: MediaAsset, variant: str = "file") -> str:
@@ -63,6 +68,14 @@ def url_for(asset: MediaAsset, variant: str = "file") -> str:
 
 def body(response) -> bytes:
     return b"".join(response.streaming_content)
+
+
+def clock_at(monkeypatch, seconds: float) -> None:
+    """Move the clock that link timestamps are made and checked by (django.core.signing's), and
+    the one serving counts a link's remaining life by."""
+    clock = types.SimpleNamespace(time=lambda: seconds)
+    monkeypatch.setattr(signing, "time", clock)
+    monkeypatch.setattr(serving, "time", clock)
 
 
 # --- The owner's session ---------------------------------------------------------------------
@@ -243,27 +256,33 @@ def test_it_serves_a_signed_link_without_a_session(client, media, alice):
     url = serving.media_url(asset)
     response = client.get(url, headers={"Range": "bytes=100-199"})
 
-    assert url.startswith(f"/media/a/{asset.id}/file?exp=")
+    assert url.startswith(f"/media/a/{asset.id}/file?sig=")
     assert response.status_code == 206
     assert body(response) == DATA[100:200]
 
 
-def test_it_signs_links_for_the_configured_lifetime(media, alice, settings):
+def test_a_link_works_for_the_configured_lifetime_and_no_longer(client, media, alice, settings, monkeypatch):
     settings.MEDIA_SIGNED_URL_HOURS = 5
     asset = make_asset(owner=alice)
+    made_at = float(int(time.time()))  # links carry whole seconds
+    clock_at(monkeypatch, made_at)
+    url = serving.media_url(asset)
 
-    query = urllib.parse.parse_qs(urllib.parse.urlsplit(serving.media_url(asset)).query)
-    two_hours = urllib.parse.parse_qs(urllib.parse.urlsplit(serving.media_url(asset, hours=2)).query)
+    clock_at(monkeypatch, made_at + 5 * 3600 - 60)
+    almost = client.get(url)
+    clock_at(monkeypatch, made_at + 5 * 3600 + 60)
+    past = client.get(url)
 
-    assert abs(int(query["exp"][0]) - (time.time() + 5 * 3600)) < 5
-    assert abs(int(two_hours["exp"][0]) - (time.time() + 2 * 3600)) < 5
+    assert almost.status_code == 200
+    # The browser may keep a shared link's bytes no longer than the link is valid.
+    assert almost["Cache-Control"] == "private, max-age=60"
+    assert past.status_code == 403
 
 
 def test_it_refuses_an_expired_link_with_403(client, media, alice, monkeypatch):
     asset = make_asset(owner=alice)
-    url = serving.media_url(asset, hours=1)
-    made_at = time.time()
-    monkeypatch.setattr(serving, "_now", lambda: made_at + 3600 + 60)
+    url = serving.media_url(asset)
+    clock_at(monkeypatch, time.time() + 24 * 3600 + 60)
 
     response = client.get(url)
 
@@ -273,21 +292,32 @@ def test_it_refuses_an_expired_link_with_403(client, media, alice, monkeypatch):
 
 def test_it_still_serves_the_owner_on_an_expired_link(client, media, alice, monkeypatch):
     asset = make_asset(owner=alice)
-    url = serving.media_url(asset, hours=1)
-    made_at = time.time()
-    monkeypatch.setattr(serving, "_now", lambda: made_at + 3600 + 60)
+    url = serving.media_url(asset)
+    clock_at(monkeypatch, time.time() + 24 * 3600 + 60)
     client.force_login(alice)
 
     assert client.get(url).status_code == 200
 
 
+def test_links_signed_with_a_rotated_key_work_while_it_is_a_fallback(client, media, alice, settings):
+    asset = make_asset(owner=alice)
+    url = serving.media_url(asset)
+    old_key = settings.SECRET_KEY
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a new key " * 6, [old_key]
+    assert client.get(url).status_code == 200
+    settings.SECRET_KEY_FALLBACKS = []
+    assert client.get(url).status_code == 404
+
+
 def _tamper(url: str, how: str) -> str:
     path, _, query = url.partition("?")
     params = dict(urllib.parse.parse_qsl(query))
+    signed_at, _, signature = params["sig"].partition(":")
     if how == "signature":
-        params["sig"] = ("0" if params["sig"][0] != "0" else "1") + params["sig"][1:]
-    elif how == "expiry":
-        params["exp"] = str(int(params["exp"]) + 86400)
+        params["sig"] = f"{signed_at}:{'0' if signature[0] != '0' else '1'}{signature[1:]}"
+    elif how == "timestamp":  # a later signing time would stretch the link's life
+        params["sig"] = f"{signing.b62_encode(signing.b62_decode(signed_at) + 86400)}:{signature}"
     elif how == "download":
         params["dl"] = "1"
     elif how == "variant":
@@ -295,7 +325,7 @@ def _tamper(url: str, how: str) -> str:
     return f"{path}?{urllib.parse.urlencode(params)}"
 
 
-@pytest.mark.parametrize("how", ["signature", "expiry", "download", "variant"])
+@pytest.mark.parametrize("how", ["signature", "timestamp", "download", "variant"])
 def test_it_answers_404_to_a_tampered_link(client, media, alice, how):
     asset = make_asset(owner=alice)
     url = serving.media_url(asset)

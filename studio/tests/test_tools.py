@@ -15,7 +15,7 @@ from google.genai import types
 from billing.models import Reservation
 from studio import tools
 from studio.models import MediaJob
-from studio.tests.conftest import make_photo
+from studio.tests.factories import make_photo
 
 TOOL_NAMES = ["generate_image", "edit_image", "upscale_image", "generate_video"]
 

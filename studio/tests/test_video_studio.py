@@ -18,7 +18,7 @@ from studio import assets, jobs, samples
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage, GenerateVideo
 from studio.tests import sample_clips as clips
-from studio.tests.conftest import make_png
+from studio.tests.factories import make_png
 from studio.tests.media_probe import streams
 
 CREATE = "/studio/videos/new/"

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from billing import services
-from studio.models import MediaAsset
+from studio.tests.factories import make_asset
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -40,16 +40,7 @@ def test_the_admin_works_under_the_policy(page, live_server, make_user, log_in):
     for reference, units in (("a1", 2), ("a2", 1)):
         services.reserve(staff, "images", units, reference)
         services.commit(reference, operation="generate_image", model="gemini-3.1", price_class="image")
-    asset = MediaAsset.objects.create(
-        owner=staff,
-        kind=MediaAsset.Kind.IMAGE,
-        file=f"assets/{staff.pk}/x/image.png",
-        thumbnail=f"assets/{staff.pk}/x/thumb.webp",
-        mime_type="image/png",
-        bytes=1000,
-        width=64,
-        height=48,
-    )
+    asset = make_asset(staff, bytes=1000, width=64, height=48, synthid=False)
     log_in(page, staff)
 
     for path in (

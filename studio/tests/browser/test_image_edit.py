@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from studio import assets
 from studio.models import MediaJob
 from studio.tests.cluster import wait_for_job
-from studio.tests.conftest import make_photo
+from studio.tests.factories import make_photo
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

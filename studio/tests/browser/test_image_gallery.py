@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from studio import assets, jobs
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage, GenerateVideo
-from studio.tests.conftest import make_photo
+from studio.tests.factories import make_photo
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -12,7 +12,7 @@ from billing.models import PriceClass
 from studio import assets
 from studio.models import MediaJob
 from studio.tests.cluster import wait_for_job
-from studio.tests.conftest import make_photo
+from studio.tests.factories import make_photo
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

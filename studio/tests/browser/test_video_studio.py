@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from studio.models import MediaAsset, MediaJob
 from studio.tests import sample_clips as clips
 from studio.tests.cluster import wait_for_job
-from studio.tests.conftest import make_png
+from studio.tests.factories import make_png
 from studio.tests.media_probe import kinds
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
