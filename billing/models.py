@@ -83,7 +83,7 @@ class PlanAllowance(models.Model):
 
 
 class Price(models.Model):
-    """The USD list price of one unit of a price class (DESIGN.md §1)."""
+    """The USD list price of one unit of a price class."""
 
     price_class = models.CharField(max_length=24, choices=PriceClass.choices, unique=True)
     usd_micros = models.PositiveIntegerField(help_text="USD per unit in micro-dollars (0.04 USD = 40000)")

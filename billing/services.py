@@ -2,7 +2,7 @@
 
 Units are reserved when a job is accepted, committed with the real cost when it succeeds and
 released when it fails. Reserve is one conditional UPDATE (`limit >= used + reserved + n`),
-which is exact under any concurrency on PostgreSQL and on SQLite (reliability-notes.md §5);
+which is exact under any concurrency on PostgreSQL and on SQLite (IMMEDIATE transactions);
 the CHECK constraint on Allowance is the backstop. commit and release are idempotent per
 reference: each flips the reservation's state with a conditional UPDATE and only the caller
 that flipped it touches the counters or the ledger.

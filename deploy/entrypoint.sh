@@ -2,7 +2,7 @@
 # The container's command: which process this copy of the image runs (Dockerfile, compose.yaml,
 # README "Deploying on Google Cloud"). Each one is exec'd, so it is PID 1 and `docker stop` /
 # Cloud Run's SIGTERM reaches its main process only: qcluster must not be signalled as a group
-# (reliability-notes.md §0), and gunicorn's master stops its own workers.
+# (django-q2#346: its guard can hang), and gunicorn's master stops its own workers.
 #
 #   web       gunicorn + uvicorn workers on ${HOST:-0.0.0.0}:${PORT:-8000} (mediastudio/gunicorn_conf.py)
 #   worker    the django-q2 cluster (Q_WORKERS processes)

@@ -20,7 +20,7 @@ from uvicorn_worker import UvicornWorker
 
 
 class Worker(UvicornWorker):
-    """uvicorn under gunicorn, without a Server header (DESIGN: no banner that names our software).
+    """uvicorn under gunicorn, without a Server header (no banner that names our software).
 
     Overriding CONFIG_KWARGS is how uvicorn-worker documents changing uvicorn's settings. Lifespan
     is off: Django has no startup or shutdown hooks to run.

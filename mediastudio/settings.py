@@ -162,7 +162,7 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 # Whenever the engine is SQLite, however it was configured: WAL lets readers run beside the
 # writer; IMMEDIATE takes the write lock at BEGIN so that the busy timeout applies instead of an
-# instant "database is locked" on a read-then-write transaction (reliability-notes.md §5).
+# instant "database is locked" on a read-then-write transaction.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _sqlite = DATABASES["default"]
     _sqlite["OPTIONS"] = {
@@ -188,8 +188,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# django-q2, configured as reliability-notes.md §1.7 advises: no deep prefetch, retry well
-# above timeout, and no queue-level re-runs of paid calls (the job state machine decides).
+# django-q2 for paid, slow tasks: no deep prefetch (bulk 1, a queue_limit of one per worker),
+# retry well above timeout (studio.E004 checks it), and no queue-level re-runs of paid calls
+# (the job state machine decides).
 Q_CLUSTER = {
     "name": "mediastudio",  # also the signing salt: do not change it while tasks are queued
     "workers": envint("Q_WORKERS", "2"),
@@ -277,10 +278,35 @@ MEDIA_URL = "media/"
 # mediastudio.asgi). GCS media is a redirect to a signed URL either way (studio/serving.py).
 MEDIA_ACCEL_REDIRECT_PREFIX = envstr("MEDIA_ACCEL_REDIRECT_PREFIX")
 
-# Generated and uploaded media go through Django's storage API: local files under MEDIA_ROOT by
-# default; Google Cloud Storage (django-storages) when MEDIA_BUCKET is set. Local files are served
-# by studio.serving (owner or signed URL, with HTTP Range); GCS files by V4 signed URLs.
-MEDIA_BUCKET = envstr("MEDIA_BUCKET")
+# Google Cloud Storage: one bucket, GCS_BUCKET, for all the app keeps there. Without it media are
+# local files under MEDIA_ROOT, served by studio.serving (owner or signed link, with HTTP Range),
+# and Veo returns its videos inline. With it, media (outputs and uploads) live in the bucket under
+# GCS_MEDIA_PREFIX through django-storages and are served as V4 signed URLs, and Imagen and Veo
+# write their outputs under GCS_OUTPUT_PREFIX (studio/providers/gcs.py). google-cloud-storage
+# reads STORAGE_EMULATOR_HOST from the environment itself. MEDIA_BUCKET and MEDIA_BUCKET_PREFIX
+# are the names before one bucket; they are still read, for one release.
+GCS_BUCKET = envstr("GCS_BUCKET")
+if envstr("MEDIA_BUCKET") and GCS_BUCKET and envstr("MEDIA_BUCKET") != GCS_BUCKET:
+    raise ImproperlyConfigured(
+        f"MEDIA_BUCKET ({envstr('MEDIA_BUCKET')}) and GCS_BUCKET ({GCS_BUCKET}) differ: media and "
+        "provider outputs share one bucket now; set GCS_BUCKET to the bucket holding the media"
+    )
+GCS_BUCKET = GCS_BUCKET or envstr("MEDIA_BUCKET")
+GCS_MEDIA_PREFIX = envstr("GCS_MEDIA_PREFIX", envstr("MEDIA_BUCKET_PREFIX", "media"))
+GCS_OUTPUT_PREFIX = envstr("GCS_OUTPUT_PREFIX", "generated")
+# A service-account key file that signs media URLs offline; without one, the runtime service
+# account signs them through IAM signBlob (studio/providers/gcs.py).
+GCS_SIGNING_KEY_FILE = envstr("GCS_SIGNING_KEY_FILE")
+
+# How long a media link works for whoever holds it. Local media: a django.core.signing link,
+# checked against this when used. GCS: a V4 signed URL, which Google caps at 7 days.
+MEDIA_SIGNED_URL_HOURS = envint("MEDIA_SIGNED_URL_HOURS", "24")
+if not 1 <= MEDIA_SIGNED_URL_HOURS <= 168:
+    raise ImproperlyConfigured(
+        f"MEDIA_SIGNED_URL_HOURS must be 1 to 168 (a V4 signed URL lasts at most 7 days), "
+        f"not {MEDIA_SIGNED_URL_HOURS}"
+    )
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # With DEBUG off, collectstatic writes hashed and gzipped copies that
@@ -292,21 +318,22 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-if MEDIA_BUCKET:
+if GCS_BUCKET:
     STORAGES["default"] = {
         "BACKEND": "storages.backends.gcloud.GoogleCloudStorage",
         "OPTIONS": {
-            "bucket_name": MEDIA_BUCKET,
-            "location": envstr("MEDIA_BUCKET_PREFIX", "media"),
+            "bucket_name": GCS_BUCKET,
+            "location": GCS_MEDIA_PREFIX,
             "file_overwrite": False,
-            # We sign URLs ourselves (studio/providers/gcs.py), only after an ownership check.
-            "querystring_auth": False,
             "default_acl": None,
+            # url() signs V4 URLs. studio.serving asks for one only after the owner or link check.
+            "querystring_auth": True,
+            "expiration": timedelta(hours=MEDIA_SIGNED_URL_HOURS),
+            # Without a key file, sign through IAM signBlob as the ADC service account. Not with
+            # the emulator: its client uses anonymous credentials, and there is no ADC to ask.
+            "iam_sign_blob": not GCS_SIGNING_KEY_FILE and not os.environ.get("STORAGE_EMULATOR_HOST"),
         },
     }
-# Result links (signed URLs) stay valid this long: a Django-signed URL for local files, a GCS
-# V4 signed URL otherwise.
-MEDIA_SIGNED_URL_HOURS = envint("MEDIA_SIGNED_URL_HOURS", "24")
 
 # Uploads (edit, upscale, image-to-video): PNG, JPEG or WebP, capped while streaming.
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
@@ -380,7 +407,7 @@ X_FRAME_OPTIONS = "DENY"
 # be data: URLs (the empty favicon); images and videos come from the bucket when media live in GCS
 # (signed URLs). CSP_REPORT_URI, when set, receives the browsers' violation reports.
 _MEDIA_ORIGINS = []
-if MEDIA_BUCKET:
+if GCS_BUCKET:
     _MEDIA_ORIGINS.append("https://storage.googleapis.com")
     if os.environ.get("STORAGE_EMULATOR_HOST"):
         _MEDIA_ORIGINS.append(os.environ["STORAGE_EMULATOR_HOST"])
@@ -450,13 +477,7 @@ VERTEX_FIXED_TOKEN = envstr("VERTEX_FIXED_TOKEN", "emulator-token")
 POLLINATIONS_BASE_URL = envstr("POLLINATIONS_BASE_URL", "https://gen.pollinations.ai")
 POLLINATIONS_API_KEY = envstr("POLLINATIONS_API_KEY")
 
-# Google Cloud Storage. google-cloud-storage reads STORAGE_EMULATOR_HOST from the environment
-# itself. Without GCS_BUCKET, downloads fall back to base64 data URLs. Signing V4 URLs offline
-# needs a service-account key file; without one, production signs through IAM signBlob.
-GCS_BUCKET = envstr("GCS_BUCKET")
-GCS_OUTPUT_PREFIX = envstr("GCS_OUTPUT_PREFIX", "generated")
-GCS_SIGNING_KEY_FILE = envstr("GCS_SIGNING_KEY_FILE")
-GCS_SIGNED_URL_HOURS = envint("GCS_SIGNED_URL_HOURS", "24")
+# Google Cloud Storage (GCS_BUCKET and the rest) is set with the media, above.
 
 # Which model serves each operation (studio/providers/catalog.py lists them). Empty means the
 # seed's model. MODEL_IMAGE moves generate and edit together, e.g. MODEL_IMAGE=gemini-3.1-flash-image.

@@ -31,7 +31,7 @@ than with figures from another machine.
 The worker class is `sync` by default, as the README's production command runs it: our request
 path is short CPU work between a few local database and Redis round trips, so on a small machine
 processes use the cores better than threads under one GIL, and a per-thread circuit breaker lock is
-not an issue (reliability-notes.md §2.2). Sync workers close the connection after every answer,
+not an issue. Sync workers close the connection after every answer,
 so each request pays a (loopback) TCP connect; in production a buffering proxy in front holds the
 client's keep-alive. `--worker-class gthread --threads 4` measures the alternative.
 """

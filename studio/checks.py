@@ -62,8 +62,7 @@ def time_limits_fit(app_configs=None, **kwargs) -> list[Error]:
         errors.append(
             Error(
                 f"Q_RETRY_SECONDS ({retry} s) must be above the task timeout × (prefetched/workers + 1) "
-                f"({longest_held:g} s): the ORM broker would deliver a running task a second time "
-                "(reliability-notes.md §1.3).",
+                f"({longest_held:g} s): the ORM broker would deliver a running task a second time.",
                 id="studio.E004",
             )
         )

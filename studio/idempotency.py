@@ -1,4 +1,4 @@
-"""Idempotency-Key handling for every POST, durable in the database (reliability-notes.md §4).
+"""Idempotency-Key handling for every POST, durable in the database (shared by every web process).
 
     status, body, replayed = run_once(request.user, key_header, fingerprint, ttl, handler)
 

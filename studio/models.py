@@ -1,6 +1,6 @@
 """Jobs, the media they produce, idempotency records and API tokens.
 
-A MediaJob is a state machine (DESIGN.md §3): queued → running → (video: waiting on Google's
+A MediaJob is a state machine: queued → running → (video: waiting on Google's
 long-running operation) → succeeded | failed | cancelled. Every transition is a conditional
 UPDATE on the current state, so two processes can never both move the same job: a task that
 django-q2 delivers twice, or a sweeper racing a slow worker, finds the row already moved and
@@ -229,7 +229,7 @@ class MediaAsset(models.Model):
 class IdempotencyRecord(models.Model):
     """One Idempotency-Key per user: the request's fingerprint and, once done, its answer.
 
-    Durable and shared by every web process (reliability-notes.md §4): the unique constraint is
+    Durable and shared by every web process: the unique constraint is
     the claim, so concurrent duplicates cannot both run.
     """
 

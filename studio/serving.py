@@ -1,14 +1,16 @@
 """Links to stored media, and the view that serves local media files.
 
 Every asset link is one a user can share: whoever holds it may fetch that one file until it
-expires (MEDIA_SIGNED_URL_HOURS). With GCS storage the link is a V4 signed URL on Google's host,
-and Google does the serving (Range, caching, bandwidth). With local storage it points at
-`serve_asset` below, carrying an expiry and an HMAC of what it grants; that view also serves the
+expires (MEDIA_SIGNED_URL_HOURS). With media in a bucket the link is a V4 signed URL on Google's
+host (django-storages signs it, through the providers package), and Google does the serving
+(Range, caching, bandwidth). With local storage it points at `serve_asset` below, carrying a
+django.core.signing timestamped signature of what it grants (so links signed before a SECRET_KEY
+rotation keep working while the old key is in SECRET_KEY_FALLBACKS); that view also serves the
 owner's own session without a signature. Anyone else gets 404, never 403, so an asset id reveals
-nothing (DESIGN.md §5).
+nothing.
 
 Local serving streams in 64 KiB chunks with single-range support, because Django's FileResponse
-ignores Range (reliability-notes.md §6.2) and a video player cannot seek without it. Under the
+ignores Range and a video player cannot seek without it. Under the
 ASGI entry point (mediastudio/asgi.py: `make run`, the container) the body is an async iterator,
 so a slow viewer holds a socket on the event loop, not a thread. Behind nginx,
 MEDIA_ACCEL_REDIRECT_PREFIX hands the bytes to nginx instead (X-Accel-Redirect): Django still
@@ -24,9 +26,11 @@ import mimetypes
 import posixpath
 import re
 import time
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.core.handlers.asgi import ASGIRequest
 from django.http import (
     Http404,
@@ -40,12 +44,11 @@ from django.http import (
 )
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
-from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 from django.views.decorators.http import require_http_methods
 
+from studio import providers
 from studio.models import MediaAsset
-from studio.providers import ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -57,47 +60,45 @@ OWNER_CACHE_SECONDS = 3600
 # minutes, so a gallery reloaded within them hits the browser cache instead of a fresh URL.
 REDIRECT_HOURS = 1
 REDIRECT_CACHE_SECONDS = 300
-# Purpose-specific salt: a MAC made for any other use of SECRET_KEY never validates here.
+# Purpose-specific salt: a signature made for any other use of SECRET_KEY never validates here.
 _LINK_SALT = "studio.serving.media-link"
-_GCS_STORAGE = "storages.backends.gcloud.GoogleCloudStorage"
 
 
 # --- Links -----------------------------------------------------------------------------------
 
 
-def media_url(
-    asset: MediaAsset, variant: str = "file", *, download: bool = False, hours: int | None = None
-) -> str | None:
-    """A URL that lets whoever holds it fetch `variant` of `asset` for `hours` hours.
+def media_url(asset: MediaAsset, variant: str = "file", *, download: bool = False) -> str | None:
+    """A URL that lets whoever holds it fetch `variant` of `asset` for MEDIA_SIGNED_URL_HOURS.
 
     `variant` is "file" (the image or video) or "thumbnail" (a small WebP; a video's poster).
     Returns None when the asset has no such file (a video whose poster could not be made), so
-    callers can put null in JSON; an unknown variant or hours < 1 is a programming error
-    (ValueError). `download` asks the browser to save rather than display the file.
+    callers can put null in JSON; an unknown variant is a programming error (ValueError).
+    `download` asks the browser to save rather than display the file.
 
-    Local storage gives a site-relative path (see `absolute`); GCS gives an absolute https URL.
+    Local storage gives a site-relative path (see `absolute`); a bucket gives an absolute https
+    URL. A bucket that cannot sign raises providers.ConfigurationError.
     """
     field = _field(asset, variant)
-    hours = settings.MEDIA_SIGNED_URL_HOURS if hours is None else hours
-    if hours < 1:
-        raise ValueError(f"hours must be at least 1, not {hours!r}")
     if not field:
         return None
-    if _is_gcs(field.storage):
-        from studio.providers import gcs
-
-        return gcs.signed_url(
-            _gcs_uri(field.storage, field.name),
-            hours=hours,
-            download_name=download_name(asset, variant) if download else None,
-        )
-    expires = int(_now()) + hours * 3600
-    query: dict[str, str] = {"exp": str(expires)}
-    if download:
-        query["dl"] = "1"
-    query["sig"] = _signature(str(asset.id), variant, expires, download)
+    if providers.is_bucket_storage(field.storage):
+        return _bucket_url(asset, variant, download, hours=settings.MEDIA_SIGNED_URL_HOURS)
+    granted = _granted(asset.id, variant, download)
+    # The path and `dl` already say what is granted: the query carries only "timestamp:signature".
+    token = _link_signer().sign(granted)[len(granted) + 1 :]
+    query = {"dl": "1", "sig": token} if download else {"sig": token}
     path = reverse("asset-media", kwargs={"asset_id": asset.id, "variant": variant})
     return f"{path}?{urlencode(query)}"
+
+
+def _bucket_url(asset: MediaAsset, variant: str, download: bool, *, hours: int) -> str:
+    field = _field(asset, variant)
+    return providers.signed_storage_url(
+        field.storage,
+        field.name,
+        hours=hours,
+        download_name=download_name(asset, variant) if download else None,
+    )
 
 
 def download_name(asset: MediaAsset, variant: str = "file") -> str:
@@ -137,10 +138,10 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
     if not field:
         raise Http404
 
-    if _is_gcs(field.storage):
+    if providers.is_bucket_storage(field.storage):
         try:
-            signed = media_url(asset, variant, download=download, hours=REDIRECT_HOURS)
-        except ProviderError as e:  # the deployment cannot sign GCS URLs (no key, no signBlob)
+            signed = _bucket_url(asset, variant, download, hours=REDIRECT_HOURS)
+        except providers.ProviderError as e:  # the deployment cannot sign GCS URLs (no key, no signBlob)
             log.error("cannot sign a GCS media URL: %s", e.message)
             return HttpResponse("Media storage is not available right now.", status=503)
         response = HttpResponseRedirect(signed)
@@ -148,7 +149,7 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
         return response
 
     if link is _Link.VALID:  # a shared link: the browser may keep it no longer than it is valid
-        cache_seconds = max(0, min(int(request.GET["exp"]) - int(_now()), OWNER_CACHE_SECONDS))
+        cache_seconds = max(0, min(_seconds_left(request.GET["sig"]), OWNER_CACHE_SECONDS))
     else:
         cache_seconds = OWNER_CACHE_SECONDS
     content_type = asset.mime_type if variant == "file" else _guess_type(field.name, "image/webp")
@@ -357,39 +358,40 @@ class _Link(enum.Enum):
     VALID = "valid"
 
 
-_EXPIRY = re.compile(r"[0-9]{1,12}")
+def _link_signer() -> signing.TimestampSigner:
+    # SECRET_KEY signs; checking also accepts SECRET_KEY_FALLBACKS, so a key rotation keeps the
+    # links already given out working while the old key is a fallback.
+    return signing.TimestampSigner(salt=_LINK_SALT)
 
 
-def _signature(asset_id: str, variant: str, expires: int, download: bool, *, secret=None) -> str:
-    value = f"{asset_id}|{variant}|{expires}|{int(download)}"
-    return salted_hmac(_LINK_SALT, value, secret=secret, algorithm="sha256").hexdigest()
+def _granted(asset_id, variant: str, download: bool) -> str:
+    return f"{asset_id}/{variant}/{int(download)}"
+
+
+def _max_age() -> timedelta:
+    return timedelta(hours=settings.MEDIA_SIGNED_URL_HOURS)
 
 
 def _check_link(query: QueryDict, asset_id: str, variant: str, download: bool) -> _Link:
-    expiry, signature = query.get("exp", ""), query.get("sig", "")
-    if not expiry and not signature:
+    token = query.get("sig", "")
+    if not token:
         return _Link.ABSENT
-    if not _EXPIRY.fullmatch(expiry) or not signature:
-        return _Link.INVALID
-    expires = int(expiry)
-    # Links made before a SECRET_KEY rotation keep working while the old key is a fallback.
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    if not any(
-        constant_time_compare(signature, _signature(asset_id, variant, expires, download, secret=secret))
-        for secret in secrets
-    ):
-        return _Link.INVALID
-    if _now() > expires:
+    try:
+        _link_signer().unsign(f"{_granted(asset_id, variant, download)}:{token}", max_age=_max_age())
+    except signing.SignatureExpired:  # checked only once the signature is genuine
         return _Link.EXPIRED
+    except signing.BadSignature:
+        return _Link.INVALID
     return _Link.VALID
 
 
+def _seconds_left(token: str) -> int:
+    """How long a genuine link's token stays valid (its timestamp is the part before the ':')."""
+    signed_at = signing.b62_decode(token.partition(":")[0])
+    return int(_max_age().total_seconds() - (time.time() - signed_at))
+
+
 # --- Helpers -------------------------------------------------------------------------------------
-
-
-def _now() -> float:
-    """The clock links are made and checked against (tests move it)."""
-    return time.time()
 
 
 def _field(asset: MediaAsset, variant: str):
@@ -401,23 +403,6 @@ def _field(asset: MediaAsset, variant: str):
 def _is_owner(request: HttpRequest, asset: MediaAsset) -> bool:
     user = request.user
     return bool(user.is_authenticated and user.pk == asset.owner_id)
-
-
-def _is_gcs(storage) -> bool:
-    # By class path, so that local deployments never import Google's client library. `__class__`
-    # (not type()) sees through default_storage's lazy wrapper.
-    return any(f"{cls.__module__}.{cls.__qualname__}" == _GCS_STORAGE for cls in storage.__class__.__mro__)
-
-
-def _gcs_uri(storage, name: str) -> str:
-    """The gs:// URI of a file in django-storages' GoogleCloudStorage.
-
-    The blob name is the field's name under the storage's `location`, computed by the storage's
-    own normalisation (the one its open/size/url use), so the two can never disagree.
-    """
-    from storages.utils import clean_name
-
-    return f"gs://{storage.bucket_name}/{storage._normalize_name(clean_name(name))}"
 
 
 def _guess_type(name: str, default: str) -> str:

@@ -4,7 +4,7 @@ Edit sources, upscale sources, image-to-video first/last frames and painted mask
 here, whether they arrive as a multipart file, raw bytes, or a base64 / data-URL string in a JSON
 body. What comes out is bytes we produced ourselves: decoded, size-checked and re-encoded, so the
 stored and forwarded copy never carries the uploader's EXIF (GPS), XMP, ICC profile or comments,
-and never a payload Pillow merely *identified* without decoding (DESIGN.md §5, reliability notes §7).
+and never a payload Pillow merely *identified* without decoding.
 
 Refusals are `UploadError`s with a stable `code`, a message safe to show the user, and the HTTP
 status a view should answer with:
@@ -291,7 +291,8 @@ def _check_header(im: Image.Image, expect_size: tuple[int, int] | None) -> str:
 
 
 def _decode(data: bytes, *, expect_size: tuple[int, int] | None = None) -> tuple[Image.Image, str]:
-    """Open, verify, re-open and fully decode `data`, following reliability notes §7.1.
+    """Open, verify, re-open and fully decode `data` (verify() alone checks too little, and an
+    image cannot be used after it).
 
     verify() checks structure (chunk CRCs) but leaves the image unusable, hence the second open.
     DecompressionBombWarning becomes an error inside the block only; Pillow's global
@@ -414,7 +415,7 @@ def clean_mask(source: bytes | str | IO[bytes] | Any, size: tuple[int, int]) -> 
 class MaxSizeUploadHandler(FileUploadHandler):
     """Stop a multipart upload as soon as one file passes UPLOAD_MAX_BYTES.
 
-    Django has no maximum file size (reliability notes §7.2): FILE_UPLOAD_MAX_MEMORY_SIZE only
+    Django has no maximum file size: FILE_UPLOAD_MAX_MEMORY_SIZE only
     decides memory vs temporary file, so a 30 MB file is otherwise written to disk in full. This
     handler goes first in FILE_UPLOAD_HANDLERS, passes chunks through to the memory/temporary-file
     handlers, and raises StopUpload once the running total of the current file exceeds the cap.

@@ -1,4 +1,4 @@
-"""The seed's plans, allowances and prices (DESIGN.md §1), as data staff can edit later."""
+"""The seed's plans, allowances and prices (README "Tiers and allowances"), as data staff can edit later."""
 
 from django.db import migrations
 
@@ -34,7 +34,7 @@ ALLOWANCES = {
     },
 }
 
-# USD micro-dollars per unit. V3 upscale is priced as an Imagen 3 image (DESIGN.md §1).
+# USD micro-dollars per unit. V3 upscale is priced as an Imagen 3 image.
 PRICES = {
     "image": 40_000,
     "upscale_v3": 40_000,

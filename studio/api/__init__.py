@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1/media/ (DESIGN.md §1), with its OpenAPI document at /docs.
+"""The JSON API under /api/v1/media/ (README "Jobs and the JSON API"), with its OpenAPI document at /docs.
 
 django-ninja, because our validation already is pydantic (studio/schemas.py): ninja takes those
 models as request bodies as they are and writes the OpenAPI document from them, so the API, the

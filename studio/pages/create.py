@@ -184,7 +184,7 @@ def image_estimate(request: HttpRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def job_detail(request: HttpRequest, job_id) -> HttpResponse:
-    """A job's progress and results. The owner's only: anyone else gets 404 (DESIGN.md §5).
+    """A job's progress and results. The owner's only: anyone else gets 404 (no hint that it exists).
 
     The #progress partial polls this URL every 3 s; once the job is final it answers 286,
     which tells htmx to stop.

@@ -127,7 +127,7 @@ def image_gallery(request: HttpRequest) -> HttpResponse:
 
 
 def _own_asset(user, value) -> MediaAsset:
-    """The user's asset with this id; anyone else's, or a malformed id, is 404 (DESIGN.md §5)."""
+    """The user's asset with this id; anyone else's, or a malformed id, is 404 (no hint that it exists)."""
     try:
         asset_id = uuid.UUID(str(value))
     except ValueError:

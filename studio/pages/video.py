@@ -453,7 +453,7 @@ def video_job(request: HttpRequest, job_id) -> HttpResponse:
     whole #state (player or error) aimed at #video-state, with 286 so that htmx stops polling.
     #video-state carries data-progress: the header's tray (studio/pages/tray.py) then knows the
     job finishes in front of the user and shows no toast, unless it was sent to the background.
-    Only the owner's generate_video jobs exist here; anything else is 404 (DESIGN.md §5).
+    Only the owner's generate_video jobs exist here; anything else is 404 (no hint that it exists).
     """
     job = (
         MediaJob.objects.for_user(request.user)

@@ -1,6 +1,6 @@
 """Retries, circuit breakers and the job's deadline around every provider call.
 
-The composition follows reliability-notes.md §2.4 (the retry loop, then the breaker), with two
+The composition is the retry loop inside the breaker, with two
 changes that running it in production showed were needed (issue 11):
 
 - One call counts once. The breaker wraps the whole retry loop of one call, not each attempt:
@@ -10,7 +10,7 @@ changes that running it in production showed were needed (issue 11):
   soon as another process opened the breaker.
 - The breaker recovers by itself. pybreaker leaves "open" only inside a call, and an open breaker
   refused every call, so nothing ever closed it; its half-open state also lets every process
-  through at once (reliability-notes.md §2.3). Here, once the reset timeout has passed, ONE caller
+  through at once. Here, once the reset timeout has passed, ONE caller
   across all processes claims the trial (one Lua script in Redis, one conditional UPDATE in
   SQLite). A submit claims it for its job (`admit`), so the job the user just sent is the trial;
   a call made for no claimed job (a poll, an older queued job, provider_check) claims it for

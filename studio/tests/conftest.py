@@ -73,7 +73,7 @@ def product_requests(emulator) -> list[dict]:
 @pytest.fixture
 def q_sync(monkeypatch):
     """Run django-q2 tasks inline. Conf is read once at import, so override_settings cannot do
-    this (reliability-notes.md §1.5)."""
+    this."""
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)

@@ -8,7 +8,7 @@ mediastudio/gunicorn_conf.py) and the django-q2 worker cluster. Ctrl-C or SIGTER
 How stopping stays clean, however it is asked for:
 - Each child runs in its own session, so the terminal's Ctrl-C reaches only this process, which
   sends SIGTERM to each child's main PID. Signalling qcluster's whole process group can hang it
-  (reliability-notes.md §0, django-q2#346); gunicorn's master stops its own workers.
+  (django-q2#346); gunicorn's master stops its own workers.
 - Signal handlers here only set a flag (no lock: a handler that takes a lock the interrupted code
   holds deadlocks, which is django-q2#346), so a second (or tenth) signal cannot interrupt the
   shutdown half-way and orphan a child; each one just says the stop is under way.

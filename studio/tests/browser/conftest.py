@@ -1,5 +1,5 @@
 """Real-browser fixtures: Playwright (sync API) driving Debian's Chromium against pytest-django's
-live_server (docs/style.md "Tests"; DESIGN.md §5).
+live_server, so what a user clicks is what the product serves.
 
 Playwright's own browser download does not work here, so we launch /usr/bin/chromium, which
 `make browser` (a dependency of `make test`) installs from Debian. Tests that use these fixtures
