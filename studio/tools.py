@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from studio import answers, jobs, operations
 from studio.errors import StudioError, validation_error
@@ -66,7 +67,10 @@ class Tool:
             self.model.model_validate({key: value for key, value in arguments.items() if key not in hidden})
         except ValidationError as e:
             for item in e.errors(include_url=False):
-                line_errors.append({key: item[key] for key in ("type", "loc", "input", "ctx") if key in item})
+                # As a custom error: pydantic rebuilds only its own types by name, not ours
+                # (studio/schemas.py's `edit_needs_mask`, ...). The type and the message carry over.
+                error = PydanticCustomError(item["type"], item["msg"])
+                line_errors.append({"type": error, "loc": item["loc"], "input": item["input"]})
         raise ValidationError.from_exception_data(self.model.__name__, line_errors)
 
 
@@ -320,7 +324,8 @@ def _refusal_message(tool: Tool, error: StudioError, params: BaseModel | None) -
             f"{item['field']}: {item['message']}" if item["field"] else item["message"]
             for item in error.extra["details"]
         )
-        return f"The request was not valid: {problems}." + operations.get(tool.name).refusal_hint(problems)
+        hint = operations.get(tool.name).refusal_hint(error.extra["details"])
+        return f"The request was not valid: {problems}." + hint
     if error.code in ("upgrade_required", "quota_exceeded"):
         meter = error.extra.get("meter") or _meter(tool, params)
         upgrade = _upgrade_sentence(error.extra.get("upgrade") or [], meter)

@@ -119,6 +119,7 @@ class HealthReport(Schema):
     status: str = Field(description="ok, degraded or unavailable")
     serving: bool = Field(description="Whether the app can take requests (200) or not (503).")
     checks: dict = Field(description="Each check (database, broker, cluster, storage, ...) with its `ok`.")
+    time: str = Field(description="When the checks ran (ISO 8601).")
 
 
 @route(

@@ -19,8 +19,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
 
 from studio.errors import StudioError
+from studio.messages import validation_details
 from studio.providers import ProviderError
-from studio.schemas import validation_details
 
 log = logging.getLogger(__name__)
 

@@ -136,8 +136,9 @@ class Operation:
         """ "Started generating 2 images": the LLM tool's answer, before the cost and the link."""
         raise NotImplementedError
 
-    def refusal_hint(self, problems: str) -> str:
-        """A sentence the LLM tool adds to a validation refusal (how to do it another way)."""
+    def refusal_hint(self, details: list[dict]) -> str:
+        """A sentence the LLM tool adds to a validation refusal (how to do it another way), chosen
+        by the problems' fields and types (studio/messages.py validation_details)."""
         return ""
 
     def alt_text(self, params: dict) -> str:

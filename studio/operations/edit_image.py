@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing import services as billing
 from billing.models import Meter, PriceClass
-from studio import assets, providers, uploads
+from studio import assets, providers, schemas, uploads
 from studio.errors import StudioError, upgrade_required
 from studio.models import MediaAsset
 from studio.operations.base import JobPlan, Operation
@@ -100,8 +100,9 @@ class EditImageOperation(Operation):
         what = _STARTED[params.mode]
         return what + (f" ({params.count} variations)" if params.count > 1 else "")
 
-    def refusal_hint(self, problems: str) -> str:
-        if "mask" not in problems:
+    def refusal_hint(self, details: list[dict]) -> str:
+        about_the_mask = (schemas.EDIT_NEEDS_MASK, schemas.OUTPAINT_WITH_MASK)
+        if not any(item["field"] == "mask" or item["type"] in about_the_mask for item in details):
             return ""
         return (
             " Insert and remove edits need a mask painted on the Edit tab of the Image Studio;"

@@ -11,48 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from studio import answers, errors, idempotency, jobs
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
-from studio.schemas import MAX_SEED, STYLE_PRESETS
+from studio.schemas import MAX_COUNT, STYLE_PRESETS
 from studio.serving import media_url
 
-MAX_COUNT = 4
 # An Idempotency-Key refusal that a fresh key fixes: the form was sent before, or tampered with.
 STALE_KEY_CODES = ("idempotency_mismatch", "invalid_idempotency_key")
-
-
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """One message per field, in words a person can act on (pydantic's are for developers).
-
-    Errors of the whole model (the mode rules of EditImage, say) come under the key "".
-    """
-    errors: dict[str, str] = {}
-    for item in error.errors(include_url=False):
-        field = str(item["loc"][0]) if item["loc"] else ""
-        kind = item["type"]
-        if kind == "string_too_long":
-            length = len(str(item.get("input", "")).strip())
-            message = f"At most {item['ctx']['max_length']} characters; this has {length}."
-        elif field == "prompt" and kind in ("string_too_short", "missing"):
-            message = "Describe the image you want."
-        elif field == "count":
-            message = f"Choose 1 to {MAX_COUNT}."
-        elif field == "seed":
-            message = f"A seed is a whole number from 0 to {MAX_SEED}."
-        elif kind in ("literal_error", "enum"):
-            message = "Choose one of the options."
-        elif kind.startswith("uuid") or (kind == "missing" and field.endswith("_id")):
-            message = "Choose one of your images."
-        elif kind == "missing":
-            message = "This is required."
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            message = message[:1].upper() + message[1:]
-        errors.setdefault(field, message)
-    return errors
 
 
 def period_words(period: str) -> str:

@@ -1,0 +1,106 @@
+"""Validation errors in the words users read: one table, used by the API, the pages, the slash
+commands and the LLM tools.
+
+Every rule raises a stable error type: pydantic's own (`missing`, `literal_error`,
+`string_too_long`, ...) or ours (studio/schemas.py: `edit_needs_mask`, `prompt_without_meaning`,
+...). What a channel shows is chosen by that type and the field, never by searching the error's
+English text.
+
+    validation_details(error)   [{field, message, type}]: the API's `details`, the tools' refusals
+    form_errors(error)          {form field: words} for a page's form, the rules between fields
+                                placed beside the field they are about
+    sentence(item)              one error as a sentence (the slash commands' last resort)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from studio import schemas
+
+# Where django-ninja says a value came from; not part of the field's name.
+_LOCATION_PARTS = {"__root__", "body", "payload", "query", "path"}
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a form shows a rule between fields, and in which words.
+
+    `field` is the form field the rule is about ("" for the form as a whole); `words`, when set,
+    replace the schema's message there, since the field's label already says the rest."""
+
+    field: str = ""
+    words: str = ""
+
+
+# Our rules between fields (raised on the whole request, so their location is empty) and the
+# field a form shows each beside. A type not here stays where pydantic located it.
+FORM_PLACEMENT: dict[str, Placement] = {
+    schemas.EDIT_NEEDS_PROMPT: Placement("prompt", "Describe what to put in the edited area."),
+    schemas.EDIT_NEEDS_MASK: Placement("mask", "Paint the area to edit on the picture first."),
+    schemas.OUTPAINT_WITHOUT_SIDES: Placement("outpaint", "Extend at least one side by some pixels."),
+    schemas.OUTPAINT_WITH_MASK: Placement("outpaint"),
+    schemas.OUTPAINT_SIDES_OR_RATIO: Placement("outpaint"),
+    schemas.OUTPAINT_ONLY: Placement("outpaint"),
+    schemas.VIDEO_NEEDS_PROMPT_OR_FRAME: Placement(""),
+    schemas.LAST_FRAME_NEEDS_FIRST: Placement(""),
+}
+_NOT_A_CHOICE = ("literal_error", "enum")
+
+
+def sentence(item: dict) -> str:
+    """The schema's own message for one error, as a sentence's start ("Must contain ...")."""
+    message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+    return message[:1].upper() + message[1:]
+
+
+def validation_details(error) -> list[dict]:
+    """A validation error (pydantic's, or django-ninja's wrapping of it) as a short list of
+    {field, message, type}: a message a person can act on, and the error type (stable:
+    "missing", "literal_error", "prompt_without_meaning", ...) for programs."""
+    items = error.errors(include_url=False) if callable(error.errors) else error.errors
+    details = []
+    for item in items:
+        field = ".".join(str(part) for part in item.get("loc", ()) if part not in _LOCATION_PARTS)
+        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+        details.append({"field": field, "message": message, "type": str(item.get("type", "value_error"))})
+    return details
+
+
+def form_errors(error) -> dict[str, str]:
+    """One message per form field, in words a person can act on (pydantic's are for developers).
+
+    Keyed by the schema's top-level field (`outpaint` for `outpaint.left`); the rules between
+    fields go where FORM_PLACEMENT says, "" meaning the form as a whole."""
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        field, words = _form_error(item)
+        errors.setdefault(field, words)
+    return errors
+
+
+def _form_error(item: dict) -> tuple[str, str]:
+    kind = item["type"]
+    location = item["loc"]
+    field = str(location[0]) if location else ""
+    placement = FORM_PLACEMENT.get(kind)
+    if placement is not None:
+        return placement.field, placement.words or sentence(item)
+    if field == "outpaint" and len(location) > 1:  # one side's pixels
+        return field, f"Each side is a whole number of pixels from 0 to {schemas.MAX_OUTPAINT_PIXELS}."
+    if kind == "string_too_long":
+        length = len(str(item.get("input", "")).strip())
+        return field, f"At most {item['ctx']['max_length']} characters; this has {length}."
+    if field == "prompt" and kind in ("string_too_short", "missing"):
+        return field, "Describe the image you want."
+    if field == "count":
+        return field, f"Choose 1 to {schemas.MAX_COUNT}."
+    if field == "seed":
+        return field, f"A seed is a whole number from 0 to {schemas.MAX_SEED}."
+    if kind in _NOT_A_CHOICE:
+        return field, "Choose one of the options."
+    if kind.startswith("uuid") or (kind == "missing" and field.endswith("_id")):
+        return field, "Choose one of your images."
+    if kind == "missing":
+        return field, "This is required."
+    return field, sentence(item)
