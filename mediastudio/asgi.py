@@ -29,7 +29,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings")
 
 _files = get_asgi_application()
 _pages = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("WEB_THREADS", "8")))
-_streams_media = not settings.MEDIA_BUCKET and not settings.MEDIA_ACCEL_REDIRECT_PREFIX
+_streams_media = not settings.GCS_BUCKET and not settings.MEDIA_ACCEL_REDIRECT_PREFIX
 FILE_PREFIXES = tuple(
     "/" + url.lstrip("/") for url in (settings.STATIC_URL, *([settings.MEDIA_URL] if _streams_media else []))
 )

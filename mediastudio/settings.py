@@ -24,6 +24,7 @@ import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -156,6 +157,7 @@ TEMPLATES = [
 # SQLite by default (SQLITE_PATH), or whatever DATABASE_URL names (postgres://…, sqlite:///…).
 SQLITE_PATH = Path(envstr("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
 DATABASE_URL = envstr("DATABASE_URL")
+DATABASES: dict[str, dict[str, Any]]
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
@@ -263,7 +265,7 @@ USE_TZ = True
 
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # The FREE tier's sample clips (studio/samples.py) are rendered into a static source folder, so
 # collectstatic gives them hashed names and WhiteNoise (or the front server) serves them with Range.
 SAMPLES_ROOT = Path(envstr("SAMPLES_ROOT", str(BASE_DIR / "static" / "samples")))
@@ -307,7 +309,7 @@ if not 1 <= MEDIA_SIGNED_URL_HOURS <= 168:
         f"not {MEDIA_SIGNED_URL_HOURS}"
     )
 
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # With DEBUG off, collectstatic writes hashed and gzipped copies that
     # WhiteNoise serves with a year's cache: a returning visitor on a slow line downloads no CSS or

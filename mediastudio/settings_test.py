@@ -33,7 +33,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Pages read static files from the source folders (no collectstatic before a test run); the
 # production storage (hashed names) is tested by test_static_files.py under mediastudio.settings.
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Media stay on disk whatever GCS_BUCKET says: the qcluster of studio/tests/cluster.py gets the
+# emulator's bucket for Veo's outputs and shares the test's media folder. A test that wants media
+# in the bucket asks for the gcs_media fixture (studio/tests/conftest.py).
+STORAGES = {
+    **STORAGES,
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # ...and WhiteNoise finds them there too, as it does with DEBUG on (no STATIC_ROOT needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

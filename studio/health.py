@@ -22,9 +22,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
+from studio import providers
 from studio.models import WorkerLease
-from studio.providers import catalog
-from studio.providers import health as provider_health
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ def report(*, full: bool = False) -> dict:
     }
     breakers = [
         {"model": model, "state": state, "failures": failures}
-        for model, state, failures in _safe(provider_health.breaker_states, [])
+        for model, state, failures in _safe(providers.breaker_states, [])
     ]
     models = [
         {
@@ -51,9 +50,9 @@ def report(*, full: bool = False) -> dict:
             "lifecycle": row.lifecycle,
             "retirement_date": None if row.retirement_date == "-" else row.retirement_date,
         }
-        for row in _safe(provider_health.catalog_rows, [])
+        for row in _safe(providers.catalog_rows, [])
     ]
-    warnings = _safe(catalog.lifecycle_warnings, [])
+    warnings = _safe(providers.lifecycle_warnings, [])
     serving = checks["database"]["ok"] and checks["broker"]["ok"]
     degraded = (
         not all(check["ok"] for check in checks.values())

@@ -25,7 +25,6 @@ from studio import errors, limits, operations, providers
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
 from studio.operations import JobPlan
-from studio.providers import catalog, resilience
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
     job_plan = plan_job(user, operation, params)
     files = _check_inputs(user, operation, params)
     try:
-        route = catalog.resolve(job_plan.capability)
+        route = providers.resolve(job_plan.capability)
     except providers.ProviderError as e:
         # A model setting that cannot serve this operation: the operator's to fix, not the user's.
         log.error("refused a %s submit: %s", job_plan.capability, e.detail)
@@ -64,7 +63,7 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
         return _create_job(user, operation, params, job_id, job_plan, route, files)
     except BaseException:
         if trial:  # the job that was to be the breaker's trial will not exist
-            resilience.end_trial(route.model_id, route.family, str(job_id))
+            providers.end_trial(route.model_id, route.family, str(job_id))
         raise
 
 
@@ -133,7 +132,7 @@ def user_image(user, asset_id) -> MediaAsset:
         raise not_found("image") from None
 
 
-def _admit_past_breaker(route: catalog.Route, job_id) -> bool:
+def _admit_past_breaker(route: providers.Route, job_id) -> bool:
     """Refuse the submit while the model's breaker is open; True when this job is its trial.
 
     One read of the breaker decides (resilience.SharedBreaker.admit). Within the reset timeout
@@ -141,7 +140,7 @@ def _admit_past_breaker(route: catalog.Route, job_id) -> bool:
     across all processes) and is accepted; its outcome closes or re-opens the breaker, and other
     submits meanwhile are told to come back when the trial will have decided.
     """
-    admission = resilience.admit(route.model_id, route.family, holder=str(job_id))
+    admission = providers.admit(route.model_id, route.family, holder=str(job_id))
     if not admission.allowed:
         log.info("refused a submit: the %s breaker is open (%ss)", route.model_id, admission.retry_after)
         raise errors.provider_unavailable(retry_after=admission.retry_after)

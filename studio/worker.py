@@ -27,7 +27,6 @@ from billing import services as billing
 from studio import assets, errors, operations, providers
 from studio.jobs import enqueue_job
 from studio.models import MediaJob, WorkerLease
-from studio.providers import resilience
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ def run_job(job_id) -> None:
     # The job's id names it to the breakers (a trial claimed at submit is its own), and its
     # provider calls must be over within the budget, leaving the rest of the task timeout for
     # storing what they made (studio/checks.py).
-    scope = resilience.job_scope(str(job.id), budget_seconds=settings.JOB_PROVIDER_BUDGET_SECONDS)
+    scope = providers.job_scope(str(job.id), budget_seconds=settings.JOB_PROVIDER_BUDGET_SECONDS)
     try:
         with scope:
             operation = operations.for_job(job)
@@ -302,7 +301,7 @@ def _deliver_videos(
     try:
         stored = [
             assets.create_video_asset(
-                owner=job.owner, data=_video_bytes(video), synthid=synthid, source_job=job
+                owner=job.owner, data=providers.video_bytes(video), synthid=synthid, source_job=job
             )
             for video in videos
         ]
@@ -311,14 +310,6 @@ def _deliver_videos(
         return
     units = operations.for_job(job).delivered_units(job, len(stored))
     finish_job(job, model=model, units=units, filtered=filtered)
-
-
-def _video_bytes(video: providers.GeneratedVideo) -> bytes:
-    if video.data:
-        return video.data
-    from studio.providers import gcs
-
-    return gcs.download(video.gcs_uri)
 
 
 # --- Housekeeping --------------------------------------------------------------------------

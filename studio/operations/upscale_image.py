@@ -8,14 +8,13 @@ from studio import assets, providers
 from studio.errors import upgrade_required, validation_error
 from studio.models import MediaAsset
 from studio.operations.base import JobPlan, Operation
-from studio.providers import catalog
 from studio.schemas import UpscaleImage
 
 # What the price list calls each upscale model; the Upscale tab shows the price of both.
 PRICE_CLASSES = {"v3": PriceClass.UPSCALE_V3, "v4": PriceClass.UPSCALE_V4}
 CAPABILITIES = {"v3": providers.Operation.UPSCALE_V3, "v4": providers.Operation.UPSCALE_V4}
 # The pages warn before this refusal (studio/pages/upscale.py).
-MAX_UPSCALED_PIXELS = catalog.MAX_UPSCALED_PIXELS
+MAX_UPSCALED_PIXELS = providers.MAX_UPSCALED_PIXELS
 
 
 def model_label(model: str) -> str:

@@ -9,6 +9,10 @@ family answer:
     status = providers.poll_video(op.name)                                        # until status.done
 
 Expected failures raise the ProviderError subclasses in base.py; nothing from an SDK escapes.
+
+This module is the boundary: the rest of the app imports only what `__all__` names (the model
+routes and breakers a submit consults, the job scope the worker runs in, signed links to media in
+a bucket, the health report), never a submodule. studio/tests/test_provider_boundary.py holds it.
 """
 
 from __future__ import annotations
@@ -38,9 +42,12 @@ from .base import (
     VideoRequest,
     VideoStatus,
 )
-from .catalog import Route, resolve
+from .catalog import MAX_UPSCALED_PIXELS, Route, lifecycle_warnings, resolve
+from .health import breaker_states, catalog_rows, configuration, live_check
+from .resilience import admit, end_trial, job_scope
 
 __all__ = [
+    "MAX_UPSCALED_PIXELS",
     "CircuitOpenError",
     "ConfigurationError",
     "EditImageRequest",
@@ -64,14 +71,27 @@ __all__ = [
     "VideoOperationFailedError",
     "VideoRequest",
     "VideoStatus",
+    "Route",
+    "admit",
+    "breaker_states",
+    "catalog_rows",
+    "configuration",
     "edit_image",
+    "end_trial",
     "find_video_outputs",
     "generate_images",
     "generate_preview",
     "get_provider",
+    "is_bucket_storage",
+    "job_scope",
+    "lifecycle_warnings",
+    "live_check",
     "poll_video",
+    "resolve",
+    "signed_storage_url",
     "start_video",
     "upscale_image",
+    "video_bytes",
     "video_output_uri",
 ]
 
@@ -152,3 +172,29 @@ def find_video_outputs(output_uri: str, *, expected: int) -> list[GeneratedVideo
     from .veo import find_outputs
 
     return find_outputs(output_uri, expected=expected)
+
+
+def video_bytes(video: GeneratedVideo) -> bytes:
+    """A rendered video's bytes: inline, or read from the gs:// URI Veo wrote it to."""
+    if video.data:
+        return video.data
+    from . import gcs
+
+    return gcs.download(video.gcs_uri or "")
+
+
+def is_bucket_storage(storage) -> bool:
+    """Whether a Django storage keeps its files in GCS (django-storages), so that a link to one
+    is a signed URL on Google's host rather than a path on ours."""
+    from . import gcs
+
+    return gcs.is_bucket_storage(storage)
+
+
+def signed_storage_url(storage, name: str, *, hours: int, download_name: str | None = None) -> str:
+    """A V4 signed GET URL for the file `name` of a bucket storage, valid for `hours` hours; with
+    `download_name` the browser saves it under that name. ConfigurationError when this deployment
+    cannot sign (studio/providers/gcs.py says who signs)."""
+    from . import gcs
+
+    return gcs.signed_storage_url(storage, name, hours=hours, download_name=download_name)

@@ -1,14 +1,13 @@
-"""Google Cloud Storage: upload, download, V4 signed URLs, and the base64 fallback.
+"""Google Cloud Storage: upload, download, listing, and V4 signed URLs for media in a bucket.
 
 google-cloud-storage honours STORAGE_EMULATOR_HOST itself (and then uses anonymous credentials);
-otherwise it uses Application Default Credentials. Per vertex-wire-format.md §8, a service-account
-key is only ever passed to generate_signed_url, never to the client: a client built with it tries
-to fetch a token from oauth2.googleapis.com, which hangs for two minutes offline.
+otherwise it uses Application Default Credentials. A service-account key is only ever passed to a
+signing call, never to a client: a client built with it tries to fetch a token from
+oauth2.googleapis.com first, which hangs for two minutes offline.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import os
@@ -106,58 +105,67 @@ def list_objects(prefix_uri: str) -> list[StoredObject]:
     return _call(listing)
 
 
-def signed_url(gcs_uri: str, *, hours: int | None = None, download_name: str | None = None) -> str:
-    """A V4 signed GET URL, valid 24 h unless told otherwise."""
-    bucket_name, name = split_uri(gcs_uri)
-    blob = _client().bucket(bucket_name).blob(name)
-    expiration = dt.timedelta(hours=hours or settings.GCS_SIGNED_URL_HOURS)
-    disposition = f'attachment; filename="{download_name}"' if download_name else None
-    key_file = settings.GCS_SIGNING_KEY_FILE
-    if key_file:
-        from google.oauth2 import service_account
+# --- Media links ------------------------------------------------------------------------------
 
-        try:
-            credentials = service_account.Credentials.from_service_account_file(key_file)
-        except (OSError, ValueError) as e:
-            raise ConfigurationError(f"GCS_SIGNING_KEY_FILE is not a usable key: {e}") from e
-        return blob.generate_signed_url(
-            version="v4",
-            expiration=expiration,
-            method="GET",
-            credentials=credentials,
-            response_disposition=disposition,
-        )
-    # No key file (Cloud Run, GCE): sign through IAM signBlob with the runtime service account.
+# django-storages' backend, named by its class path so that a deployment with local media never
+# imports Google's client library to ask.
+BUCKET_STORAGE = "storages.backends.gcloud.GoogleCloudStorage"
+
+
+def is_bucket_storage(storage) -> bool:
+    """Whether `storage` (a Django storage) keeps its files in a GCS bucket."""
+    # `__class__`, not type(): it sees through default_storage's lazy wrapper.
+    return any(f"{cls.__module__}.{cls.__qualname__}" == BUCKET_STORAGE for cls in storage.__class__.__mro__)
+
+
+def signed_storage_url(storage, name: str, *, hours: int, download_name: str | None = None) -> str:
+    """A V4 signed GET URL for the file `name` of a bucket storage, valid for `hours` hours.
+
+    django-storages signs it (GoogleCloudStorage.url: the blob under the storage's location,
+    V4, on the emulator's host when STORAGE_EMULATOR_HOST is set). Who signs:
+    - with GCS_SIGNING_KEY_FILE, that service-account key, locally and offline. The key goes to
+      the signing call only, never to the storage's client (see the top of this module);
+    - without it, the storage's `iam_sign_blob` option (settings.py turns it on then): the
+      runtime service account of Application Default Credentials (Cloud Run, GCE) signs through
+      the IAM signBlob API, one call per URL; it needs roles/iam.serviceAccountTokenCreator on
+      itself.
+    A deployment that can do neither gets ConfigurationError (studio.serving answers 503).
+    """
+    parameters: dict = {"expiration": dt.timedelta(hours=hours), "method": "GET"}
+    if download_name:
+        parameters["response_disposition"] = f'attachment; filename="{download_name}"'
+    if settings.GCS_SIGNING_KEY_FILE:
+        parameters["credentials"] = _signing_credentials(settings.GCS_SIGNING_KEY_FILE)
     try:
-        import google.auth
-        import google.auth.transport.requests
-
-        credentials, _ = google.auth.default()
-        credentials.refresh(google.auth.transport.requests.Request())
-        email = getattr(credentials, "service_account_email", None)
-    except Exception as e:
-        raise ConfigurationError(f"Cannot sign GCS URLs: set GCS_SIGNING_KEY_FILE ({e})") from e
-    if not email:
-        raise ConfigurationError("Cannot sign GCS URLs: set GCS_SIGNING_KEY_FILE (no service account)")
-    return blob.generate_signed_url(
-        version="v4",
-        expiration=expiration,
-        method="GET",
-        service_account_email=email,
-        access_token=credentials.token,
-        response_disposition=disposition,
-    )
+        return storage.url(name, parameters=parameters)
+    except (AttributeError, ValueError) as exc:
+        # google-cloud-storage's words for "these credentials hold no private key" and "no
+        # service account e-mail for signBlob" (AttributeError), or "over 7 days" (ValueError).
+        raise ConfigurationError(f"Cannot sign GCS URLs: {exc}") from exc
+    except ProviderError:
+        raise
+    except Exception as exc:  # no ADC, a refused token, signBlob unreachable or refused
+        raise _map_error(exc) from exc
 
 
-def download_url(*, mime_type: str, gcs_uri: str | None = None, data: bytes | None = None) -> str:
-    """Where a browser can fetch a result: a signed URL with GCS, else a base64 data: URL."""
-    if gcs_uri and is_configured():
-        return signed_url(gcs_uri)
-    if data is None and gcs_uri:
-        data = download(gcs_uri)
-    if data is None:
-        raise InvalidRequestError("download_url needs gcs_uri or data")
-    return f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
+def _signing_credentials(key_file: str):
+    try:
+        modified = os.stat(key_file).st_mtime_ns
+    except OSError as e:
+        raise ConfigurationError(f"GCS_SIGNING_KEY_FILE cannot be read: {e}") from e
+    return _cached_signing_credentials(key_file, modified)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_signing_credentials(key_file: str, modified: int):
+    # Parsed once per file version (a page signs a link per picture); `modified` is in the key
+    # so that a replaced key file is read again.
+    from google.oauth2 import service_account
+
+    try:
+        return service_account.Credentials.from_service_account_file(key_file)
+    except (OSError, ValueError) as e:
+        raise ConfigurationError(f"GCS_SIGNING_KEY_FILE is not a usable key: {e}") from e
 
 
 # --- internals ------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def configuration() -> list[tuple[str, str]]:
         ("VERTEX_API_VERSION", settings.VERTEX_API_VERSION),
         ("POLLINATIONS_BASE_URL", settings.POLLINATIONS_BASE_URL),
         ("POLLINATIONS_API_KEY", "set" if settings.POLLINATIONS_API_KEY else "not set"),
-        ("GCS_BUCKET", settings.GCS_BUCKET or "(none: base64 download fallback)"),
+        ("GCS_BUCKET", settings.GCS_BUCKET or "(none: media on local disk, Veo videos inline)"),
         ("STORAGE_EMULATOR_HOST", os.environ.get("STORAGE_EMULATOR_HOST", "") or "(not set)"),
         ("GCS_SIGNING_KEY_FILE", settings.GCS_SIGNING_KEY_FILE or "(none: IAM signBlob)"),
         (

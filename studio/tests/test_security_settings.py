@@ -238,7 +238,7 @@ def test_pages_carry_a_strict_policy_and_plain_http_here_sends_no_hsts(client, m
 
 
 def test_media_in_a_bucket_are_allowed_as_images_and_video(tmp_path):
-    facts = settings_under({**PRODUCTION_ENV, "MEDIA_BUCKET": "studio-media"}, tmp_path)
+    facts = settings_under({**PRODUCTION_ENV, "GCS_BUCKET": "studio-media"}, tmp_path)
     policy = ast.literal_eval(facts["CONTENT_SECURITY_POLICY"])["DIRECTIVES"]
 
     assert policy["img-src"] == ["'self'", "data:", "https://storage.googleapis.com"]

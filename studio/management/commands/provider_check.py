@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from mediastudio.commands import OperatorCommand
-from studio.providers import catalog, health
+from studio import providers
 
 
 class Command(OperatorCommand):
@@ -17,7 +17,7 @@ class Command(OperatorCommand):
     def handle(self, *args, live: bool, **options):
         out = self.stdout
         out.write(self.style.MIGRATE_HEADING("Catalog (operation -> model)"))
-        rows = health.catalog_rows()
+        rows = providers.catalog_rows()
         header = (
             "operation",
             "model",
@@ -47,16 +47,16 @@ class Command(OperatorCommand):
             out.write(("  " + "  ".join(cells)).rstrip())
 
         out.write(self.style.MIGRATE_HEADING("Configuration"))
-        for name, value in health.configuration():
+        for name, value in providers.configuration():
             out.write(f"  {name}: {value}")
 
         out.write(self.style.MIGRATE_HEADING("Circuit breakers"))
-        for model, state, failures in health.breaker_states():
+        for model, state, failures in providers.breaker_states():
             styled = self.style.SUCCESS(state) if state == "closed" else self.style.ERROR(state)
             out.write(f"  {model}: {styled} ({failures} consecutive failures)")
 
         out.write(self.style.MIGRATE_HEADING("Lifecycle warnings"))
-        warnings = catalog.lifecycle_warnings()
+        warnings = providers.lifecycle_warnings()
         for warning in warnings:
             out.write("  " + self.style.WARNING(warning))
         if not warnings:
@@ -66,7 +66,7 @@ class Command(OperatorCommand):
             return
         out.write(self.style.MIGRATE_HEADING("Live calls"))
         failed = 0
-        for result in health.live_check():
+        for result in providers.live_check():
             mark = self.style.SUCCESS("OK    ") if result.ok else self.style.ERROR("FAILED")
             out.write(f"  {mark} {result.operation} {result.model} ({result.seconds:.1f}s): {result.detail}")
             failed += not result.ok

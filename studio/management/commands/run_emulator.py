@@ -64,9 +64,12 @@ class Command(OperatorCommand):
             ("VERTEX_BASE_URL", emulator.base_url),
             ("POLLINATIONS_BASE_URL", emulator.base_url),
             ("STORAGE_EMULATOR_HOST", emulator.gcs_url),
-            ("GCS_BUCKET", emulator.default_bucket),
         ):
             self.stdout.write(f"  export {name}={value}")
+        self.stdout.write(
+            f"and, to keep media and Veo's outputs in its bucket, GCS_BUCKET={emulator.default_bucket} "
+            "with GCS_SIGNING_KEY_FILE (a service-account key file: it signs media links)."
+        )
         self.stdout.write(
             f"\nFaults: POST {emulator.base_url}/_emulator/faults "
             '{"fault": "429", "times": 1}, or put [[fault:KIND]] in a prompt.'
