@@ -51,13 +51,14 @@ def add_watermark(data: bytes, mime_type: str) -> bytes:
     base = image.convert("RGBA")
     width, height = base.size
     band = max(18, height // 14)
-    font = ImageFont.load_default(size=max(10, int(band * 0.6)))
+    font_size = max(10, int(band * 0.6))
+    font = ImageFont.load_default(size=font_size)
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, 140))
     text_width = draw.textlength(WATERMARK_TEXT, font=font)
     draw.text(
-        (width - text_width - band // 3, height - band + (band - font.size) // 2),
+        (width - text_width - band // 3, height - band + (band - font_size) // 2),
         WATERMARK_TEXT,
         font=font,
         fill=(255, 255, 255, 230),
@@ -68,7 +69,7 @@ def add_watermark(data: bytes, mime_type: str) -> bytes:
 
 def thumbnail(data: bytes) -> bytes:
     """A small WebP for galleries and trays (a few KB on a slow connection)."""
-    image = Image.open(io.BytesIO(data))
+    image: Image.Image = Image.open(io.BytesIO(data))
     image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))  # JPEG: decode at reduced size
     image = ImageOps.exif_transpose(image)
     image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
@@ -99,6 +100,7 @@ def create_image_asset(
         origin=origin,
         mime_type=mime_type,
         bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
         width=width,
         height=height,
         synthid=synthid,
@@ -124,15 +126,19 @@ def save_upload(user, source, *, reuse_within_minutes: int = 0) -> MediaAsset:
     except uploads.UploadError as e:
         raise StudioError(e.code, e.message, status=e.status) from e
     if reuse_within_minutes:
-        digest = hashlib.sha256(clean.data).digest()
-        recent = MediaAsset.objects.for_user(user).filter(
-            origin=MediaAsset.Origin.UPLOADED,
-            bytes=len(clean.data),  # only same-size candidates are read back
-            created_at__gte=timezone.now() - timedelta(minutes=reuse_within_minutes),
+        # One indexed query on (owner, sha256): the digest was stored with each asset, so no
+        # file is read back from storage (a network read each on GCS).
+        same = (
+            MediaAsset.objects.for_user(user)
+            .filter(
+                sha256=hashlib.sha256(clean.data).hexdigest(),
+                origin=MediaAsset.Origin.UPLOADED,
+                created_at__gte=timezone.now() - timedelta(minutes=reuse_within_minutes),
+            )
+            .first()
         )
-        for asset in recent:
-            if hashlib.sha256(read_bytes(asset.file)).digest() == digest:
-                return asset
+        if same is not None:
+            return same
     with limits.upload_allowed(user, len(clean.data)):  # per-day and per-minute caps (a 429)
         return create_image_asset(
             owner=user, data=clean.data, mime_type=clean.mime_type, origin=MediaAsset.Origin.UPLOADED
@@ -149,6 +155,7 @@ def create_video_asset(
         kind=MediaAsset.Kind.VIDEO,
         mime_type="video/mp4",
         bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
         width=facts.width,
         height=facts.height,
         duration_seconds=facts.duration_seconds,
