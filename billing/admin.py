@@ -95,7 +95,10 @@ class StudioUserAdmin(UserAdmin):
     list_filter = ["subscription__plan", "is_staff", "is_active"]
     list_select_related = ["subscription__plan"]
     readonly_fields = ["tier", "allowances_now"]
-    fieldsets = [*UserAdmin.fieldsets, ("Plan and allowances", {"fields": ["tier", "allowances_now"]})]
+    fieldsets = [
+        *(UserAdmin.fieldsets or ()),
+        ("Plan and allowances", {"fields": ["tier", "allowances_now"]}),
+    ]
 
     @admin.display(description="Tier", ordering="subscription__plan__rank")
     def tier(self, user) -> str:

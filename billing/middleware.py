@@ -18,14 +18,14 @@ from billing import services
 def plan_per_request(get_response):
     if iscoroutinefunction(get_response):
 
-        async def middleware(request):
+        async def async_middleware(request):
             with services.plans_remembered():
                 return await get_response(request)
 
-    else:
+        return async_middleware
 
-        def middleware(request):
-            with services.plans_remembered():
-                return get_response(request)
+    def middleware(request):
+        with services.plans_remembered():
+            return get_response(request)
 
     return middleware

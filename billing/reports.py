@@ -13,6 +13,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from billing import pricing
+from billing.models import CostEntryQuerySet
 from billing.periods import SAST
 
 GROUPINGS = ("tier", "user", "operation", "model", "day")
@@ -78,7 +79,7 @@ def total(entries: QuerySet) -> SpendRow:
     return SpendRow(key="TOTAL", **sums)
 
 
-def daily_spend(entries: QuerySet, start: datetime, end: datetime) -> list[tuple[date, int]]:
+def daily_spend(entries: CostEntryQuerySet, start: datetime, end: datetime) -> list[tuple[date, int]]:
     """ZAR cents per SAST day from start to end, with zero for days without spend."""
     by_day = {row.key: row.zar_cents for row in spend_by(entries.in_range(start, end), "day")}
     first, last = start.astimezone(SAST).date(), end.astimezone(SAST).date()

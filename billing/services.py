@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Greatest
@@ -94,7 +94,7 @@ def plans_remembered() -> Iterator[None]:
         _request_plans.reset(token)
 
 
-def plan_for(user: AbstractBaseUser) -> Plan:
+def plan_for(user: User) -> Plan:
     """The user's plan, with its allowances; users without a subscription row are put on the
     default plan. Once per request (plans_remembered)."""
     remembered = _request_plans.get()
@@ -110,7 +110,7 @@ def plan_for(user: AbstractBaseUser) -> Plan:
     return subscription.plan
 
 
-def _forget_plan(user: AbstractBaseUser) -> None:
+def _forget_plan(user: User) -> None:
     """After a tier change: the rest of the request asks the database again."""
     remembered = _request_plans.get()
     if remembered is not None:
@@ -166,14 +166,14 @@ def _plan_terms(plan: Plan, meter: str) -> tuple[str, int]:
     return (allowance.period, allowance.units) if allowance else ("month", 0)
 
 
-def _granted(user: AbstractBaseUser, meter: str, window: Window) -> int:
+def _granted(user: User, meter: str, window: Window) -> int:
     total = Grant.objects.filter(user=user, meter=meter, period_start=window.start).aggregate(n=Sum("units"))[
         "n"
     ]
     return total or 0
 
 
-def _current_allowance(user: AbstractBaseUser, meter: str, when: datetime | None = None) -> Allowance:
+def _current_allowance(user: User, meter: str, when: datetime | None = None) -> Allowance:
     period, units = _plan_terms(plan_for(user), meter)
     window = window_for(period, when)
     entitled = units + _granted(user, meter, window)
@@ -193,7 +193,7 @@ def _limit_after(returned_units: int = 0) -> Greatest:
 
 
 def reserve(
-    user: AbstractBaseUser, meter: str, units: int, reference: str, *, when: datetime | None = None
+    user: User, meter: str, units: int, reference: str, *, when: datetime | None = None
 ) -> Reservation:
     """Hold `units` of `meter` for the job `reference`, or raise QuotaExceeded.
 
@@ -294,7 +294,7 @@ def _get_reservation(reference: str) -> Reservation:
         raise BillingError(f"no reservation with reference {reference!r}") from None
 
 
-def remaining(user: AbstractBaseUser, when: datetime | None = None) -> list[MeterBalance]:
+def remaining(user: User, when: datetime | None = None) -> list[MeterBalance]:
     """Every meter's allowance, used, reserved and remaining units for the current period.
 
     A fixed number of queries whatever the number of meters: the plan with its allowances, the user's
@@ -340,9 +340,7 @@ def remaining(user: AbstractBaseUser, when: datetime | None = None) -> list[Mete
 # --- Staff operations (audited) ------------------------------------------------------------
 
 
-def change_tier(
-    user: AbstractBaseUser, plan: Plan, *, by: AbstractBaseUser | None, reason: str
-) -> TierChange:
+def change_tier(user: User, plan: Plan, *, by: User | None, reason: str) -> TierChange:
     """Move a user to another plan and resize this period's allowances to the new plan."""
     if not reason.strip():
         raise BillingError("a reason is required")
@@ -372,9 +370,7 @@ def change_tier(
 MAX_GRANT_UNITS = 1_000_000
 
 
-def grant(
-    user: AbstractBaseUser, meter: str, units: int, *, by: AbstractBaseUser | None, reason: str
-) -> Grant:
+def grant(user: User, meter: str, units: int, *, by: User | None, reason: str) -> Grant:
     """Give a user extra units of a meter for the current period."""
     check_meter(meter)
     if not isinstance(units, int) or units <= 0:

@@ -19,8 +19,10 @@ Both handlers run the same settings, URLs and middleware; only the way bytes lea
 from __future__ import annotations
 
 import os
+from typing import cast
 
 from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi_typing import WSGIApp
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
@@ -28,7 +30,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mediastudio.settings")
 
 _files = get_asgi_application()
-_pages = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("WEB_THREADS", "8")))
+# Django's handler returns a response object, which is the iterable of bytes WSGI asks for.
+_pages = WSGIMiddleware(
+    cast(WSGIApp, get_wsgi_application()), workers=int(os.environ.get("WEB_THREADS", "8"))
+)
 _streams_media = not settings.GCS_BUCKET and not settings.MEDIA_ACCEL_REDIRECT_PREFIX
 FILE_PREFIXES = tuple(
     "/" + url.lstrip("/") for url in (settings.STATIC_URL, *([settings.MEDIA_URL] if _streams_media else []))

@@ -157,7 +157,7 @@ TEMPLATES = [
 # SQLite by default (SQLITE_PATH), or whatever DATABASE_URL names (postgres://…, sqlite:///…).
 SQLITE_PATH = Path(envstr("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
 DATABASE_URL = envstr("DATABASE_URL")
-DATABASES: dict[str, dict[str, Any]]
+DATABASES: dict[str, Any]
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
@@ -193,7 +193,7 @@ else:
 # django-q2 for paid, slow tasks: no deep prefetch (bulk 1, a queue_limit of one per worker),
 # retry well above timeout (studio.E004 checks it), and no queue-level re-runs of paid calls
 # (the job state machine decides).
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "mediastudio",  # also the signing salt: do not change it while tasks are queued
     "workers": envint("Q_WORKERS", "2"),
     "queue_limit": envint("Q_WORKERS", "2"),

@@ -113,11 +113,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 # --- Jobs ----------------------------------------------------------------------------------
 
 
+JOB_ASSET_FIELDS = ("kind", "dimensions", "size", "synthid", "watermarked", "created_at")
+
+
 class JobAssetInline(admin.TabularInline):
     model = MediaAsset
     fk_name = "source_job"
-    fields = ["kind", "dimensions", "size", "synthid", "watermarked", "created_at"]
-    readonly_fields = fields
+    fields = JOB_ASSET_FIELDS
+    readonly_fields = JOB_ASSET_FIELDS
     extra = 0
     show_change_link = True
     verbose_name_plural = "Outputs"
@@ -343,7 +346,7 @@ class MediaAssetAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Stored as")
     def stored_as(self, asset: MediaAsset) -> str:
-        return asset.file.name  # the name only: a link would bypass studio.serving
+        return asset.file.name or ""  # the name only: a link would bypass studio.serving
 
 
 # --- Idempotency and worker leases ---------------------------------------------------------

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.db.models import F
-from django.forms.forms import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -177,7 +177,7 @@ def _mb(nbytes: int) -> str:
 # --- Per address: sign-ups and password resets --------------------------------------------
 
 
-ADDRESS_REFUSALS = {
+ADDRESS_REFUSALS: dict[str, str] = {
     AddressWindow.Action.SIGNUP: "Too many new accounts from your network",
     AddressWindow.Action.PASSWORD_RESET: "Too many password reset requests from your network",
 }

@@ -34,7 +34,7 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -167,8 +167,8 @@ def _not_ours(data: bytes) -> UploadError:
         if data.startswith(signature):
             return _unsupported(f"{name} images")
     if data[4:8] == b"ftyp":
-        name = _ISO_MEDIA_BRANDS.get(data[8:12])
-        return _unsupported(f"{name} images" if name else "Video and other media files")
+        brand = _ISO_MEDIA_BRANDS.get(data[8:12])
+        return _unsupported(f"{brand} images" if brand else "Video and other media files")
     return _invalid()
 
 
@@ -398,7 +398,8 @@ def clean_mask(source: bytes | str | IO[bytes] | Any, size: tuple[int, int]) -> 
     if _has_alpha(im):
         alpha = im.convert("RGBA").getchannel("A")
         # Fully opaque: the alpha channel says nothing about the strokes, so fall through.
-        if alpha.getextrema()[0] < 255:
+        lowest = cast(int, alpha.getextrema()[0])  # one band: (min, max)
+        if lowest < 255:
             painted = alpha.point(lambda v: 255 if v > 0 else 0)
     if painted is None:
         painted = im.convert("L").point(lambda v: 255 if v > 127 else 0)
@@ -441,7 +442,7 @@ class MaxSizeUploadHandler(FileUploadHandler):
         if start + len(raw_data) > self.max_bytes:
             self.too_large = True
             if self.request is not None:
-                self.request.upload_too_large = True
+                self.request.upload_too_large = True  # type: ignore[attr-defined]  # read by check_upload_cap
             raise StopUpload(connection_reset=False)
         return raw_data
 
