@@ -9,6 +9,7 @@ English text.
     validation_details(error)   [{field, message, type}]: the API's `details`, the tools' refusals
     form_errors(error)          {form field: words} for a page's form, the rules between fields
                                 placed beside the field they are about
+    form_error(item)            one error item as (form field, words)
     sentence(item)              one error as a sentence (the slash commands' last resort)
 """
 
@@ -74,12 +75,13 @@ def form_errors(error) -> dict[str, str]:
     fields go where FORM_PLACEMENT says, "" meaning the form as a whole."""
     errors: dict[str, str] = {}
     for item in error.errors(include_url=False):
-        field, words = _form_error(item)
+        field, words = form_error(item)
         errors.setdefault(field, words)
     return errors
 
 
-def _form_error(item: dict) -> tuple[str, str]:
+def form_error(item: dict) -> tuple[str, str]:
+    """One pydantic error item as (form field, words)."""
     kind = item["type"]
     location = item["loc"]
     field = str(location[0]) if location else ""

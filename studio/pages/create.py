@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,23 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
-from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import jobs, messages
-from studio.errors import StudioError
 from studio.models import MediaJob
-from studio.pages import common
+from studio.pages import common, forms
+from studio.pages.forms import StudioForm
 from studio.pages.tray import JOBS_CHANGED
-from studio.schemas import (
-    IMAGE_ASPECT_RATIOS,
-    MAX_SEED,
-    NEGATIVE_PROMPT_MAX_CHARS,
-    PROMPT_MAX_CHARS,
-    STYLE_PRESETS,
-    GenerateImage,
-)
+from studio.schemas import IMAGE_ASPECT_RATIOS, STYLE_PRESETS, GenerateImage
 
 # --- Image Studio: Create ------------------------------------------------------------------
 #
@@ -39,31 +28,6 @@ from studio.schemas import (
 
 STUDIO_PAGE = "studio/image_studio.html"
 RECENT_JOBS = 6
-FORM_DEFAULTS = {
-    "prompt": "",
-    "count": "1",
-    "aspect_ratio": "1:1",
-    "negative_prompt": "",
-    "seed": "",
-    "style": "",
-}
-FIELD_LABELS = {
-    "prompt": "Prompt",
-    "count": "Number of images",
-    "aspect_ratio": "Aspect ratio",
-    "negative_prompt": "Negative prompt",
-    "seed": "Seed",
-    "style": "Style",
-}
-
-
-def _form_values(data) -> dict[str, str]:
-    """The form's raw values (as typed, for re-display), with the defaults for missing ones."""
-    values = {}
-    for name, default in FORM_DEFAULTS.items():
-        value = data.get(name)
-        values[name] = default if value is None or value == "" else str(value)
-    return values
 
 
 def _image_request(values: dict[str, str]) -> GenerateImage:
@@ -80,58 +44,42 @@ def _image_request(values: dict[str, str]) -> GenerateImage:
     )
 
 
-def _estimate(user, values: dict[str, str]) -> dict:
-    """What the request would cost and what would be left; {"problem": ...} when it cannot tell."""
-    values = dict(values)
-    if not values["prompt"].strip():
-        # The price depends on the count, not the words: show it before a prompt is written.
-        values["prompt"] = "placeholder"
-    try:
-        job_plan, quote = jobs.quote_job(user, "generate_image", _image_request(values))
-    except ValidationError as e:
-        field, message = next(iter(messages.form_errors(e).items()))
-        return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
-    except StudioError as e:
-        return {"problem": e.message}
-    balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
-    estimate = {"quote": quote, "free": job_plan.watermark, "units": job_plan.units, "balance": balance}
-    if balance is not None:
-        estimate["after"] = balance.remaining - job_plan.units
-        estimate["period"] = common.period_words(balance.period)
-        if estimate["after"] < 0:
-            estimate["upgrade"] = billing.upgrade_options(
-                billing.plan_for(user), job_plan.meter, job_plan.units
-            )
-    return estimate
+FORM = StudioForm(
+    operation="generate_image",
+    defaults={
+        "prompt": "",
+        "count": "1",
+        "aspect_ratio": "1:1",
+        "negative_prompt": "",
+        "seed": "",
+        "style": "",
+    },
+    build=_image_request,
+    # The price depends on the count, not the words: shown before a prompt is written.
+    price=lambda values: (int(values["count"]), {}),
+    labels={
+        "prompt": "Prompt",
+        "count": "Number of images",
+        "aspect_ratio": "Aspect ratio",
+        "negative_prompt": "Negative prompt",
+        "seed": "Seed",
+        "style": "Style",
+    },
+)
 
 
-def _studio_context(
-    request: HttpRequest,
-    values: dict[str, str],
-    *,
-    errors: dict[str, str] | None = None,
-    failure: dict | None = None,
-    key: str | None = None,
-) -> dict:
-    """Everything the Create form needs; a new idempotency key unless `key` is kept."""
-    plan = billing.plan_for(request.user)
-    max_count = common.max_count(plan, Meter.IMAGES)
-    return {
-        "plan": plan,
-        "show_form": True,
-        "values": values,
-        "errors": errors or {},
-        "failure": failure,
-        "idempotency_key": key or uuid.uuid4(),
-        "styles": [(name, label, words) for name, (label, words) in STYLE_PRESETS.items()],
-        "ratios": [(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
-        "counts": [(str(n), n > max_count) for n in range(1, common.MAX_COUNT + 1)],
-        "max_count": max_count,
-        "prompt_max": PROMPT_MAX_CHARS,
-        "negative_max": NEGATIVE_PROMPT_MAX_CHARS,
-        "seed_max": MAX_SEED,
-        "estimate": _estimate(request.user, values),
-    }
+def _studio_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+    """Everything the Create form needs (StudioForm.context, and the styles, ratios and counts)."""
+    context = FORM.context(request, values, **kwargs)
+    most = common.max_count(context["plan"], Meter.IMAGES)
+    context.update(
+        show_form=True,
+        styles=[(name, label, words) for name, (label, words) in STYLE_PRESETS.items()],
+        ratios=[(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
+        counts=forms.counts(most),
+        max_count=most,
+    )
+    return context
 
 
 def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
@@ -149,19 +97,11 @@ def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> Http
 def image_create(request: HttpRequest) -> HttpResponse:
     """Image Studio, Create tab: the form, its live estimate and the user's recent results."""
     if request.method == "GET":
-        return _render_form(request, _form_values(request.GET))
-    values = _form_values(request.POST)
-    posted_key = request.POST.get("idempotency_key", "")
-    try:
-        params = _image_request(values)
-    except ValidationError as e:
-        return _render_form(request, values, errors=messages.form_errors(e), key=posted_key)
-
-    try:
-        job = common.submit_once(request, "generate_image", params, posted_key)
-    except StudioError as e:
-        keep = None if e.code in common.STALE_KEY_CODES else posted_key
-        return _render_form(request, values, failure=common.failure(e), key=keep)
+        return _render_form(request, FORM.values(request.GET))
+    values = FORM.values(request.POST)
+    job = FORM.post(request, values, lambda values, **kw: _render_form(request, values, **kw))
+    if isinstance(job, HttpResponse):
+        return job
     if not request.htmx:
         return redirect("job-detail", job_id=job.id)
     # htmx: a fresh form (new key, the same settings to iterate on) and the new job on top of
@@ -176,7 +116,7 @@ def image_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def image_estimate(request: HttpRequest) -> HttpResponse:
     """The #estimate partial for the form's current values (never an error status)."""
-    context = {"estimate": _estimate(request.user, _form_values(request.GET))}
+    context = {"estimate": FORM.estimate(request.user, FORM.values(request.GET))}
     return render(request, f"{STUDIO_PAGE}#estimate", context)
 
 
@@ -199,7 +139,7 @@ def job_detail(request: HttpRequest, job_id) -> HttpResponse:
     if job.operation == "generate_image":
         # The form again, filled in with this job's settings, to iterate on.
         params = {k: "" if v is None else v for k, v in (job.params or {}).items()}
-        context = _studio_context(request, _form_values(params))
+        context = _studio_context(request, FORM.values(params))
     else:
         context = {"plan": billing.plan_for(request.user), "show_form": False}
     context.update(job=job, cards=[card], refresh=not job.is_final)
