@@ -153,19 +153,19 @@ def announce_new_toasts(get_response):
     """
     if iscoroutinefunction(get_response):
 
-        async def middleware(request):
+        async def async_middleware(request):
             response = await get_response(request)
             if hasattr(request, _SEEN):
                 await sync_to_async(_fill_toasts_slot)(request, response)
             return response
 
-    else:
+        return async_middleware
 
-        def middleware(request):
-            response = get_response(request)
-            if hasattr(request, _SEEN):
-                _fill_toasts_slot(request, response)
-            return response
+    def middleware(request):
+        response = get_response(request)
+        if hasattr(request, _SEEN):
+            _fill_toasts_slot(request, response)
+        return response
 
     return middleware
 
