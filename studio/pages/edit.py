@@ -15,8 +15,6 @@ mask against the image (size, not empty), exactly as for the JSON API.
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,20 +24,17 @@ from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
-from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import assets, jobs, messages, uploads
+from studio import assets, operations, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset
-from studio.pages import common
+from studio.pages import common, forms
+from studio.pages.forms import StudioForm
 from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import (
     IMAGE_ASPECT_RATIOS,
-    MAX_SEED,
-    NEGATIVE_PROMPT_MAX_CHARS,
-    PROMPT_MAX_CHARS,
     EditImage,
 )
 from studio.serving import media_url
@@ -88,15 +83,7 @@ DEMO = {
 }
 
 
-def _form_values(data) -> dict[str, str]:
-    values = {}
-    for name, default in FORM_DEFAULTS.items():
-        value = data.get(name)
-        values[name] = default if value is None or value == "" else str(value)
-    return values
-
-
-def _edit_request(image_id, values: dict[str, str]) -> EditImage:
+def _edit_request(values: dict[str, str]) -> EditImage:
     """EditImage from the form's values; raises pydantic's ValidationError.
 
     Only the inputs of the chosen mode are passed on: a mask painted before switching to
@@ -104,7 +91,7 @@ def _edit_request(image_id, values: dict[str, str]) -> EditImage:
     """
     mode = values["mode"]
     data: dict = {
-        "image_id": image_id,
+        "image_id": values.get("image_id"),  # the canvas's image, from its URL
         "mode": mode,
         "prompt": values["prompt"],
         "count": values["count"],
@@ -123,32 +110,15 @@ def _edit_request(image_id, values: dict[str, str]) -> EditImage:
     return EditImage.model_validate(data)
 
 
-def _estimate(user, values: dict[str, str]) -> dict:
-    """What an edit with this count would cost and what would be left of the edits allowance.
-
-    The price depends on the count only, so any valid request of that count quotes it: a
-    one-pixel outpaint stands in for whatever the user is still painting or typing.
-    """
-    try:
-        stand_in = EditImage(
-            image_id=uuid.UUID(int=0), mode="outpaint", outpaint={"left": 1}, count=values["count"]
-        )
-    except ValidationError as e:
-        return {"problem": "Number of images: " + next(iter(messages.form_errors(e).values()))}
-    try:
-        job_plan, quote = jobs.quote_job(user, "edit_image", stand_in)
-    except StudioError as e:
-        return {"problem": e.message, "upgrade": e.extra.get("upgrade") or []}
-    balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
-    estimate = {"quote": quote, "units": job_plan.units, "balance": balance}
-    if balance is not None:
-        estimate["after"] = balance.remaining - job_plan.units
-        estimate["period"] = common.period_words(balance.period)
-        if estimate["after"] < 0:
-            estimate["upgrade"] = billing.upgrade_options(
-                billing.plan_for(user), job_plan.meter, job_plan.units
-            )
-    return estimate
+FORM = StudioForm(
+    operation="edit_image",
+    defaults=FORM_DEFAULTS,
+    build=_edit_request,
+    # The price depends on the count only: shown whatever the user is still painting or typing.
+    price=lambda values: (int(values["count"]), {}),
+    labels={"count": "Number of images"},
+    estimate_fields=("count",),
+)
 
 
 def _user_image(user, asset_id) -> MediaAsset:
@@ -158,34 +128,20 @@ def _user_image(user, asset_id) -> MediaAsset:
     return asset
 
 
-def _form_context(
-    request: HttpRequest,
-    values: dict[str, str],
-    *,
-    errors: dict[str, str] | None = None,
-    failure: dict | None = None,
-    key: str | None = None,
-) -> dict:
-    """What the mode / prompt / cost form needs; a new idempotency key unless `key` is kept."""
-    plan = billing.plan_for(request.user)
-    max_count = common.max_count(plan, Meter.EDITS)
+def _form_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+    """What the mode / prompt / cost form needs (StudioForm.context, and the modes, sides, ratios
+    and counts)."""
     values = {**values, "mask": ""}  # never echoed back: the canvas still holds it
-    return {
-        "plan": plan,
-        "values": values,
-        "errors": errors or {},
-        "failure": failure,
-        "idempotency_key": key or uuid.uuid4(),
-        "modes": MODES,
-        "sides": [(side, side.title(), values[side]) for side in ("left", "top", "right", "bottom")],
-        "ratios": [(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
-        "counts": [(str(n), n > max_count) for n in range(1, common.MAX_COUNT + 1)],
-        "max_count": max_count,
-        "prompt_max": PROMPT_MAX_CHARS,
-        "negative_max": NEGATIVE_PROMPT_MAX_CHARS,
-        "seed_max": MAX_SEED,
-        "estimate": _estimate(request.user, values),
-    }
+    context = FORM.context(request, values, **kwargs)
+    most = common.max_count(context["plan"], Meter.EDITS)
+    context.update(
+        modes=MODES,
+        sides=[(side, side.title(), values[side]) for side in ("left", "top", "right", "bottom")],
+        ratios=[(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
+        counts=forms.counts(most),
+        max_count=most,
+    )
+    return context
 
 
 def _canvas_context(request: HttpRequest, asset: MediaAsset, values: dict[str, str], **kwargs) -> dict:
@@ -285,20 +241,16 @@ def image_edit_canvas(request: HttpRequest, asset_id) -> HttpResponse:
     """The mask editor and the edit form for one of the user's images (anyone else's: 404)."""
     asset = _user_image(request.user, asset_id)
     if request.method == "GET":
-        return _render_canvas(request, asset, _form_values(request.GET))
-    values = _form_values(request.POST)
-    posted_key = request.POST.get("idempotency_key", "")
-    try:
-        params = _edit_request(asset.id, values)
-    except ValidationError as e:
-        return _render_canvas(request, asset, values, errors=messages.form_errors(e), key=posted_key)
-    try:
-        job = common.submit_once(request, "edit_image", params, posted_key)
-    except StudioError as e:
-        keep = None if e.code in common.STALE_KEY_CODES else posted_key
-        if e.code in MASK_CODES:
-            return _render_canvas(request, asset, values, errors={"mask": e.message}, key=keep)
-        return _render_canvas(request, asset, values, failure=common.failure(e), key=keep)
+        return _render_canvas(request, asset, FORM.values(request.GET))
+    values = {**FORM.values(request.POST), "image_id": str(asset.id)}
+    job = FORM.post(
+        request,
+        values,
+        lambda values, **kw: _render_canvas(request, asset, values, **kw),
+        beside_fields=dict.fromkeys(MASK_CODES, ("mask", "")),
+    )
+    if isinstance(job, HttpResponse):
+        return job
     if not request.htmx:
         return redirect("job-detail", job_id=job.id)
     # htmx: a fresh form (new key, the same settings) and the new job on top of the results.
@@ -311,7 +263,7 @@ def image_edit_canvas(request: HttpRequest, asset_id) -> HttpResponse:
 @login_required
 def image_edit_estimate(request: HttpRequest) -> HttpResponse:
     """The #estimate partial for the form's count (never an error status)."""
-    context = {"estimate": _estimate(request.user, _form_values(request.GET))}
+    context = {"estimate": FORM.estimate(request.user, FORM.values(request.GET))}
     return render(request, f"{EDIT_PAGE}#estimate", context)
 
 
@@ -323,14 +275,10 @@ def image_edit_demo(request: HttpRequest) -> HttpResponse:
     options; nothing is submitted, reserved or stored, whatever the plan."""
     if request.method == "GET":
         return _render_demo(request, _demo_values())
-    values = _form_values(request.POST)
+    values = FORM.values(request.POST)
     posted_key = request.POST.get("idempotency_key", "")
     try:
-        jobs.quote_job(
-            request.user,
-            "edit_image",
-            EditImage(image_id=uuid.UUID(int=0), mode="outpaint", outpaint={"left": 1}),
-        )
+        operations.quote(request.user, "edit_image", 1)
     except StudioError as e:
         return _render_demo(request, values, failure=common.failure(e), key=posted_key)
     failure = {
