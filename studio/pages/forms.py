@@ -57,6 +57,8 @@ class StudioForm:
     # The fields whose problems the estimate reports (None: all); the others cannot change it.
     estimate_fields: tuple[str, ...] | None = None
     booleans: tuple[str, ...] = ()  # read as "true"/"false" from a checkbox, a radio or JSON
+    # Form field names that differ from the schema's ({"image_id": "image"}): errors go to the form's.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def values(self, data) -> dict[str, str]:
         """The form's raw values (as typed, for re-display), with the defaults for missing ones.
@@ -83,7 +85,7 @@ class StudioForm:
                 field_name, words = messages.form_error(item)
                 if item["type"] in NOT_YET or not self._reports(item):
                     continue
-                label = self.labels.get(field_name)
+                label = self.labels.get(self.renamed.get(field_name, field_name))
                 return {"problem": f"{label}: {words}" if label else words}
         units, choices = self.price(values)
         return quote_estimate(user, self.operation, units, **choices)
@@ -99,8 +101,10 @@ class StudioForm:
         errors: dict[str, str] | None = None,
         failure: dict | None = None,
         key: str | None = None,
+        estimate: dict | None = None,
     ) -> dict:
-        """What every form's template needs; a new idempotency key unless `key` is kept."""
+        """What every form's template needs; a new idempotency key unless `key` is kept. A page
+        whose estimate says more passes its own `estimate`."""
         return {
             "plan": billing.plan_for(request.user),
             "values": values,
@@ -110,7 +114,7 @@ class StudioForm:
             "prompt_max": schemas.PROMPT_MAX_CHARS,
             "negative_max": schemas.NEGATIVE_PROMPT_MAX_CHARS,
             "seed_max": schemas.MAX_SEED,
-            "estimate": self.estimate(request.user, values),
+            "estimate": estimate if estimate is not None else self.estimate(request.user, values),
         }
 
     def post(
@@ -135,7 +139,8 @@ class StudioForm:
         try:
             params = self.build(values)
         except ValidationError as e:
-            errors = {**messages.form_errors(e), **errors}
+            found = {self.renamed.get(name, name): words for name, words in messages.form_errors(e).items()}
+            errors = {**found, **errors}
         else:
             for name, words in (check(params) if check else {}).items():
                 errors.setdefault(name, words)

@@ -17,16 +17,15 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import trigger_client_event
-from pydantic import ValidationError
 
 from billing import pricing
 from billing import services as billing
 from billing.models import Meter, UpscaleModel
-from studio import jobs, messages
-from studio.errors import StudioError
+from studio import operations
 from studio.models import MediaAsset
 from studio.operations import upscale_image
 from studio.pages import common
+from studio.pages.forms import StudioForm
 from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import UpscaleImage
 from studio.serving import media_url
@@ -37,12 +36,6 @@ RECENT_JOBS = 4
 FACTORS = ("x2", "x3", "x4")
 MODELS = tuple(UpscaleModel)
 FORM_DEFAULTS = {"image": "", "factor": "x2", "model": "v3"}
-# Any id will do for a quote: the price depends on the model, not on the image.
-QUOTE_IMAGE = uuid.UUID(int=0)
-
-
-def _form_values(data) -> dict[str, str]:
-    return {name: str(data.get(name) or default) for name, default in FORM_DEFAULTS.items()}
 
 
 def _upscale_request(values: dict[str, str]) -> UpscaleImage:
@@ -52,13 +45,15 @@ def _upscale_request(values: dict[str, str]) -> UpscaleImage:
     )
 
 
-def _errors(error: ValidationError) -> dict[str, str]:
-    """Field errors keyed by the form's names (the schema says image_id, the form says image)."""
-    errors = messages.form_errors(error)
-    if "image_id" in errors:
-        del errors["image_id"]
-        errors["image"] = "Choose one of your images."
-    return errors
+FORM = StudioForm(
+    operation="upscale_image",
+    defaults=FORM_DEFAULTS,
+    build=_upscale_request,
+    # One upscale, priced by the model; the image only sets the size of the result.
+    price=lambda values: (1, {"model": values["model"]}),
+    estimate_fields=("factor", "model"),
+    renamed={"image_id": "image"},
+)
 
 
 def _own_image(user, value: str) -> MediaAsset | None:
@@ -75,7 +70,7 @@ def _model_choices(user, plan) -> list[dict]:
     for model in MODELS:
         allowed = model.value in plan.upscale_models
         if allowed:
-            _, quote = jobs.quote_job(user, "upscale_image", UpscaleImage(image_id=QUOTE_IMAGE, model=model))
+            _, quote = operations.quote(user, "upscale_image", 1, model=model.value)
         else:
             quote = pricing.quote(upscale_image.PRICE_CLASSES[model.value], 1)
         offering = [p for p in higher if model.value in p.upscale_models]
@@ -94,33 +89,17 @@ def _model_choices(user, plan) -> list[dict]:
 
 def _estimate(user, values: dict[str, str], image: MediaAsset | None = None) -> dict:
     """The cost of the chosen model, the size of the result, and what remains of `upscales`."""
-    try:
-        params = _upscale_request({**values, "image": str(image.id) if image else str(QUOTE_IMAGE)})
-        job_plan, quote = jobs.quote_job(user, "upscale_image", params)
-    except ValidationError as e:
-        return {"problem": next(iter(_errors(e).values()))}
-    except StudioError as e:
-        return {"problem": e.message, "upgrade": e.extra.get("upgrade") or []}
-    estimate: dict = {"quote": quote, "model": UpscaleModel(params.model).label, "factor": params.factor}
+    estimate = FORM.estimate(user, values)
+    if "problem" in estimate:
+        return estimate
+    estimate.update(model=UpscaleModel(values["model"]).label, factor=values["factor"])
     if image is not None and image.width and image.height:
-        scale = int(params.factor[1:])
+        scale = int(values["factor"][1:])
         width, height = image.width * scale, image.height * scale
         estimate.update(
             width=width, height=height, too_big=width * height > upscale_image.MAX_UPSCALED_PIXELS
         )
         estimate["max_megapixels"] = upscale_image.MAX_UPSCALED_PIXELS // 1_000_000
-    balance = next((b for b in billing.remaining(user) if b.meter == job_plan.meter), None)
-    if balance is not None:
-        estimate.update(
-            balance=balance,
-            after=balance.remaining - job_plan.units,
-            units=job_plan.units,
-            period=common.period_words(balance.period),
-        )
-        if balance.remaining < job_plan.units:
-            estimate["upgrade"] = billing.upgrade_options(
-                billing.plan_for(user), job_plan.meter, job_plan.units
-            )
     return estimate
 
 
@@ -173,16 +152,14 @@ def _context(
         ]
         return context
     selected = _own_image(user, values["image"]) if values["image"] else None
+    estimate = _estimate(user, values, selected)
+    context.update(FORM.context(request, values, errors=errors, failure=failure, key=key, estimate=estimate))
     context.update(
         show_form=True,
-        errors=errors or {},
-        failure=failure,
-        idempotency_key=key or uuid.uuid4(),
         images=_picker(user, selected),
         picker_limit=PICKER_LIMIT,
         factors=FACTORS,
         models=_model_choices(user, plan),
-        estimate=_estimate(user, values, selected),
     )
     return context
 
@@ -193,26 +170,19 @@ def _context(
 def image_upscale(request: HttpRequest) -> HttpResponse:
     """Image Studio, Upscale tab. ?image=<id> preselects one of the user's images."""
     if request.method == "GET":
-        values = _form_values(request.GET)
+        return _render(request, _context(request, FORM.values(request.GET)))
+    values = FORM.values(request.POST)
+    if not billing.plan_for(request.user).upscale_models:
         return _render(request, _context(request, values))
-    values = _form_values(request.POST)
-    posted_key = request.POST.get("idempotency_key", "")
-    plan = billing.plan_for(request.user)
-    if not plan.upscale_models:
-        return _render(request, _context(request, values))
-    try:
-        params = _upscale_request(values)
-    except ValidationError as e:
-        return _render(request, _context(request, values, errors=_errors(e), key=posted_key))
-    try:
-        job = common.submit_once(request, "upscale_image", params, posted_key)
-    except StudioError as e:
-        if e.code == "not_found":
-            # Another user's id, or one that never was: the picker's error, not a refusal.
-            errors = {"image": "Choose one of your images."}
-            return _render(request, _context(request, values, errors=errors, key=posted_key))
-        keep = None if e.code in common.STALE_KEY_CODES else posted_key
-        return _render(request, _context(request, values, failure=common.failure(e), key=keep))
+    job = FORM.post(
+        request,
+        values,
+        lambda values, **kw: _render(request, _context(request, values, **kw)),
+        # Another user's id, or one that never was: the picker's error, not a refusal.
+        beside_fields={"not_found": ("image", "Choose one of your images.")},
+    )
+    if isinstance(job, HttpResponse):
+        return job
     if not request.htmx:
         return redirect("job-detail", job_id=job.id)
     # A fresh form (new key; the same choices, to try another factor) and the job's card, polling.
@@ -233,7 +203,7 @@ def _render(request: HttpRequest, context: dict) -> HttpResponse:
 @login_required
 def upscale_estimate(request: HttpRequest) -> HttpResponse:
     """The #estimate partial for the form's current choices (never an error status)."""
-    values = _form_values(request.GET)
+    values = FORM.values(request.GET)
     image = _own_image(request.user, values["image"]) if values["image"] else None
     return render(request, f"{PAGE}#estimate", {"estimate": _estimate(request.user, values, image)})
 
