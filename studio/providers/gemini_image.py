@@ -35,10 +35,10 @@ log = logging.getLogger(__name__)
 # Imagen's person-generation values, as Vertex's ImageConfig.personGeneration spells them.
 PERSON_GENERATION = {"dont_allow": "ALLOW_NONE", "allow_adult": "ALLOW_ADULT", "allow_all": "ALLOW_ALL"}
 HARM_CATEGORIES = (
-    "HARM_CATEGORY_HATE_SPEECH",
-    "HARM_CATEGORY_DANGEROUS_CONTENT",
-    "HARM_CATEGORY_HARASSMENT",
-    "HARM_CATEGORY_SEXUALLY_EXPLICIT",
+    types.HarmCategory.HARM_CATEGORY_HATE_SPEECH,
+    types.HarmCategory.HARM_CATEGORY_DANGEROUS_CONTENT,
+    types.HarmCategory.HARM_CATEGORY_HARASSMENT,
+    types.HarmCategory.HARM_CATEGORY_SEXUALLY_EXPLICIT,
 )
 
 _KEEP = (
@@ -207,11 +207,16 @@ class GeminiImageAdapter:
                     output_mime_type=mime_type,
                 ),
                 safety_settings=[
-                    types.SafetySetting(category=c, threshold=safety_setting.upper()) for c in HARM_CATEGORIES
+                    types.SafetySetting(
+                        category=c, threshold=types.HarmBlockThreshold(safety_setting.upper())
+                    )
+                    for c in HARM_CATEGORIES
                 ]
                 if safety_setting
                 else None,
-                thinking_config=types.ThinkingConfig(thinking_level=self.info.thinking_level)
+                thinking_config=types.ThinkingConfig(
+                    thinking_level=types.ThinkingLevel(self.info.thinking_level)
+                )
                 if self.info.thinking_level
                 else None,
                 # No tools are involved; this also keeps the SDK from logging its AFC notice.

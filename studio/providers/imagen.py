@@ -7,8 +7,10 @@ through HttpOptions.extra_body (the SDK's own escape hatch for body fields).
 
 from __future__ import annotations
 
+import enum
 import logging
 import warnings
+from typing import TypeVar
 
 from django.conf import settings
 from google.genai import types
@@ -30,16 +32,18 @@ from .base import (
 from .catalog import Route
 from .resilience import call_guarded
 
+E = TypeVar("E", bound=enum.Enum)
+
 log = logging.getLogger(__name__)
 # google-genai warns that generate_images and edit_image are deprecated. The catalog tracks that
 # lifecycle and provider_check reports it, so the warning would only add noise to worker logs.
 warnings.filterwarnings("ignore", message=r"The (generate_images|edit_image) method is deprecated")
 
 EDIT_MODES = {
-    EditMode.INSERT: "EDIT_MODE_INPAINT_INSERTION",
-    EditMode.REMOVE: "EDIT_MODE_INPAINT_REMOVAL",
-    EditMode.BACKGROUND_SWAP: "EDIT_MODE_BGSWAP",
-    EditMode.OUTPAINT: "EDIT_MODE_OUTPAINT",
+    EditMode.INSERT: types.EditMode.EDIT_MODE_INPAINT_INSERTION,
+    EditMode.REMOVE: types.EditMode.EDIT_MODE_INPAINT_REMOVAL,
+    EditMode.BACKGROUND_SWAP: types.EditMode.EDIT_MODE_BGSWAP,
+    EditMode.OUTPAINT: types.EditMode.EDIT_MODE_OUTPAINT,
 }
 UPSCALE_FACTORS = ("x2", "x3", "x4")
 
@@ -59,8 +63,8 @@ class ImagenAdapter:
             negative_prompt=request.negative_prompt or None,
             seed=request.seed if send_seed else None,
             add_watermark=request.add_watermark,  # always explicit: the default differs by model
-            safety_filter_level=_upper(request.safety_setting),
-            person_generation=_upper(request.person_generation),
+            safety_filter_level=_enum(types.SafetyFilterLevel, request.safety_setting),
+            person_generation=_enum(types.PersonGeneration, request.person_generation),
             output_mime_type=request.output_mime_type,
             output_gcs_uri=request.output_gcs_uri,
             include_rai_reason=True,  # so filtered outputs come back with a reason
@@ -86,8 +90,8 @@ class ImagenAdapter:
             negative_prompt=request.negative_prompt or None,
             seed=request.seed if send_seed else None,
             add_watermark=request.add_watermark,
-            safety_filter_level=_upper(request.safety_setting),
-            person_generation=_upper(request.person_generation),
+            safety_filter_level=_enum(types.SafetyFilterLevel, request.safety_setting),
+            person_generation=_enum(types.PersonGeneration, request.person_generation),
             output_mime_type=request.output_mime_type,
             output_gcs_uri=request.output_gcs_uri,
             base_steps=request.base_steps,
@@ -160,7 +164,9 @@ class ImagenAdapter:
             return raw, _user_mask(dilation), types.Image(image_bytes=mask_bytes, mime_type="image/png")
         if request.mode == EditMode.BACKGROUND_SWAP:
             # No painted mask: Imagen finds the background itself.
-            config = types.MaskReferenceConfig(mask_mode="MASK_MODE_BACKGROUND", mask_dilation=dilation)
+            config = types.MaskReferenceConfig(
+                mask_mode=types.MaskReferenceMode.MASK_MODE_BACKGROUND, mask_dilation=dilation
+            )
             return raw, config, None
         raise InvalidRequestError(
             f"A {request.mode} edit needs a mask"
@@ -208,13 +214,15 @@ def _seed_allowed(seed: int | None, add_watermark: bool) -> bool:
     return True
 
 
-def _upper(value: str | None) -> str | None:
+def _enum(kind: type[E], value: str | None) -> E | None:
     # google-genai sends its enum values uppercase; the API compares case-insensitively.
-    return value.upper() if value else None
+    return kind(value.upper()) if value else None
 
 
 def _user_mask(dilation: float | None) -> types.MaskReferenceConfig:
-    return types.MaskReferenceConfig(mask_mode="MASK_MODE_USER_PROVIDED", mask_dilation=dilation)
+    return types.MaskReferenceConfig(
+        mask_mode=types.MaskReferenceMode.MASK_MODE_USER_PROVIDED, mask_dilation=dilation
+    )
 
 
 def _sdk_image(image: ImageInput) -> types.Image:

@@ -8,6 +8,7 @@ Plain urllib: one GET needs no extra dependency.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import urllib.error
@@ -58,7 +59,9 @@ class PollinationsAdapter:
             # The gateway takes seeds up to 2^31-1; fold larger ones (the studio's are uint32).
             seed = (request.seed + index) % 2_147_483_648 if request.seed is not None else None
             url = self._url(request.prompt, width, height, seed)
-            data, mime = call_guarded(lambda url=url: self._get(url), model_id=self.model, family=self.family)
+            data, mime = call_guarded(
+                functools.partial(self._get, url), model_id=self.model, family=self.family
+            )
             actual_width, actual_height = media.image_size(data) or (width, height)
             images.append(GeneratedImage(mime_type=mime, data=data, width=actual_width, height=actual_height))
         return ImageResult(

@@ -47,7 +47,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pybreaker
 from django.conf import settings
@@ -76,9 +76,10 @@ _job_scope: contextvars.ContextVar[JobScope | None] = contextvars.ContextVar(
 def job_scope(holder: str, *, budget_seconds: float | None = None) -> Iterator[JobScope]:
     """Make the provider calls of one job: as `holder` (its breaker trial), within `budget_seconds`."""
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
-    token = _job_scope.set(JobScope(holder=holder, deadline=deadline))
+    scope = JobScope(holder=holder, deadline=deadline)
+    token = _job_scope.set(scope)
     try:
-        yield _job_scope.get()
+        yield scope
     finally:
         _job_scope.reset(token)
 
@@ -500,8 +501,10 @@ class RedisBreakerStorage(pybreaker.CircuitRedisStorage):
         import redis
 
         try:
-            state, failures, opened, trial = self._redis.mget(
-                self._keys("state", "fail_counter", "opened_at", "trial")
+            # Bytes: the client is made without decode_responses.
+            state, failures, opened, trial = cast(
+                list[bytes | None],
+                self._redis.mget(self._keys("state", "fail_counter", "opened_at", "trial")),
             )
         except redis.RedisError:
             log.exception("breaker snapshot failed; the breaker fails open")
