@@ -50,9 +50,9 @@ _NOT_A_CHOICE = ("literal_error", "enum")
 
 
 def sentence(item: dict) -> str:
-    """The schema's own message for one error, as a sentence's start ("Must contain ...")."""
+    """The schema's own message for one error as a sentence: "A video needs a prompt or a first frame."."""
     message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-    return message[:1].upper() + message[1:]
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def validation_details(error) -> list[dict]:

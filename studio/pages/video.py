@@ -22,18 +22,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling, reswap, retarget
-from pydantic import ValidationError
 
 from billing import services as billing
 from billing.models import Meter
-from studio import answers, assets, errors, jobs, messages, operations, samples, serving, uploads
+from studio import answers, assets, errors, operations, samples, serving, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
+from studio.pages.forms import StudioForm
 from studio.schemas import (
-    MAX_SEED,
-    NEGATIVE_PROMPT_MAX_CHARS,
-    PROMPT_MAX_CHARS,
+    MAX_COUNT,
     VIDEO_ASPECT_RATIOS,
     VIDEO_DURATIONS,
     VIDEO_RESOLUTIONS,
@@ -61,7 +59,7 @@ FORM_DEFAULTS = {
     "first_frame_id": "",
     "last_frame_id": "",
 }
-FIELD_LABELS = {
+_LABELS = {
     "prompt": "Prompt",
     "negative_prompt": "Negative prompt",
     "fast": "Model",
@@ -80,28 +78,9 @@ STATE_WORDS = {
     MediaJob.State.RUNNING: "Sending your request to Veo",
     MediaJob.State.WAITING: "Veo is rendering your video",
 }
-_TRUE, _FALSE = ("true", "1", "on", "yes"), ("false", "0", "off", "no", "")
 
 
 # --- Form values -----------------------------------------------------------------------------
-
-
-def _form_values(data) -> dict[str, str]:
-    """The form's raw values (as typed, for re-display), with the defaults for missing ones.
-
-    Booleans come out as "true"/"false" whether they arrive from a checkbox, a radio or a job's
-    JSON params (True/False), so a job's settings can be put back into the form as a query string.
-    """
-    values = {}
-    for name, default in FORM_DEFAULTS.items():
-        value = data.get(name)
-        values[name] = default if value is None or value == "" else str(value)
-    for name in ("fast", "generate_audio"):
-        flag = values[name].strip().lower()
-        values[name] = "true" if flag in _TRUE else "false" if flag in _FALSE else values[name]
-    if not values["first_frame_id"] and data.get("first_frame"):
-        values["first_frame_id"] = str(data.get("first_frame"))  # the image viewer's "Animate"
-    return values
 
 
 def _video_request(values: dict[str, str]) -> GenerateVideo:
@@ -124,6 +103,32 @@ def _video_request(values: dict[str, str]) -> GenerateVideo:
             "last_frame_id": values["last_frame_id"].strip() or None,
         }
     )
+
+
+def _price(values: dict[str, str]) -> tuple[int, dict]:
+    """Seconds billed, and the choices that set the pool and the price (audio, the fast model)."""
+    seconds = int(values["duration_seconds"].strip()) * int(values["count"])
+    return seconds, {"generate_audio": values["generate_audio"] == "true", "fast": values["fast"] == "true"}
+
+
+FORM = StudioForm(
+    operation="generate_video",
+    defaults=FORM_DEFAULTS,
+    build=_video_request,
+    # The price depends on seconds and audio, not on the words or the frames: shown at once.
+    price=_price,
+    labels=_LABELS,
+    estimate_fields=tuple(_LABELS),
+    booleans=("fast", "generate_audio"),
+)
+
+
+def _form_values(data) -> dict[str, str]:
+    """StudioForm.values, and the image viewer's "Animate" (?first_frame=<id>) as the first frame."""
+    values = FORM.values(data)
+    if not values["first_frame_id"] and data.get("first_frame"):
+        values["first_frame_id"] = str(data.get("first_frame"))
+    return values
 
 
 def _reuse_url(params: dict) -> str:
@@ -163,38 +168,22 @@ def _drop_foreign_frames(user, values: dict[str, str]) -> dict[str, str]:
 
 def _estimate(user, values: dict[str, str]) -> dict:
     """Cost, seconds, pool and what is left after; {"problem": ...} when it cannot tell."""
-    # The price depends on seconds and audio, not on the words or the frames: show it at once.
-    values = {**values, "first_frame_id": "", "last_frame_id": ""}
-    if not values["prompt"].strip():
-        values["prompt"] = "placeholder"
-    try:
-        params = _video_request(values)
-        job_plan, quote = jobs.quote_job(user, "generate_video", params)
-    except ValidationError as e:
-        field, message = next(iter(messages.form_errors(e).items()))
-        return {"problem": f"{FIELD_LABELS.get(field, field)}: {message}" if field else message}
-    except StudioError as e:
-        return {"problem": e.message}
-    balances = {b.meter: b for b in billing.remaining(user)}
-    balance = balances[job_plan.meter]
-    other_meter = Meter.VIDEO_SECONDS if params.generate_audio else Meter.VIDEO_AUDIO_SECONDS
-    other = balances[other_meter]
-    after = balance.remaining - job_plan.units
-    estimate = {
-        "quote": quote,
-        "seconds": job_plan.units,
-        "duration": params.duration_seconds,
-        "count": params.count,
-        "audio": params.generate_audio,
-        "pool": POOL_WORDS[job_plan.meter],
-        "balance": balance,
-        "after": after,
-        "period": common.period_words(balance.period),
-    }
-    if after < 0:
-        estimate["upgrade"] = billing.upgrade_options(billing.plan_for(user), job_plan.meter, job_plan.units)
-        if params.generate_audio and other.remaining >= job_plan.units:
-            estimate["other"] = {"pool": POOL_WORDS[other_meter], "remaining": other.remaining}
+    estimate = FORM.estimate(user, values)
+    if "problem" in estimate:
+        return estimate
+    audio = values["generate_audio"] == "true"
+    estimate.update(
+        seconds=estimate["units"],
+        duration=int(values["duration_seconds"].strip()),
+        count=int(values["count"]),
+        audio=audio,
+        pool=POOL_WORDS[estimate["meter"]],
+    )
+    if estimate.get("after", 0) < 0 and audio:
+        # Without audio it might fit: the other pool's seconds.
+        other = next(b for b in billing.remaining(user) if b.meter == Meter.VIDEO_SECONDS)
+        if other.remaining >= estimate["units"]:
+            estimate["other"] = {"pool": POOL_WORDS[Meter.VIDEO_SECONDS], "remaining": other.remaining}
     return estimate
 
 
@@ -232,9 +221,7 @@ def _image_words(asset: MediaAsset) -> str:
 
 
 def _recent_jobs(user) -> list[MediaJob]:
-    return list(
-        MediaJob.objects.for_user(user).filter(operation="generate_video")[:RECENT_JOBS]
-    )
+    return list(MediaJob.objects.for_user(user).filter(operation="generate_video")[:RECENT_JOBS])
 
 
 def _upgrade_offers(plan) -> list[dict]:
@@ -271,35 +258,20 @@ def _samples_context(plan, failure: dict | None = None) -> dict:
     }
 
 
-def _form_context(
-    request: HttpRequest,
-    values: dict[str, str],
-    *,
-    errors: dict[str, str] | None = None,
-    failure: dict | None = None,
-    key: str | None = None,
-) -> dict:
-    """Everything the form needs; a new idempotency key unless `key` is kept."""
-    user = request.user
-    return {
-        "plan": billing.plan_for(user),
-        "values": values,
-        "errors": errors or {},
-        "form_error": (errors or {}).get(""),
-        "failure": failure,
-        "idempotency_key": key or uuid.uuid4(),
-        "images": _picker(user, [values["first_frame_id"], values["last_frame_id"]]),
-        "durations": [str(d) for d in VIDEO_DURATIONS],
-        "ratios": [(ratio, ratio.replace(":", "/")) for ratio in VIDEO_ASPECT_RATIOS],
-        "resolutions": VIDEO_RESOLUTIONS,
-        "counts": [str(n) for n in range(1, common.MAX_COUNT + 1)],
-        "people": PERSON_CHOICES,
-        "prompt_max": PROMPT_MAX_CHARS,
-        "negative_max": NEGATIVE_PROMPT_MAX_CHARS,
-        "seed_max": MAX_SEED,
-        "upload_max_mb": uploads.max_upload_bytes() // (1024 * 1024),
-        "estimate": _estimate(user, values),
-    }
+def _form_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+    """Everything the form needs (StudioForm.context, and the picker and the Veo settings)."""
+    context = FORM.context(request, values, estimate=_estimate(request.user, values), **kwargs)
+    context.update(
+        form_error=context["errors"].get(""),
+        images=_picker(request.user, [values["first_frame_id"], values["last_frame_id"]]),
+        durations=[str(d) for d in VIDEO_DURATIONS],
+        ratios=[(ratio, ratio.replace(":", "/")) for ratio in VIDEO_ASPECT_RATIOS],
+        resolutions=VIDEO_RESOLUTIONS,
+        counts=[str(n) for n in range(1, MAX_COUNT + 1)],
+        people=PERSON_CHOICES,
+        upload_max_mb=uploads.max_upload_bytes() // (1024 * 1024),
+    )
+    return context
 
 
 def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
@@ -347,34 +319,28 @@ def video_create(request: HttpRequest) -> HttpResponse:
     if billing.plan_for(request.user).video_samples_only:
         # Nothing to read or store: the tier gate says no whatever the form holds.
         try:
-            jobs.plan_job(request.user, "generate_video", GenerateVideo(prompt="placeholder"))
+            operations.quote(request.user, "generate_video", 1)
         except StudioError as e:
             return _render_form(request, {}, failure=common.failure(e))
 
     values = _form_values(request.POST)
-    posted_key = request.POST.get("idempotency_key", "")
-    errors = _take_uploads(request, values)
-    params = None
-    try:
-        params = _video_request(values)
-    except ValidationError as e:
-        errors = {**messages.form_errors(e), **errors}
-    if params is not None:
-        own = _own_image_ids(request.user, [params.first_frame_id, params.last_frame_id])
-        for slot in FRAMES:
-            chosen = getattr(params, f"{slot}_id")
-            if chosen and str(chosen) not in own:
-                errors.setdefault(f"{slot}_id", "Choose one of your images.")
-    if errors:
-        if "" in errors and not errors[""].endswith("."):
-            errors[""] += "."
-        return _render_form(request, values, errors=errors, key=posted_key)
 
-    try:
-        job = common.submit_once(request, "generate_video", params, posted_key)
-    except StudioError as e:
-        keep = None if e.code in common.STALE_KEY_CODES else posted_key
-        return _render_form(request, values, failure=common.failure(e), key=keep)
+    def foreign_frames(params: GenerateVideo) -> dict[str, str]:
+        own = _own_image_ids(request.user, [params.first_frame_id, params.last_frame_id])
+        chosen = {f"{slot}_id": getattr(params, f"{slot}_id") for slot in FRAMES}
+        return {
+            name: "Choose one of your images." for name, id_ in chosen.items() if id_ and str(id_) not in own
+        }
+
+    job = FORM.post(
+        request,
+        values,
+        lambda values, **kw: _render_form(request, values, **kw),
+        errors=_take_uploads(request, values),
+        check=foreign_frames,
+    )
+    if isinstance(job, HttpResponse):
+        return job
     url = reverse("video-job", kwargs={"job_id": job.id})
     if request.htmx:
         return HttpResponseClientRedirect(url)  # a real navigation: the job's own URL, reload-safe
