@@ -137,8 +137,9 @@ def test_a_provider_that_answers_too_late_fails_the_job_as_a_timeout_within_the_
     took = (job.finished_at - job.started_at).total_seconds()
     assert took < int(SCALED_LIMITS["JOB_TASK_TIMEOUT_SECONDS"]), took
     assert Reservation.objects.get(reference=job.reservation_reference).state == "released"
-    # Retried while a 1 s attempt could still end within the 4 s budget (jitter decides 2 or 3).
-    assert 2 <= len(product_requests(cluster_env)) <= 3
+    # Retried only while a 1 s attempt could still end within the 4 s budget: 2 or 3 attempts
+    # (jitter decides), or 1 when a loaded machine spent the budget before the first retry.
+    assert 1 <= len(product_requests(cluster_env)) <= 3
 
 
 def test_a_worker_killed_after_google_accepted_a_video_still_delivers_it_from_one_submit(
