@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 PROMPT_MAX_CHARS = 2000
@@ -168,7 +169,10 @@ NegativePrompt = Annotated[
     _DocumentedPatterns((CLEAN_TEXT_PATTERN, f"^$|{MEANINGFUL_PATTERN}")),
 ]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED), BeforeValidator(_not_a_bool)]
-StyleName = Literal[tuple(STYLE_PRESETS)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # the names are data (STYLE_PRESETS), which a type checker cannot read
+    StyleName = str
+else:
+    StyleName = Literal[tuple(STYLE_PRESETS)]
 
 
 class _Strict(BaseModel):
@@ -187,7 +191,7 @@ def _when(field: str, value: str, then: dict, otherwise: dict | None = None) -> 
 
 _GIVEN = {"type": "string", "minLength": 1}  # a present, non-empty string (not null)
 _ABSENT = {"type": "null"}  # null or left out
-_MEANINGFUL_PROMPT = {"type": "string", "minLength": 1, "pattern": MEANINGFUL_PATTERN}
+_MEANINGFUL_PROMPT: JsonDict = {"type": "string", "minLength": 1, "pattern": MEANINGFUL_PATTERN}
 
 
 class GenerateImage(_Strict):

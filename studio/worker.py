@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -102,7 +103,8 @@ def _run_image_job(job: MediaJob, operation: operations.Operation) -> None:
         )
     stored = []
     for image in outputs:
-        data = assets.add_watermark(image.data, image.mime_type) if job.watermark else image.data
+        raw = cast(bytes, image.data)  # outputs keep only the images with data
+        data = assets.add_watermark(raw, image.mime_type) if job.watermark else raw
         stored.append(
             assets.create_image_asset(
                 owner=job.owner,
@@ -282,7 +284,8 @@ def _look_for_adopted_video(job: MediaJob) -> None:
     """An adopted render (see sweep): deliver it once its files are in the job's output folder."""
     expected = operations.for_job(job).expected_outputs(job)
     try:
-        videos = providers.find_video_outputs(providers.video_output_uri(str(job.id)), expected=expected)
+        folder = cast(str, providers.video_output_uri(str(job.id)))  # adopted only with a bucket
+        videos = providers.find_video_outputs(folder, expected=expected)
     except providers.RetryableError as e:
         log.info("look for the adopted video of job %s will be retried: %s", job.id, e.message)
         return
@@ -324,13 +327,15 @@ def sweep() -> dict:
     )
     lost = adopted = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.RUNNING, lease_until__lt=now):
+        lease_until = cast(datetime, job.lease_until)  # the filter leaves only jobs with a lease
         if _adopt_lost_video(job, now):
             adopted += 1
-        elif fail_job(job, "worker_lost", detail=f"lease passed at {job.lease_until.isoformat()}"):
+        elif fail_job(job, "worker_lost", detail=f"lease passed at {lease_until.isoformat()}"):
             lost += 1
     timed_out = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.WAITING, deadline_at__lt=now):
-        if fail_job(job, "video_timeout", detail=f"still waiting at {job.deadline_at.isoformat()}"):
+        deadline_at = cast(datetime, job.deadline_at)  # the filter leaves only jobs with a deadline
+        if fail_job(job, "video_timeout", detail=f"still waiting at {deadline_at.isoformat()}"):
             timed_out += 1
     requeued = 0
     for job in MediaJob.objects.filter(state=MediaJob.State.QUEUED, lease_until__lt=now):
@@ -356,9 +361,7 @@ def _adopt_lost_video(job: MediaJob, now) -> bool:
     deliver and charge them) instead of refunding and paying for a render nobody sees. Without a
     bucket there is nowhere to look: the job is released as worker_lost (README: Resilience)."""
     if not (
-        operations.for_job(job).long_running
-        and job.provider_call_started_at
-        and not job.provider_job_name
+        operations.for_job(job).long_running and job.provider_call_started_at and not job.provider_job_name
     ):
         return False
     if providers.video_output_uri(str(job.id)) is None:

@@ -168,7 +168,7 @@ def _upload_identity(request, file) -> dict:
 @idempotency.idempotent(
     identity=_upload_identity, lifetime_minutes=lambda **_: idempotency.ttl_minutes_for("upload")
 )
-def upload_image(request, file: File[UploadedFile] = None):
+def upload_image(request, file: File[UploadedFile] = None):  # type: ignore[assignment]  # ninja's form
     """Upload a PNG, JPEG or WebP (at most 10 MB) to edit, upscale or animate. EXIF is removed.
     Answers 201 with the new image's id. Uploads are capped per user per minute and per 24 hours
     (count and bytes): 429 `rate_limited` or `upload_quota_exceeded` with Retry-After."""

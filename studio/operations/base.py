@@ -106,7 +106,7 @@ class Operation:
         raise NotImplementedError
 
     # --- Submit ------------------------------------------------------------------------------
-    def check_inputs(self, params: BaseModel, images: dict) -> dict[str, bytes]:
+    def check_inputs(self, params: Any, images: dict) -> dict[str, bytes]:
         """Checks beyond the schema's that need the user's images ({field: MediaAsset}); raises
         StudioError. Returns the files to keep on the job ({"mask": png}), usually none."""
         return {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import assets, providers, schemas, uploads
@@ -117,7 +119,7 @@ class EditImageOperation(Operation):
 def _sides_for_ratio(image: MediaAsset, ratio: str) -> dict[str, int]:
     """Grow the canvas evenly, keeping the whole image, until it has `ratio`."""
     wide, high = (int(part) for part in ratio.split(":"))
-    width, height = image.width, image.height
+    width, height = cast(int, image.width), cast(int, image.height)  # an image's size is stored
     if width * high >= height * wide:  # too wide for the ratio: add height
         extra = max(1, round(width * high / wide) - height)
         sides = OutpaintSides(top=extra // 2, bottom=extra - extra // 2)

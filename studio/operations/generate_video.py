@@ -79,19 +79,19 @@ class GenerateVideoOperation(Operation):
         return settings.IDEMPOTENCY_VIDEO_TTL_MINUTES
 
     def video_request(self, job) -> tuple[providers.VideoRequest, bool]:
-        request = GenerateVideo.model_construct(**job.params)  # stored after validation
+        params = GenerateVideo.model_construct(**job.params)  # stored after validation
         request = providers.VideoRequest(
-            prompt=request.prompt,
-            duration_seconds=request.duration_seconds,
-            aspect_ratio=request.aspect_ratio,
-            resolution=request.resolution,
-            generate_audio=request.generate_audio,
-            count=request.count,
-            seed=request.seed,
-            negative_prompt=request.negative_prompt,
-            person_generation=request.person_generation,
-            first_frame=_frame(job, request.first_frame_id),
-            last_frame=_frame(job, request.last_frame_id),
+            prompt=params.prompt,
+            duration_seconds=params.duration_seconds,
+            aspect_ratio=params.aspect_ratio,
+            resolution=params.resolution,
+            generate_audio=params.generate_audio,
+            count=params.count,
+            seed=params.seed,
+            negative_prompt=params.negative_prompt,
+            person_generation=params.person_generation,
+            first_frame=_frame(job, params.first_frame_id),
+            last_frame=_frame(job, params.last_frame_id),
             output_gcs_uri=providers.video_output_uri(str(job.id)),
         )
         return request, bool(job.params.get("fast"))
