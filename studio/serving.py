@@ -27,6 +27,7 @@ import posixpath
 import re
 import time
 from datetime import timedelta
+from typing import cast
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -153,11 +154,13 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
     else:
         cache_seconds = OWNER_CACHE_SECONDS
     content_type = asset.mime_type if variant == "file" else _guess_type(field.name, "image/webp")
+    # A header always: the download name is never empty.
+    disposition = cast(str, content_disposition_header(download, download_name(asset, variant)))
     if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
         return _accel_redirect(
             field.name,
             content_type=content_type or "application/octet-stream",
-            disposition=content_disposition_header(download, download_name(asset, variant)),
+            disposition=disposition,
             cache_seconds=cache_seconds,
         )
     return ranged_response(
@@ -165,7 +168,7 @@ def serve_asset(request: HttpRequest, asset_id, variant: str) -> HttpResponseBas
         field.storage,
         field.name,
         content_type=content_type or "application/octet-stream",
-        disposition=content_disposition_header(download, download_name(asset, variant)),
+        disposition=disposition,
         cache_seconds=cache_seconds,
     )
 
@@ -305,13 +308,14 @@ def ranged_response(
         try:
             byte_range = parse_range(request.headers.get("Range"), size)
         except Unsatisfiable:
-            response = HttpResponse(status=416, headers=headers)
-            response["Content-Range"] = f"bytes */{size}"
-            response["Content-Length"] = "0"
-            return response
+            refused = HttpResponse(status=416, headers=headers)
+            refused["Content-Range"] = f"bytes */{size}"
+            refused["Content-Length"] = "0"
+            return refused
 
     start, end = byte_range if byte_range else (0, size - 1)
     length = end - start + 1
+    response: HttpResponseBase
     if request.method == "HEAD":
         response = HttpResponse(content_type=content_type, headers=headers)
     else:

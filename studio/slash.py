@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
@@ -138,7 +139,7 @@ def _bounds(annotation, metadata) -> tuple[int | None, int | None]:
             items += getattr(info, "metadata", [info])
     low = next((item.ge for item in items if isinstance(item, Ge)), None)
     high = next((item.le for item in items if isinstance(item, Le)), None)
-    return low, high
+    return cast(int | None, low), cast(int | None, high)  # integer fields: integer bounds
 
 
 def choices(command: Command, flag: Flag) -> list:
@@ -419,7 +420,7 @@ def _validate(command: Command, prompt: str, values: dict[str, object], typed: d
         raise CommandError(*messages, command=command.name) from None
 
 
-def _explain(command: Command, item: dict, typed: dict[str, str]) -> str:
+def _explain(command: Command, item: Mapping[str, Any], typed: dict[str, str]) -> str:
     """One pydantic error as a sentence that names the flag and what it accepts."""
     field_name = str(item["loc"][0]) if item["loc"] else ""
     kind = item["type"]

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
@@ -169,12 +170,12 @@ def _map_schema(node: dict, visit: Callable[[dict], dict]) -> dict:
 
 def _map_children(node: dict, fn: Callable[[dict], dict]) -> dict:
     """`node` with `fn` applied to its direct subschemas (not to, say, a property called "items")."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("properties", "$defs") and isinstance(value, Mapping):
             out[key] = {name: fn(sub) for name, sub in value.items()}
         elif key in ("items", "additionalProperties", "not") and isinstance(value, Mapping):
-            out[key] = fn(value)
+            out[key] = fn(cast(dict, value))
         elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
             out[key] = [fn(sub) for sub in value]
         else:
@@ -249,7 +250,7 @@ def _gemini_node(node: dict) -> dict:
         node["enum"] = [str(value) for value in node["enum"] if value is not None]
         if kind in ("INTEGER", "NUMBER"):
             node["format"] = "enum"
-    if "format" in node and node["format"] not in _GEMINI_FORMATS.get(kind, ()):
+    if "format" in node and node["format"] not in _GEMINI_FORMATS.get(str(kind), ()):
         notes.append(f"Format: {node.pop('format')}.")
     default = node.get("default")
     if default not in (None, ""):
