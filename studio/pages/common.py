@@ -1,5 +1,5 @@
-"""What every studio page shares: friendly field errors, refusals as the form shows them, the
-idempotent submit, and the job card that progress views render.
+"""What every studio page shares: refusals as the form shows them, the idempotent submit, and the
+job card that progress views render. The forms' pipeline is studio/pages/forms.py.
 
 The pages validate through studio/schemas.py and submit through jobs.submit_job, exactly
 as the JSON API does; a form carries a one-time idempotency key so a double click, a retry on
