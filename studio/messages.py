@@ -15,7 +15,9 @@ English text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from studio import schemas
 
@@ -49,7 +51,7 @@ FORM_PLACEMENT: dict[str, Placement] = {
 _NOT_A_CHOICE = ("literal_error", "enum")
 
 
-def sentence(item: dict) -> str:
+def sentence(item: Mapping[str, Any]) -> str:
     """The schema's own message for one error as a sentence: "A video needs a prompt or a first frame."."""
     message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
@@ -80,7 +82,7 @@ def form_errors(error) -> dict[str, str]:
     return errors
 
 
-def form_error(item: dict) -> tuple[str, str]:
+def form_error(item: Mapping[str, Any]) -> tuple[str, str]:
     """One pydantic error item as (form field, words)."""
     kind = item["type"]
     location = item["loc"]

@@ -12,9 +12,10 @@ small page with the answer and the box.
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -28,6 +29,7 @@ from studio import operations, slash
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
+from studio.pages.common import PageRequest
 from studio.pages.tray import JOBS_CHANGED
 
 PAGE = "studio/command_page.html"
@@ -59,7 +61,7 @@ def _help_answer(text: str) -> dict:
     except slash.CommandError as e:
         return _error_answer(e)
     if not isinstance(parsed, slash.HelpRequest):
-        parsed = slash.parse("/help")
+        parsed = cast(slash.HelpRequest, slash.parse("/help"))
     return {"kind": "help", "topics": parsed.topics}
 
 
@@ -98,7 +100,7 @@ def _job_answer(job: MediaJob) -> dict:
 
 
 def _respond(
-    request: HttpRequest,
+    request: PageRequest,
     *,
     box: str,
     answer: dict | None,
@@ -108,7 +110,7 @@ def _respond(
 ) -> HttpResponse:
     """For htmx, the answer for the box's live region and (out of band) the box again with its
     text and key; otherwise the command page with both."""
-    context = {"answer": answer, "value": value, "key": key or uuid.uuid4()}
+    context: dict[str, Any] = {"answer": answer, "value": value, "key": key or uuid.uuid4()}
     if request.htmx:
         context.update(cmd_box=box, cmd_value=value, cmd_key=context["key"], oob=refresh_box)
         return render(request, f"{PAGE}#reply", context)
@@ -119,7 +121,7 @@ def _respond(
 @require_http_methods(["GET", "POST"])
 @login_required
 @vary_on_headers("HX-Request")
-def command(request: HttpRequest) -> HttpResponse:
+def command(request: PageRequest) -> HttpResponse:
     """Run a slash command. GET shows the command page and answers only /help (it never starts
     a job); POST runs any command."""
     if request.method == "GET":
@@ -157,7 +159,7 @@ def _job_url(job: MediaJob) -> str:
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def command_job(request: HttpRequest, job_id) -> HttpResponse:
+def command_job(request: PageRequest, job_id) -> HttpResponse:
     """The progress line of a job started from the box, which polls this URL every 3 s until
     the job is final (then 286 stops it). Without htmx, the job's own page. Owner only."""
     job = MediaJob.objects.for_user(request.user).prefetch_related("assets").filter(pk=job_id).first()

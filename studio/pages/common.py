@@ -9,8 +9,11 @@ a slow connection or a resubmitted form makes one job.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 from pydantic import BaseModel
 
 from studio import answers, errors, idempotency, jobs
@@ -18,6 +21,16 @@ from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import MAX_COUNT, STYLE_PRESETS
 from studio.serving import media_url
+
+
+class PageRequest(HttpRequest):
+    """A studio page's request as its view sees it: login_required's user and django-htmx's
+    details (its middleware sets `request.htmx`). Only for the type checker; Django passes its own
+    HttpRequest."""
+
+    user: User
+    htmx: HtmxDetails
+
 
 # An Idempotency-Key refusal that a fresh key fixes: the form was sent before, or tampered with.
 STALE_KEY_CODES = ("idempotency_mismatch", "invalid_idempotency_key")
@@ -41,7 +54,7 @@ def failure(error: StudioError) -> dict:
     }
 
 
-def submit_once(request: HttpRequest, operation: str, params: BaseModel, posted_key: str) -> MediaJob:
+def submit_once(request: PageRequest, operation: str, params: BaseModel, posted_key: str) -> MediaJob:
     """Submit a validated request under the form's idempotency key; the job, with its assets
     prefetched. Raises StudioError for a refusal (tier, quota, breaker, a stale key)."""
 
@@ -60,7 +73,7 @@ def submit_once(request: HttpRequest, operation: str, params: BaseModel, posted_
 def job_card(job: MediaJob) -> dict:
     """What a job's progress partial shows. `job.assets` should be prefetched."""
     progress = answers.progress(job)
-    images = []
+    images: list[dict[str, Any]] = []
     if job.state == MediaJob.State.SUCCEEDED:
         for asset in sorted(job.assets.all(), key=lambda a: a.created_at):
             url = media_url(asset)

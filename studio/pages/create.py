@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
@@ -16,6 +16,7 @@ from billing import services as billing
 from billing.models import Meter
 from studio.models import MediaJob
 from studio.pages import common, forms
+from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
 from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import IMAGE_ASPECT_RATIOS, STYLE_PRESETS, GenerateImage
@@ -68,7 +69,7 @@ FORM = StudioForm(
 )
 
 
-def _studio_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+def _studio_context(request: PageRequest, values: dict[str, str], **kwargs) -> dict:
     """Everything the Create form needs (StudioForm.context, and the styles, ratios and counts)."""
     context = FORM.context(request, values, **kwargs)
     most = common.max_count(context["plan"], Meter.IMAGES)
@@ -82,7 +83,7 @@ def _studio_context(request: HttpRequest, values: dict[str, str], **kwargs) -> d
     return context
 
 
-def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
+def _render_form(request: PageRequest, values: dict[str, str], **kwargs) -> HttpResponse:
     """The form again (status 200, so htmx swaps it): the partial for htmx, else the page."""
     context = _studio_context(request, values, **kwargs)
     if request.htmx and request.method == "POST":
@@ -94,7 +95,7 @@ def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> Http
 @never_cache  # the form carries a one-time idempotency key: Back must fetch a fresh one
 @require_http_methods(["GET", "POST"])
 @login_required
-def image_create(request: HttpRequest) -> HttpResponse:
+def image_create(request: PageRequest) -> HttpResponse:
     """Image Studio, Create tab: the form, its live estimate and the user's recent results."""
     if request.method == "GET":
         return _render_form(request, FORM.values(request.GET))
@@ -114,7 +115,7 @@ def image_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def image_estimate(request: HttpRequest) -> HttpResponse:
+def image_estimate(request: PageRequest) -> HttpResponse:
     """The #estimate partial for the form's current values (never an error status)."""
     context = {"estimate": FORM.estimate(request.user, FORM.values(request.GET))}
     return render(request, f"{STUDIO_PAGE}#estimate", context)
@@ -123,7 +124,7 @@ def image_estimate(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def job_detail(request: HttpRequest, job_id) -> HttpResponse:
+def job_detail(request: PageRequest, job_id) -> HttpResponse:
     """A job's progress and results. The owner's only: anyone else gets 404 (no hint that it exists).
 
     The #progress partial polls this URL every 3 s; once the job is final it answers 286,

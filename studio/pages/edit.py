@@ -15,9 +15,11 @@ mask against the image (size, not empty), exactly as for the JSON API.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import path, reverse
@@ -31,6 +33,7 @@ from studio import assets, operations, uploads
 from studio.errors import StudioError
 from studio.models import MediaAsset
 from studio.pages import common, forms
+from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
 from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import (
@@ -73,7 +76,7 @@ FORM_DEFAULTS = {
 # A mask error from the server belongs next to the canvas, not in the alert at the top.
 MASK_CODES = ("invalid_mask", "mask_size_mismatch", "invalid_image", "upload_too_large", "image_too_large")
 
-DEMO = {
+DEMO: dict[str, Any] = {
     "source": "studio/demo/edit-source.webp",
     "mask": "studio/demo/edit-mask.png",
     "result": "studio/demo/edit-result.webp",
@@ -128,7 +131,7 @@ def _user_image(user, asset_id) -> MediaAsset:
     return asset
 
 
-def _form_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+def _form_context(request: PageRequest, values: dict[str, str], **kwargs) -> dict:
     """What the mode / prompt / cost form needs (StudioForm.context, and the modes, sides, ratios
     and counts)."""
     values = {**values, "mask": ""}  # never echoed back: the canvas still holds it
@@ -144,7 +147,7 @@ def _form_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dic
     return context
 
 
-def _canvas_context(request: HttpRequest, asset: MediaAsset, values: dict[str, str], **kwargs) -> dict:
+def _canvas_context(request: PageRequest, asset: MediaAsset, values: dict[str, str], **kwargs) -> dict:
     context = _form_context(request, values, **kwargs)
     context.update(
         demo=False,
@@ -155,7 +158,7 @@ def _canvas_context(request: HttpRequest, asset: MediaAsset, values: dict[str, s
     return context
 
 
-def _demo_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+def _demo_context(request: PageRequest, values: dict[str, str], **kwargs) -> dict:
     context = _form_context(request, values, **kwargs)
     context.update(
         demo=True,
@@ -167,7 +170,7 @@ def _demo_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dic
     return context
 
 
-def _render_canvas(request: HttpRequest, asset: MediaAsset, values: dict[str, str], **kwargs) -> HttpResponse:
+def _render_canvas(request: PageRequest, asset: MediaAsset, values: dict[str, str], **kwargs) -> HttpResponse:
     context = _canvas_context(request, asset, values, **kwargs)
     if request.htmx and request.method == "POST":
         return render(request, f"{EDIT_PAGE}#form", context)
@@ -177,7 +180,7 @@ def _render_canvas(request: HttpRequest, asset: MediaAsset, values: dict[str, st
     return render(request, EDIT_PAGE, context)
 
 
-def _render_demo(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
+def _render_demo(request: PageRequest, values: dict[str, str], **kwargs) -> HttpResponse:
     context = _demo_context(request, values, **kwargs)
     if request.htmx and request.method == "POST":
         return render(request, f"{EDIT_PAGE}#form", context)
@@ -191,7 +194,7 @@ def _demo_values() -> dict[str, str]:
 # --- Step 1: pick or upload ----------------------------------------------------------------
 
 
-def _render_pick(request: HttpRequest, *, upload_error: str = "") -> HttpResponse:
+def _render_pick(request: PageRequest, *, upload_error: str = "") -> HttpResponse:
     images = MediaAsset.objects.for_user(request.user).images().order_by("-created_at")
     page = Paginator(images, PICK_PER_PAGE).get_page(request.GET.get("page"))
     items = [
@@ -210,7 +213,7 @@ def _render_pick(request: HttpRequest, *, upload_error: str = "") -> HttpRespons
 @never_cache  # the demo form carries a one-time idempotency key
 @require_http_methods(["GET", "POST"])
 @login_required
-def image_edit(request: HttpRequest) -> HttpResponse:
+def image_edit(request: PageRequest) -> HttpResponse:
     """Step 1: choose one of your images or upload one. A demo-only plan gets the demo."""
     if billing.plan_for(request.user).edit_demo_only:
         if request.method == "POST":
@@ -237,7 +240,7 @@ def image_edit(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-def image_edit_canvas(request: HttpRequest, asset_id) -> HttpResponse:
+def image_edit_canvas(request: PageRequest, asset_id) -> HttpResponse:
     """The mask editor and the edit form for one of the user's images (anyone else's: 404)."""
     asset = _user_image(request.user, asset_id)
     if request.method == "GET":
@@ -261,7 +264,7 @@ def image_edit_canvas(request: HttpRequest, asset_id) -> HttpResponse:
 
 @require_GET
 @login_required
-def image_edit_estimate(request: HttpRequest) -> HttpResponse:
+def image_edit_estimate(request: PageRequest) -> HttpResponse:
     """The #estimate partial for the form's count (never an error status)."""
     context = {"estimate": FORM.estimate(request.user, FORM.values(request.GET))}
     return render(request, f"{EDIT_PAGE}#estimate", context)
@@ -270,7 +273,7 @@ def image_edit_estimate(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-def image_edit_demo(request: HttpRequest) -> HttpResponse:
+def image_edit_demo(request: PageRequest) -> HttpResponse:
     """The demo. Applying asks the tier gate, which for a demo-only plan answers with the upgrade
     options; nothing is submitted, reserved or stored, whatever the plan."""
     if request.method == "GET":
@@ -281,7 +284,7 @@ def image_edit_demo(request: HttpRequest) -> HttpResponse:
         operations.quote(request.user, "edit_image", 1)
     except StudioError as e:
         return _render_demo(request, values, failure=common.failure(e), key=posted_key)
-    failure = {
+    failure: dict[str, Any] = {
         "code": "demo",
         "message": "This is the demo picture. Your plan edits your own images: pick one on the Edit tab.",
         "upgrade": [],

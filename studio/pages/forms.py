@@ -14,10 +14,11 @@ templates share the partials studio/_field.html and studio/_refusal.html.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from pydantic import BaseModel, ValidationError
 
 from billing import services as billing
@@ -25,6 +26,7 @@ from studio import messages, operations, schemas
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
+from studio.pages.common import PageRequest
 
 # Problems that only say the form is not finished yet (no prompt, no mask painted): the estimate
 # prices the form before they are fixed.
@@ -90,12 +92,12 @@ class StudioForm:
         units, choices = self.price(values)
         return quote_estimate(user, self.operation, units, **choices)
 
-    def _reports(self, item: dict) -> bool:
+    def _reports(self, item: Mapping[str, Any]) -> bool:
         return self.estimate_fields is None or bool(item["loc"]) and item["loc"][0] in self.estimate_fields
 
     def context(
         self,
-        request: HttpRequest,
+        request: PageRequest,
         values: dict[str, str],
         *,
         errors: dict[str, str] | None = None,
@@ -119,12 +121,12 @@ class StudioForm:
 
     def post(
         self,
-        request: HttpRequest,
+        request: PageRequest,
         values: dict[str, str],
         render: Render,
         *,
         errors: dict[str, str] | None = None,
-        check: Callable[[BaseModel], dict[str, str]] | None = None,
+        check: Callable[[Any], dict[str, str]] | None = None,
         beside_fields: dict[str, tuple[str, str]] | None = None,
     ) -> MediaJob | HttpResponse:
         """The POST of a form: the job it submitted, or the form again (status 200, so htmx swaps

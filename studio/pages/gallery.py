@@ -9,11 +9,12 @@ link opens the next page.
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
@@ -23,6 +24,7 @@ from billing import services as billing
 from billing.models import UpscaleModel
 from studio import operations
 from studio.models import MediaAsset, MediaJob
+from studio.pages.common import PageRequest
 from studio.schemas import STYLE_PRESETS
 from studio.serving import media_url
 
@@ -110,7 +112,7 @@ def _page(user, before: MediaAsset | None) -> tuple[list[MediaAsset], MediaAsset
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def image_gallery(request: HttpRequest) -> HttpResponse:
+def image_gallery(request: PageRequest) -> HttpResponse:
     """The user's images and videos, newest first, a page at a time (?before=<asset id>)."""
     before = None
     if request.GET.get("before"):
@@ -187,7 +189,7 @@ def _cost(job: MediaJob | None) -> dict | None:
     if job is None or job.cost_zar_cents is None:
         return None
     images = job.assets.filter(kind=MediaAsset.Kind.IMAGE).count()
-    cost = {
+    cost: dict[str, Any] = {
         "zar_cents": job.cost_zar_cents,
         "usd_micros": job.cost_usd_micros or 0,
         "images": images,
@@ -210,13 +212,13 @@ def _reuse_url(job: MediaJob | None) -> str:
 
 @require_GET
 @login_required
-def image_viewer(request: HttpRequest, asset_id) -> HttpResponse:
+def image_viewer(request: PageRequest, asset_id) -> HttpResponse:
     """One image at full size, the images around it, what made it, and what to do with it next."""
     asset = _own_asset(request.user, asset_id)
     if asset.kind == MediaAsset.Kind.VIDEO:
         if asset.source_job_id:
             return redirect("video-job", job_id=asset.source_job_id)
-        return redirect(media_url(asset))
+        return redirect(cast(str, media_url(asset)))  # a video always has its file
     job = asset.source_job
     plan = billing.plan_for(request.user)
     strip, newer, older = _strip(request.user, asset)

@@ -20,11 +20,12 @@ from billing import services as billing
 from studio import limits
 from studio.errors import StudioError
 from studio.models import AddressWindow
+from studio.pages.common import PageRequest
 
 
 @require_GET
 @login_required
-def landing(request: HttpRequest) -> HttpResponse:
+def landing(request: PageRequest) -> HttpResponse:
     """Media Creator landing: the user's tier and what is left of every allowance."""
     plan = billing.plan_for(request.user)
     return render(

@@ -41,6 +41,7 @@ from django_htmx.http import HttpResponseStopPolling, reswap
 
 from studio import answers, operations
 from studio.models import MediaJob
+from studio.pages.common import PageRequest
 
 TRAY_TEMPLATE = "studio/_tray.html"
 # The client event that makes a resting tray look again; send it when a page starts a job:
@@ -182,7 +183,7 @@ def _job_ids(values: list[str]) -> frozenset[uuid.UUID]:
 
 @never_cache
 @require_GET
-def jobs_tray(request: HttpRequest) -> HttpResponse:
+def jobs_tray(request: PageRequest) -> HttpResponse:
     """The tray's poll (htmx): its contents, and new toasts out of band into #toasts.
 
     286 (stop polling) when nothing is running; the tray it renders then has no timer.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
@@ -25,6 +25,7 @@ from studio import operations
 from studio.models import MediaAsset
 from studio.operations import upscale_image
 from studio.pages import common
+from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
 from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import UpscaleImage
@@ -132,7 +133,7 @@ def _describe(asset: MediaAsset) -> str:
 
 
 def _context(
-    request: HttpRequest,
+    request: PageRequest,
     values: dict[str, str],
     *,
     errors: dict[str, str] | None = None,
@@ -167,7 +168,7 @@ def _context(
 @never_cache  # the form carries a one-time idempotency key: Back must fetch a fresh one
 @require_http_methods(["GET", "POST"])
 @login_required
-def image_upscale(request: HttpRequest) -> HttpResponse:
+def image_upscale(request: PageRequest) -> HttpResponse:
     """Image Studio, Upscale tab. ?image=<id> preselects one of the user's images."""
     if request.method == "GET":
         return _render(request, _context(request, FORM.values(request.GET)))
@@ -191,7 +192,7 @@ def image_upscale(request: HttpRequest) -> HttpResponse:
     return trigger_client_event(render(request, f"{PAGE}#submitted", context), JOBS_CHANGED)
 
 
-def _render(request: HttpRequest, context: dict) -> HttpResponse:
+def _render(request: PageRequest, context: dict) -> HttpResponse:
     if request.htmx and request.method == "POST" and context.get("show_form"):
         return render(request, f"{PAGE}#form", context)
     if context.get("show_form"):
@@ -201,7 +202,7 @@ def _render(request: HttpRequest, context: dict) -> HttpResponse:
 
 @require_GET
 @login_required
-def upscale_estimate(request: HttpRequest) -> HttpResponse:
+def upscale_estimate(request: PageRequest) -> HttpResponse:
     """The #estimate partial for the form's current choices (never an error status)."""
     values = FORM.values(request.GET)
     image = _own_image(request.user, values["image"]) if values["image"] else None

@@ -13,7 +13,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -29,6 +29,7 @@ from studio import answers, assets, errors, operations, samples, serving, upload
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.pages import common
+from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
 from studio.schemas import (
     MAX_COUNT,
@@ -73,7 +74,7 @@ _LABELS = {
 }
 PERSON_CHOICES = (("", "Model default"), ("allow_adult", "Adults only"), ("dont_allow", "No people"))
 POOL_WORDS = {Meter.VIDEO_SECONDS: "video without audio", Meter.VIDEO_AUDIO_SECONDS: "video with audio"}
-STATE_WORDS = {
+STATE_WORDS: dict[str, str] = {
     MediaJob.State.QUEUED: "Waiting for a worker",
     MediaJob.State.RUNNING: "Sending your request to Veo",
     MediaJob.State.WAITING: "Veo is rendering your video",
@@ -258,7 +259,7 @@ def _samples_context(plan, failure: dict | None = None) -> dict:
     }
 
 
-def _form_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dict:
+def _form_context(request: PageRequest, values: dict[str, str], **kwargs) -> dict:
     """Everything the form needs (StudioForm.context, and the picker and the Veo settings)."""
     context = FORM.context(request, values, estimate=_estimate(request.user, values), **kwargs)
     context.update(
@@ -274,7 +275,7 @@ def _form_context(request: HttpRequest, values: dict[str, str], **kwargs) -> dic
     return context
 
 
-def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> HttpResponse:
+def _render_form(request: PageRequest, values: dict[str, str], **kwargs) -> HttpResponse:
     """The form (status 200, so htmx swaps it): the partial for an htmx POST, else the page."""
     plan = billing.plan_for(request.user)
     if plan.video_samples_only:
@@ -286,7 +287,7 @@ def _render_form(request: HttpRequest, values: dict[str, str], **kwargs) -> Http
     return render(request, CREATE_PAGE, context)
 
 
-def _take_uploads(request: HttpRequest, values: dict[str, str]) -> dict[str, str]:
+def _take_uploads(request: PageRequest, values: dict[str, str]) -> dict[str, str]:
     """Store the uploaded frames (an upload replaces a picked image); errors by field."""
     errors: dict[str, str] = {}
     try:
@@ -312,7 +313,7 @@ def _take_uploads(request: HttpRequest, values: dict[str, str]) -> dict[str, str
 @never_cache  # the form carries a one-time idempotency key: Back must fetch a fresh one
 @require_http_methods(["GET", "POST"])
 @login_required
-def video_create(request: HttpRequest) -> HttpResponse:
+def video_create(request: PageRequest) -> HttpResponse:
     """The Video Studio form (or, for FREE, the sample gallery); POST submits a video job."""
     if request.method == "GET":
         return _render_form(request, _drop_foreign_frames(request.user, _form_values(request.GET)))
@@ -349,7 +350,7 @@ def video_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def video_estimate(request: HttpRequest) -> HttpResponse:
+def video_estimate(request: PageRequest) -> HttpResponse:
     """The #estimate partial for the form's current values (never an error status)."""
     context = {"estimate": _estimate(request.user, _form_values(request.GET))}
     return render(request, f"{CREATE_PAGE}#estimate", context)
@@ -387,9 +388,9 @@ def _job_context(job: MediaJob) -> dict:
             for a in MediaAsset.objects.filter(owner_id=job.owner_id, pk__in=[i for i in frame_ids if i])
         }
         for slot, frame_id in zip(FRAMES, frame_ids, strict=True):
-            asset = by_id.get(frame_id or "")
-            if asset is not None:
-                frames[slot] = serving.media_url(asset, "thumbnail") or serving.media_url(asset)
+            frame = by_id.get(frame_id or "")
+            if frame is not None:
+                frames[slot] = serving.media_url(frame, "thumbnail") or serving.media_url(frame)
     error = errors.job_error_message(job)
     return {
         "job": job,
@@ -412,7 +413,7 @@ def _job_context(job: MediaJob) -> dict:
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def video_job(request: HttpRequest, job_id) -> HttpResponse:
+def video_job(request: PageRequest, job_id) -> HttpResponse:
     """One video job: progress while it runs, then the player (or what went wrong).
 
     The #progress partial polls this URL every 3 s. When the job is final the answer is the
