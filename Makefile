@@ -64,9 +64,12 @@ test: install-test browser
 	fi
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
+## Lint, format, types (mypy with django-stubs; pyproject.toml says what it checks), Django's
+## checks and no missing migrations.
 check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py makemigrations --check --dry-run
 

@@ -195,10 +195,11 @@ class MonthFilter(admin.SimpleListFilter):
         return months
 
     def queryset(self, request, queryset):
-        if not self.value():
+        month = self.value()
+        if not month:
             return queryset
         try:
-            window = parse_month(self.value())
+            window = parse_month(month)
         except ValueError:
             return queryset.none()
         return queryset.filter(created_at__gte=window.start, created_at__lt=window.end)

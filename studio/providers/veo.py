@@ -113,7 +113,8 @@ def poll(operation_name: str) -> VideoStatus:
 
     def fetch():
         try:
-            return client.operations.get(types.GenerateVideosOperation(name=operation_name))
+            # `name` is a field of genai's Operation base, which mypy's pydantic plugin cannot see.
+            return client.operations.get(types.GenerateVideosOperation(name=operation_name))  # type: ignore[call-arg]
         except Exception as exc:
             error = vertex.map_error(exc, model=model)
             if error.http_status == 404:

@@ -8,13 +8,15 @@ Only the secret's SHA-256 is stored. Revoke a token in the admin (API tokens →
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from mediastudio.commands import OperatorCommand, text
 from studio.models import ApiToken
 
-NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
+NAME_MAX_LENGTH = cast(int, ApiToken._meta.get_field("name").max_length)  # a CharField always has one
 
 
 class Command(OperatorCommand):
