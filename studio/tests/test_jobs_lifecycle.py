@@ -7,15 +7,14 @@ from datetime import timedelta
 from django.utils import timezone
 
 from billing.models import CostEntry, Reservation
-from studio import jobs, worker
+from studio import worker
 from studio.models import MediaJob, WorkerLease
 from studio.schemas import GenerateImage, GenerateVideo
+from studio.tests.factories import submit_unqueued
 
 
 def _queued(user, params, capture):
-    """A submitted job whose enqueue never happened (the on-commit hook is dropped)."""
-    with capture(execute=False):
-        return jobs.submit_job(user, _operation(params), params)
+    return submit_unqueued(user, _operation(params), params, capture)
 
 
 def _operation(params) -> str:
