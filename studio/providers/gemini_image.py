@@ -1,4 +1,4 @@
-"""Gemini image models through Vertex `:generateContent` (gemini-and-pollinations.md §1-2).
+"""Gemini image models through Vertex `:generateContent`.
 
 generateContent has no mask, edit mode or watermark switch. Edits therefore follow §2.1: the
 original and the user's mask go in as two images with an instruction, and afterwards the pixels

@@ -1,4 +1,4 @@
-"""Imagen through Vertex `:predict`: generate, mask edit, upscale (vertex-wire-format.md §2-4).
+"""Imagen through Vertex `:predict`: generate, mask edit, upscale.
 
 google-genai's typed calls produce exactly the documented wire format; the one exception is
 `parameters.addWatermark` on upscale, which UpscaleImageConfig has no field for, so it goes in
@@ -78,7 +78,7 @@ class ImagenAdapter:
 
     def edit(self, request: EditImageRequest) -> ImageResult:
         raw, mask_config, mask_image = self._edit_inputs(request)
-        # Mask editing takes exactly one RAW and one MASK reference (vertex-wire-format.md §3).
+        # Mask editing takes exactly one RAW and one MASK reference.
         references = [
             types.RawReferenceImage(reference_id=1, reference_image=raw),
             types.MaskReferenceImage(reference_id=2, reference_image=mask_image, config=mask_config),
@@ -122,7 +122,7 @@ class ImagenAdapter:
                 model=self.model, image=image, upscale_factor=request.factor, config=config
             )
         )
-        # Google's upscale default is addWatermark true (vertex-wire-format.md §4).
+        # Google's upscale default is addWatermark true.
         synthid = True if request.add_watermark is None else request.add_watermark
         return self._result(response.generated_images, 1, synthid, seed_applied=False)
 

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageFile, ImageFilter
 from .base import InvalidRequestError, Outpaint
 
 _FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
-OUTPAINT_FILL = (128, 128, 128)  # flat mid-grey, as gemini-and-pollinations.md §2.1 d) suggests
+OUTPAINT_FILL = (128, 128, 128)  # flat mid-grey: the prompt calls it the empty border to extend into
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:

@@ -1,4 +1,4 @@
-"""The FREE tier's preview image through Pollinations' gen gateway (gemini-and-pollinations.md §4.2).
+"""The FREE tier's preview image through Pollinations' gen gateway.
 
 GET {POLLINATIONS_BASE_URL}/image/{url-encoded prompt}?model=&width=&height=&seed=, with
 POLLINATIONS_API_KEY as a Bearer token when set. Pollinations sometimes answers 200 with something

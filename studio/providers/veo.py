@@ -1,4 +1,4 @@
-"""Veo 3.1 through Vertex `:predictLongRunning` and `:fetchPredictOperation` (vertex-wire-format.md §5).
+"""Veo 3.1 through Vertex `:predictLongRunning` and `:fetchPredictOperation`.
 
 Starting a video is paid work, so a submit is retried only when it cannot have started an
 operation: a 429 quota refusal or a connection that was never made. A 5xx or a read timeout may

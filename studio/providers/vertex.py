@@ -59,7 +59,7 @@ def _cached_client(
     )
 
 
-# Imagen refuses unsafe prompts with a 400 whose message says so (vertex-wire-format.md §6).
+# Imagen refuses unsafe prompts with a 400 whose message says so.
 _SAFETY_WORDS = re.compile(
     r"responsible ai|sensitive words|usage guidelines|may violate|violates? (our|google)"
     r"|prohibited (one or more words|content)|(prompt|response) (is|was) blocked",

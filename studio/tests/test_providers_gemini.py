@@ -1,4 +1,4 @@
-"""Contract tests: Gemini image models through generateContent (gemini-and-pollinations.md §1-2)."""
+"""Contract tests: Gemini image models through generateContent."""
 
 from __future__ import annotations
 

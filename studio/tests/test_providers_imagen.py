@@ -1,4 +1,4 @@
-"""Contract tests: the Imagen adapter against the emulator over real HTTP (vertex-wire-format.md §2-4, §6)."""
+"""Contract tests: the Imagen adapter against the emulator over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contract tests: the FREE preview through Pollinations' gen gateway (gemini-and-pollinations.md §4.2)."""
+"""Contract tests: the FREE preview through Pollinations' gen gateway."""
 
 from __future__ import annotations
 

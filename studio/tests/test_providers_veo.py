@@ -1,4 +1,4 @@
-"""Contract tests: Veo 3.1 long-running operations (vertex-wire-format.md §5)."""
+"""Contract tests: Veo 3.1 long-running operations."""
 
 from __future__ import annotations
 
