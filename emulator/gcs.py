@@ -23,7 +23,7 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 
 def output_folder(storage_uri: str) -> tuple[str, str]:
-    """Bucket and object prefix for one request's outputs: `<prefix>/<13-digit id>/` (wire doc §2, §5)."""
+    """Bucket and object prefix for one request's outputs: `<prefix>/<13-digit id>/`."""
     bucket, prefix = split_uri(storage_uri)
     folder = str(10**12 + secrets.randbelow(9 * 10**12))  # random, so concurrent requests never collide
     prefix = prefix.strip("/")

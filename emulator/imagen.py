@@ -251,7 +251,7 @@ def _edit_inputs(instance: dict, state: EmulatorState) -> tuple[Image.Image, Ima
         mask = media.central_subject_mask(*base.size).point(lambda value: 255 - value)
     else:  # foreground or semantic: the emulator's "segmentation" finds the central subject
         mask = media.central_subject_mask(*base.size)
-    # Dilation is a fraction of the image width (wire doc §3).
+    # Dilation is a fraction of the image width.
     return base, media.dilate(mask, round(dilation * base.width))
 
 

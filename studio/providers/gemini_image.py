@@ -1,6 +1,6 @@
 """Gemini image models through Vertex `:generateContent`.
 
-generateContent has no mask, edit mode or watermark switch. Edits therefore follow §2.1: the
+generateContent has no mask, edit mode or watermark switch. Edits therefore go like this: the
 original and the user's mask go in as two images with an instruction, and afterwards the pixels
 outside the mask are restored from the original, so "outside the mask is unchanged" holds even
 though the model does not promise it. SynthID is always on for these models.
@@ -69,7 +69,7 @@ EDIT_INSTRUCTIONS = {
         "{prompt_clause}. Keep the original central region unchanged. Return only the edited photo."
     ),
 }
-# Background swap without a painted mask: Google's semantic-masking template (§2.1 c).
+# Background swap without a painted mask: Google's semantic-masking template.
 BACKGROUND_SWAP_NO_MASK = (
     "Using the provided photo, replace only the background with {prompt}. Keep the subject exactly "
     "the same: shape, edges, colours, text and logos unchanged; adjust only contact shadows and "

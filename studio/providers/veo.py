@@ -157,7 +157,7 @@ def poll(operation_name: str) -> VideoStatus:
 def find_outputs(output_uri: str, *, expected: int) -> list[GeneratedVideo]:
     """The videos an operation wrote under its storageUri, found without the operation's name.
 
-    Veo writes `<storageUri><folder>/sample_<i>.mp4` as the operation finishes (wire doc §5), and
+    Veo writes `<storageUri><folder>/sample_<i>.mp4` as the operation finishes, and
     each job has a storageUri of its own, so what is there is this job's. A set is complete when
     it has `expected` videos, or fewer (the rest filtered) once nothing was written for
     ADOPT_SETTLE_SECONDS; until then this returns [].
