@@ -41,7 +41,7 @@ GEMINI_TEN_RATIOS = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "1
 GEMINI_FLASH_RATIOS = GEMINI_TEN_RATIOS + ("1:4", "4:1", "1:8", "8:1", "9:21")
 GEMINI_LITE_RATIOS = GEMINI_TEN_RATIOS + ("1:4", "4:1", "1:8", "8:1")
 
-# Exact Gemini pixel sizes are UNVERIFIED in the wire docs. For the ten common ratios we use
+# Exact Gemini pixel sizes are unverified. For the ten common ratios we use
 # Google's published Gemini image tables; other ratios and the 512 size are computed (same
 # area as the size class, sides rounded to multiples of 16).
 GEMINI_SIZE_TABLE = {

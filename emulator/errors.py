@@ -72,8 +72,8 @@ def model_not_found(project: str, location: str, model: str) -> ApiError:
     )
 
 
-# Messages for injected faults. The 429, 403 and blocked texts are real ones quoted in the
-# wire docs; the others are Google's generic texts for those statuses.
+# Messages for injected faults. The 429, 403 and blocked texts are real ones Google
+# returns; the others are Google's generic texts for those statuses.
 def quota_exceeded(model: str) -> str:
     return (
         "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model with "

@@ -66,7 +66,7 @@ MAX_BASE_STEPS = 75
 MAX_MASK_CLASSES = 5
 
 UPSCALE_FACTORS = {"x2": 2, "x3": 3, "x4": 4}
-# UNVERIFIED in the wire doc (a third-party figure), but the only limit it gives.
+# Unverified (a third-party figure), but the only published limit.
 MAX_UPSCALED_PIXELS = 17_000_000
 
 SOME_FILTERED = (
