@@ -16,7 +16,7 @@ os.environ["SECRET_KEY"] = "test-suite-only-key-Xq7mR2vL9pW4nT8sK3jH6fB1cZ5yD0gA
 os.environ.pop("SECRET_KEY_FILE", None)
 os.environ["HTTPS"] = "false"
 
-# Under `pytest -n 2` (make test) each xdist worker ("gw0", "gw1") has its own test database
+# Under `pytest -n N` (make test) each xdist worker ("gw0", "gw1", ...) has its own test database
 # (pytest-django suffixes its name). Everything else two workers could share carries the worker's
 # name too: the breaker namespace (in the environment, which the processes a worker starts
 # inherit), and below the default breaker file, the cache's keys and django-q2's queue (a worker's

@@ -44,7 +44,7 @@ def test_a_slow_provider_ends_the_job_as_provider_timeout_within_its_budget(
     assert (job.state, job.error_code) == ("failed", "provider_timeout"), job.error_detail
     assert took < 3.5
     assert Reservation.objects.get(reference=job.reservation_reference).state == "released"
-    # Never a third 1 s attempt (it would end after 3 s); a loaded machine (make test runs two
+    # Never a third 1 s attempt (it would end after 3 s); a loaded machine (make test runs three
     # workers) may spend the budget's spacing so that only one attempt fits.
     assert 1 <= len(product_requests(studio_env)) <= 2
 
