@@ -28,68 +28,18 @@ from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
-from django.core.checks.security.base import (
-    SECRET_KEY_INSECURE_PREFIX,
-    SECRET_KEY_MIN_LENGTH,
-    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
-)
 from django.core.exceptions import ImproperlyConfigured
 
+from mediastudio.env import envbool, envint, envstr, secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def envbool(name: str, default: str) -> bool:
-    value = os.environ.get(name, default).strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-        raise ValueError(f"{name} must be true or false, not {value!r}")
-    return value in ("true", "1", "yes", "on")
-
-
-def envint(name: str, default: str) -> int:
-    return int(os.environ.get(name, default))
-
-
-def envstr(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
 
 
 # --- Debug, the secret key, hosts --------------------------------------------------------
 # Off unless asked for: a forgotten variable must not serve debug pages to the world.
 DEBUG = envbool("DEBUG", "false")
-# The key signs sessions, password-reset links, media links and queued tasks. From SECRET_KEY,
-# or from the file SECRET_KEY_FILE names (a mounted secret, or the local key `make run` makes).
-SECRET_KEY_FILE = envstr("SECRET_KEY_FILE")
-SECRET_KEY = envstr("SECRET_KEY")
-_MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
-if not SECRET_KEY and SECRET_KEY_FILE:
-    try:
-        SECRET_KEY = Path(SECRET_KEY_FILE).read_text().strip()
-    except OSError as e:
-        raise ImproperlyConfigured(
-            f"SECRET_KEY_FILE cannot be read ({e.strerror}): {SECRET_KEY_FILE}"
-        ) from None
-if not SECRET_KEY:
-    raise ImproperlyConfigured(
-        f"SECRET_KEY is not set: set it to a random string, e.g. the output of {_MAKE_A_KEY} "
-        "(make run and make test make their own)"
-    )
-
-
-def weak_secret_key(key: str) -> bool:
-    """Django's own test for a weak key (check --deploy, security.W009)."""
-    return (
-        len(key) < SECRET_KEY_MIN_LENGTH
-        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
-        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
-    )
-
-
-if not DEBUG and weak_secret_key(SECRET_KEY):
-    raise ImproperlyConfigured(
-        f"SECRET_KEY is too weak for DEBUG=false (needs {SECRET_KEY_MIN_LENGTH}+ characters, "
-        f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS}+ different, not {SECRET_KEY_INSECURE_PREFIX}...): "
-        f"use the output of {_MAKE_A_KEY}"
-    )
+# The key signs sessions, password-reset links, media links and queued tasks (mediastudio/env.py).
+SECRET_KEY = secret_key(debug=DEBUG)
 ALLOWED_HOSTS = [h for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 SITE_ROOT = envstr("SITE_ROOT", "http://127.0.0.1:8000")
