@@ -4,6 +4,7 @@ an asset. Every submit and the upload are `@idempotent` (studio/idempotency.py).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import uuid
 from typing import Literal
 
@@ -13,7 +14,6 @@ from studio import answers, assets, errors, idempotency, jobs, operations, uploa
 from studio.api.errors import SIGNED_IN, SUBMIT, route
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
-from studio.schemas import EditImage, GenerateImage, GenerateVideo, UpscaleImage
 
 router = Router()
 
@@ -38,72 +38,38 @@ def _submitting(operation: str):
     )
 
 
-def _submit(request, operation: str, payload) -> tuple[int, dict]:
-    job = jobs.submit_job(request.user, operation, payload)
-    return 202, answers.accepted(job)
+def _submit_endpoint(operation: operations.Operation):
+    """POST <operation.api_path>: the operation's schema is the body; ninja reads it from the
+    signature, so the endpoint is made with one."""
+
+    def submit(request, payload):
+        job = jobs.submit_job(request.user, operation.name, payload)
+        return 202, answers.accepted(job)
+
+    submit.__name__ = submit.__qualname__ = operation.name  # the OpenAPI operationId
+    submit.__doc__ = operation.api_description
+    submit.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter(
+                "payload", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=operation.schema
+            ),
+        ]
+    )
+    return route(
+        router,
+        "post",
+        operation.api_path,
+        ok=ACCEPTED,
+        error_codes=(*SUBMIT, *operation.api_error_codes),
+        tags=[f"{operation.output_kind}s"],
+        summary=operation.api_summary,
+    )(_submitting(operation.name)(submit))
 
 
-@route(
-    router,
-    "post",
-    "/images/generate",
-    ok=ACCEPTED,
-    error_codes=SUBMIT,
-    tags=["images"],
-    summary="Generate images",
-)
-@_submitting("generate_image")
-def generate_image(request, payload: GenerateImage):
-    """Text to image. FREE: one watermarked preview a day (Pollinations); JIVE and JIGGA: Google's
-    image model, 1-4 images. Answers 202 with the job id and the cost in ZAR and USD."""
-    return _submit(request, "generate_image", payload)
-
-
-@route(
-    router,
-    "post",
-    "/images/edit",
-    ok=ACCEPTED,
-    error_codes=(*SUBMIT, "not_found", "invalid_mask", "mask_size_mismatch"),
-    tags=["images"],
-    summary="Edit an image",
-)
-@_submitting("edit_image")
-def edit_image(request, payload: EditImage):
-    """Mask edit of one of your images (JIVE, JIGGA). The mask is a PNG of the image's size,
-    base64 or a data URL, white where to edit."""
-    return _submit(request, "edit_image", payload)
-
-
-@route(
-    router,
-    "post",
-    "/images/upscale",
-    ok=ACCEPTED,
-    error_codes=(*SUBMIT, "not_found"),
-    tags=["images"],
-    summary="Upscale an image",
-)
-@_submitting("upscale_image")
-def upscale_image(request, payload: UpscaleImage):
-    """x2/x3/x4 upscale of one of your images: v3 (JIVE, JIGGA) or v4 Ultra (JIGGA)."""
-    return _submit(request, "upscale_image", payload)
-
-
-@route(
-    router,
-    "post",
-    "/videos/generate",
-    ok=ACCEPTED,
-    error_codes=(*SUBMIT, "not_found"),
-    tags=["videos"],
-    summary="Generate a video",
-)
-@_submitting("generate_video")
-def generate_video(request, payload: GenerateVideo):
-    """Veo 3.1 text-to-video or image-to-video (JIVE, JIGGA). Seconds come from the audio pool
-    when generate_audio is true."""
-    return _submit(request, "generate_video", payload)
+# One submit endpoint per operation in the registry: a new operation needs no code here.
+for _operation in operations.all():
+    _submit_endpoint(_operation)
 
 
 def _upload_identity(request, file) -> dict:

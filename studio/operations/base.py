@@ -78,6 +78,13 @@ class Operation:
     tool_hidden_fields: ClassVar[frozenset[str]] = frozenset()
     slash_command: ClassVar[SlashCommand | None] = None
 
+    # --- The JSON API (studio/api/media.py makes one submit endpoint per operation) -------------
+    api_path: ClassVar[str]  # POST /api/v1/media<api_path>, e.g. "/images/generate"
+    api_summary: ClassVar[str]  # the OpenAPI summary
+    api_description: ClassVar[str]  # the OpenAPI description
+    # Refusals beyond those every submit has (studio/api/errors.py SUBMIT), e.g. another user's image.
+    api_error_codes: ClassVar[tuple[str, ...]] = ()
+
     # --- Price, meter and the tier gate -----------------------------------------------------
     # The request fields that change the meter, the price class or the gate, with their
     # defaults: quote() takes them as keywords, so a page prices an option without a request.

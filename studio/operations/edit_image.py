@@ -35,6 +35,14 @@ class EditImageOperation(Operation):
     file_fields = frozenset({"mask"})
     nouns = ("edit", "edits")
     typical_seconds = 15
+    api_path = "/images/edit"
+    api_summary = "Edit an image"
+    api_description = (
+        "Mask edit of one of your images (JIVE, JIGGA). The mask is a PNG of the image's size, "
+        "base64 or a data URL, white where to edit."
+    )
+    api_error_codes = ("not_found", "invalid_mask", "mask_size_mismatch")
+
     tool_description = (
         "Edit one of the user's images, given its image_id. Modes: background_swap replaces the "
         "background with what the prompt describes; outpaint extends the canvas, either by pixels "

@@ -19,6 +19,13 @@ class GenerateImageOperation(Operation):
     schema = GenerateImage
     nouns = ("image", "images")
     typical_seconds = 12
+    api_path = "/images/generate"
+    api_summary = "Generate images"
+    api_description = (
+        "Text to image. FREE: one watermarked preview a day (Pollinations); JIVE and JIGGA: Google's "
+        "image model, 1-4 images. Answers 202 with the job id and the cost in ZAR and USD."
+    )
+
     tool_description = (
         "Create images from a text description: photos, illustrations, artwork, in a chosen "
         "aspect ratio and optional style preset. Tiers: FREE users get one watermarked preview "

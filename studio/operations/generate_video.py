@@ -25,6 +25,14 @@ class GenerateVideoOperation(Operation):
     image_fields = ("first_frame_id", "last_frame_id")
     nouns = ("video", "videos")
     typical_seconds = 90
+    api_path = "/videos/generate"
+    api_summary = "Generate a video"
+    api_description = (
+        "Veo 3.1 text-to-video or image-to-video (JIVE, JIGGA). Seconds come from the audio pool "
+        "when generate_audio is true."
+    )
+    api_error_codes = ("not_found",)
+
     tool_description = (
         "Create a 4, 6 or 8 second video with Google Veo 3.1 from a text prompt, or animate one of "
         "the user's images (first_frame_id, optionally last_frame_id to end on). 16:9 or 9:16, "

@@ -28,6 +28,11 @@ class UpscaleImageOperation(Operation):
     image_fields = ("image_id",)
     nouns = ("upscale", "upscales")
     typical_seconds = 10
+    api_path = "/images/upscale"
+    api_summary = "Upscale an image"
+    api_description = "x2/x3/x4 upscale of one of your images: v3 (JIVE, JIGGA) or v4 Ultra (JIGGA)."
+    api_error_codes = ("not_found",)
+
     tool_description = (
         "Make one of the user's images larger and sharper, x2, x3 or x4, given its image_id. "
         "Tiers: JIVE may use the v3 model only; JIGGA may use v3 or v4 (Ultra: sharper, costs "
