@@ -17,7 +17,7 @@ from studio import assets
 from studio.models import MediaAsset
 from studio.tests.factories import make_photo
 
-migration = importlib.import_module("studio.migrations.0005_p5_asset_sha256")
+migration = importlib.import_module("studio.migrations.0005_asset_sha256")
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def fill_digests(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("studio", "0004_h4_address_window"),
+        ("studio", "0004_address_window"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

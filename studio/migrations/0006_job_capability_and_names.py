@@ -9,7 +9,7 @@ import studio.models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("studio", "0005_p5_asset_sha256")]
+    dependencies = [("studio", "0005_asset_sha256")]
 
     operations = [
         migrations.RenameField("mediajob", "provider_operation", "capability"),
