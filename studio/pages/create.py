@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django_htmx.http import HttpResponseStopPolling
 
 from billing import services as billing
 from billing.models import Meter
@@ -18,7 +18,6 @@ from studio.models import MediaJob
 from studio.pages import common, forms
 from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
-from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import IMAGE_ASPECT_RATIOS, STYLE_PRESETS, GenerateImage
 
 # --- Image Studio: Create ------------------------------------------------------------------
@@ -103,14 +102,7 @@ def image_create(request: PageRequest) -> HttpResponse:
     job = FORM.post(request, values, lambda values, **kw: _render_form(request, values, **kw))
     if isinstance(job, HttpResponse):
         return job
-    if not request.htmx:
-        return redirect("job-detail", job_id=job.id)
-    # htmx: a fresh form (new key, the same settings to iterate on) and the new job on top of
-    # the results, where it polls itself.
-    context = _studio_context(request, values)
-    context["card"] = common.job_card(job)
-    # The header's jobs tray wakes up and shows the new job (studio/pages/tray.py).
-    return trigger_client_event(render(request, f"{STUDIO_PAGE}#submitted", context), JOBS_CHANGED)
+    return forms.submitted(request, job, STUDIO_PAGE, lambda: _studio_context(request, values))
 
 
 @require_GET

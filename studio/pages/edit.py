@@ -25,7 +25,6 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import trigger_client_event
 
 from billing import services as billing
 from billing.models import Meter
@@ -35,7 +34,6 @@ from studio.models import MediaAsset
 from studio.pages import common, forms
 from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
-from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import (
     IMAGE_ASPECT_RATIOS,
     EditImage,
@@ -254,12 +252,7 @@ def image_edit_canvas(request: PageRequest, asset_id) -> HttpResponse:
     )
     if isinstance(job, HttpResponse):
         return job
-    if not request.htmx:
-        return redirect("job-detail", job_id=job.id)
-    # htmx: a fresh form (new key, the same settings) and the new job on top of the results.
-    context = _canvas_context(request, asset, values)
-    context["card"] = common.job_card(job)
-    return trigger_client_event(render(request, f"{EDIT_PAGE}#submitted", context), JOBS_CHANGED)
+    return forms.submitted(request, job, EDIT_PAGE, lambda: _canvas_context(request, asset, values))
 
 
 @require_GET

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.http import trigger_client_event
 from pydantic import BaseModel, ValidationError
 
 from billing import services as billing
@@ -27,6 +29,7 @@ from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
 from studio.pages.common import PageRequest
+from studio.pages.tray import JOBS_CHANGED
 
 # Problems that only say the form is not finished yet (no prompt, no mask painted): the estimate
 # prices the form before they are fixed.
@@ -187,3 +190,15 @@ def quote_estimate(user, operation: str, units: int, **choices) -> dict:
 def counts(most: int) -> list[tuple[str, bool]]:
     """The count choices 1 to MAX_COUNT, each with whether it is above what the plan allows."""
     return [(str(n), n > most) for n in range(1, schemas.MAX_COUNT + 1)]
+
+
+def submitted(
+    request: PageRequest, job: MediaJob, template: str, context: Callable[[], dict]
+) -> HttpResponse:
+    """The answer to an accepted form: without htmx, the job's own page; with htmx, the page's
+    #submitted partial (a fresh form with a new key and the same settings, to iterate on, and the
+    new job's card, which polls itself) and a nudge that wakes the header's jobs tray."""
+    if not request.htmx:
+        return redirect("job-detail", job_id=job.id)
+    page = {**context(), "card": common.job_card(job)}
+    return trigger_client_event(render(request, f"{template}#submitted", page), JOBS_CHANGED)

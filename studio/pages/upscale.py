@@ -12,11 +12,10 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import trigger_client_event
 
 from billing import pricing
 from billing import services as billing
@@ -24,10 +23,9 @@ from billing.models import Meter, UpscaleModel
 from studio import operations
 from studio.models import MediaAsset
 from studio.operations import upscale_image
-from studio.pages import common
+from studio.pages import common, forms
 from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
-from studio.pages.tray import JOBS_CHANGED
 from studio.schemas import UpscaleImage
 from studio.serving import media_url
 
@@ -184,12 +182,7 @@ def image_upscale(request: PageRequest) -> HttpResponse:
     )
     if isinstance(job, HttpResponse):
         return job
-    if not request.htmx:
-        return redirect("job-detail", job_id=job.id)
-    # A fresh form (new key; the same choices, to try another factor) and the job's card, polling.
-    context = _context(request, values)
-    context["card"] = common.job_card(job)
-    return trigger_client_event(render(request, f"{PAGE}#submitted", context), JOBS_CHANGED)
+    return forms.submitted(request, job, PAGE, lambda: _context(request, values))
 
 
 def _render(request: PageRequest, context: dict) -> HttpResponse:
