@@ -129,7 +129,7 @@ def job_detail(request: PageRequest, job_id) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         html = render_to_string(f"{STUDIO_PAGE}#progress", {"card": card}, request)
         return HttpResponseStopPolling(html) if job.is_final else HttpResponse(html)
-    if job.operation == "generate_image":
+    if job.operation == FORM.operation:
         # The form again, filled in with this job's settings, to iterate on.
         params = {k: "" if v is None else v for k, v in (job.params or {}).items()}
         context = _studio_context(request, FORM.values(params))

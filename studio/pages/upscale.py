@@ -125,9 +125,8 @@ def _describe(asset: MediaAsset) -> str:
         return prompt[:80]
     if asset.origin == MediaAsset.Origin.UPLOADED:
         return f"Uploaded image, {asset.width} × {asset.height}"
-    if job is not None and job.operation == "upscale_image":
-        return f"Upscaled image, {asset.width} × {asset.height}"
-    return f"Image, {asset.width} × {asset.height}"
+    made = operations.for_job(job).alt_text(job.params or {}) if job is not None else "Image"
+    return f"{made}, {asset.width} × {asset.height}"
 
 
 def _context(
