@@ -21,6 +21,7 @@ from billing.models import (
     Allowance,
     CostEntry,
     Grant,
+    ModelPrice,
     Plan,
     PlanAllowance,
     Price,
@@ -80,6 +81,25 @@ class PriceAdmin(admin.ModelAdmin):
 
     @admin.display(description="ZAR per unit at the current rate")
     def zar_per_unit(self, price: Price) -> str:
+        return pricing.format_zar(pricing.usd_micros_to_zar_cents(price.usd_micros, pricing.current_rate()))
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(admin.ModelAdmin):
+    """What quotes and charges use. An edit prices new quotes and charges; ledger rows already
+    written keep the price they were charged at."""
+
+    list_display = ["model", "variant", "usd_per_unit", "zar_per_unit", "unit", "as_of", "source"]
+    list_filter = ["unit", "model"]
+    search_fields = ["model", "variant"]
+    readonly_fields = ["updated_at"]
+
+    @admin.display(description="USD per unit", ordering="usd_micros")
+    def usd_per_unit(self, price: ModelPrice) -> str:
+        return f"${pricing.micros_to_usd(price.usd_micros)}"
+
+    @admin.display(description="ZAR per unit at the current rate")
+    def zar_per_unit(self, price: ModelPrice) -> str:
         return pricing.format_zar(pricing.usd_micros_to_zar_cents(price.usd_micros, pricing.current_rate()))
 
 
@@ -214,6 +234,7 @@ class CostEntryAdmin(ReadOnlyAdmin):
         "tier",
         "operation",
         "model",
+        "variant",
         "units",
         "zar",
         "usd",

@@ -97,6 +97,43 @@ class Price(models.Model):
         return f"{self.price_class}: {format_usd(self.usd_micros)}"
 
 
+class PriceUnit(models.TextChoices):
+    IMAGE = "image", "per image"
+    SECOND = "second", "per second of video"
+
+
+class ModelPrice(models.Model):
+    """Google's USD list price of one unit from one model in one variant: what quotes,
+    reservations and the cost ledger charge. Rows are seeded by migrations and edited by staff
+    in the admin; an edit applies to new quotes and charges, never to ledger rows already written.
+
+    The variant is what changes the price for that model, written as pricing.variant() makes it:
+    an image size ("1K", "4K"), "upscale", or a video resolution with "+audio" ("1080p+audio").
+    Standard, Fast and Lite are separate model ids, so they are separate rows.
+    """
+
+    model = models.CharField(max_length=64, help_text="The model id, e.g. gemini-3.1-flash-image")
+    variant = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text='Image size ("1K"), "upscale", or video resolution, "+audio" with sound ("1080p+audio")',
+    )
+    unit = models.CharField(max_length=8, choices=PriceUnit.choices)
+    usd_micros = models.PositiveIntegerField(help_text="USD per unit in micro-dollars (0.04 USD = 40000)")
+    source = models.CharField(max_length=300, help_text="Where the figure comes from (a URL, or the seed)")
+    as_of = models.DateField(help_text="When the source said so")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model", "variant"]
+        constraints = [models.UniqueConstraint(fields=["model", "variant"], name="uniq_model_price")]
+
+    def __str__(self) -> str:
+        from billing.pricing import format_usd
+
+        return f"{self.model} {self.variant or '-'}: {format_usd(self.usd_micros)} {self.get_unit_display()}"
+
+
 class Subscription(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscription"
@@ -228,6 +265,8 @@ class CostEntry(models.Model):
     operation = models.CharField(max_length=32, db_index=True)
     model = models.CharField(max_length=64)
     price_class = models.CharField(max_length=24, choices=PriceClass.choices)
+    # The model price row's variant this entry was charged at (blank on rows from before 0003).
+    variant = models.CharField(max_length=32, blank=True)
     units = models.IntegerField()
     usd_micros = models.BigIntegerField()
     zar_cents = models.BigIntegerField()

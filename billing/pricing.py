@@ -16,6 +16,18 @@ MICROS_PER_DOLLAR = 1_000_000
 CENTS_PER_RAND = 100
 
 
+# The variant of an upscale's price row: its price does not depend on the size.
+UPSCALE_VARIANT = "upscale"
+
+
+class PriceMissing(LookupError):
+    """No price row for a model and variant: the operator's to add in the admin (billing.ModelPrice)."""
+
+    def __init__(self, model: str, variant: str):
+        self.model, self.variant = model, variant
+        super().__init__(f"no price for model {model!r} variant {variant!r}: add one in the admin")
+
+
 @dataclass(frozen=True)
 class Quote:
     price_class: str
@@ -23,6 +35,9 @@ class Quote:
     usd_micros: int
     zar_cents: int
     rate: Decimal
+    # The price row it was made from (blank for a quote by price class).
+    model: str = ""
+    variant: str = ""
 
     @property
     def usd(self) -> Decimal:
@@ -66,6 +81,32 @@ def quote(price_class: str, units: int, rate: Decimal | None = None) -> Quote:
     rate = current_rate() if rate is None else rate
     usd_micros = unit_price_usd_micros(price_class) * units
     return Quote(price_class, units, usd_micros, usd_micros_to_zar_cents(usd_micros, rate), rate)
+
+
+def video_variant(resolution: str, audio: bool) -> str:
+    """A video price row's variant: "1080p", or "1080p+audio" when a soundtrack is generated."""
+    return f"{resolution}+audio" if audio else resolution
+
+
+def model_unit_price(model: str, variant: str) -> int:
+    """USD micro-dollars per unit of `model` in `variant`; PriceMissing when there is no row."""
+    from billing.models import ModelPrice
+
+    try:
+        return ModelPrice.objects.values_list("usd_micros", flat=True).get(model=model, variant=variant)
+    except ModelPrice.DoesNotExist:
+        raise PriceMissing(model, variant) from None
+
+
+def quote_model(price_class: str, model: str, variant: str, units: int, rate: Decimal | None = None) -> Quote:
+    """What `units` of `model` in `variant` cost now, in both currencies (the model price rows)."""
+    if units < 0:
+        raise ValueError("units must not be negative")
+    rate = current_rate() if rate is None else rate
+    usd_micros = model_unit_price(model, variant) * units
+    return Quote(
+        price_class, units, usd_micros, usd_micros_to_zar_cents(usd_micros, rate), rate, model, variant
+    )
 
 
 def micros_to_usd(micros: int) -> Decimal:

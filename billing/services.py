@@ -235,8 +235,15 @@ def commit(
     model: str,
     price_class: str,
     units: int | None = None,
+    variant: str | None = None,
+    quoted_unit_usd_micros: int | None = None,
 ) -> CostEntry | None:
     """Charge a reservation: `units` delivered (default: all reserved), the rest returned.
+
+    With a `variant`, the charge is priced by the model price row (model, variant) as it is
+    now; if that row has gone (or the model that served differs and has none), the job is still
+    charged, at `quoted_unit_usd_micros` (what its quote said per unit), and the gap is logged for
+    the operator. Without one, by `price_class` (the seed's price list).
 
     Returns the ledger entry. A second call for the same reference charges nothing and returns
     the first entry; a call on a released reservation charges nothing and returns None.
@@ -257,13 +264,14 @@ def commit(
             used=F("used") + delivered,
             limit=_limit_after(reservation.units - delivered),
         )
-        quote = pricing.quote(price_class, delivered)
+        quote = _charge_quote(price_class, model, variant, delivered, quoted_unit_usd_micros)
         return CostEntry.objects.create(
             user_id=reservation.user_id,
             tier=plan_for(reservation.user).code,
             operation=operation,
             model=model,
             price_class=price_class,
+            variant=variant or "",
             units=delivered,
             usd_micros=quote.usd_micros,
             zar_cents=quote.zar_cents,
@@ -271,6 +279,23 @@ def commit(
             reference=reference,
             created_at=timezone.now(),
         )
+
+
+def _charge_quote(
+    price_class: str, model: str, variant: str | None, units: int, quoted_unit_usd_micros: int | None
+) -> pricing.Quote:
+    if variant is None:
+        return pricing.quote(price_class, units)
+    try:
+        return pricing.quote_model(price_class, model, variant, units)
+    except pricing.PriceMissing as e:
+        if quoted_unit_usd_micros is None:
+            raise
+        log.error("charged at the quoted price: %s", e)
+        rate = pricing.current_rate()
+        usd_micros = quoted_unit_usd_micros * units
+        cents = pricing.usd_micros_to_zar_cents(usd_micros, rate)
+        return pricing.Quote(price_class, units, usd_micros, cents, rate, model, variant)
 
 
 def release(reference: str, reason: str) -> bool:

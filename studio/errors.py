@@ -43,6 +43,7 @@ USER_MESSAGES = {
     ),
     # {try_again}: when to try again, from the breaker's reset time if known.
     "provider_unavailable": f"This service is not available right now. {{try_again}} {NOT_CHARGED}",
+    "price_missing": f"This option has no price set yet, so it cannot be made now. {NOT_CHARGED}",
     "provider_timeout": f"The service took too long to answer. Try again in a few minutes. {NOT_CHARGED}",
     "model_unavailable": f"This feature is being upgraded to a newer model; try again later. {NOT_CHARGED}",
     "provider_failed": f"The service could not finish this job. Try again. {NOT_CHARGED}",
@@ -92,6 +93,13 @@ def provider_unavailable(*, retry_after: float | None = None) -> StudioError:
     extra = {"retry_after": max(1, math.ceil(retry_after))} if retry_after is not None else {}
     message = user_message("provider_unavailable", retry_after=retry_after)
     return StudioError("provider_unavailable", message, status=503, **extra)
+
+
+def price_missing() -> StudioError:
+    """A submit or quote refused because the model it would use has no price row for the
+    request's variant (billing.ModelPrice): the operator's to add in the admin. Nothing was
+    reserved. Which model and variant goes to the log, not to this answer."""
+    return StudioError("price_missing", user_message("price_missing"), status=503)
 
 
 def validation_error(message: str, details: list[dict] | None = None) -> StudioError:

@@ -57,17 +57,20 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
         # A model setting that cannot serve this operation: the operator's to fix, not the user's.
         log.error("refused a %s submit: %s", job_plan.capability, e.detail)
         raise errors.provider_unavailable() from e
+    # Priced by the model the route resolved to; no price row refuses here, before any reserve.
+    op = operations.get(operation)
+    quote = operations.price(job_plan, op.price_variant(**op.choices_of(params)), route.model_id)
     job_id = uuid.uuid4()
     trial = _admit_past_breaker(route, job_id)
     try:
-        return _create_job(user, operation, params, job_id, job_plan, route, files)
+        return _create_job(user, operation, params, job_id, job_plan, route, files, quote)
     except BaseException:
         if trial:  # the job that was to be the breaker's trial will not exist
             providers.end_trial(route.model_id, route.family, str(job_id))
         raise
 
 
-def _create_job(user, operation, params, job_id, job_plan, route, files) -> MediaJob:
+def _create_job(user, operation, params, job_id, job_plan, route, files, quote) -> MediaJob:
     reference = f"job:{job_id}"
     now = timezone.now()
     with transaction.atomic():
@@ -81,7 +84,6 @@ def _create_job(user, operation, params, job_id, job_plan, route, files) -> Medi
                 status=429,
                 **e.as_dict(),
             ) from e
-        quote = pricing.quote(job_plan.price_class, job_plan.units)
         job = MediaJob(
             id=job_id,
             owner=user,

@@ -145,6 +145,8 @@ def finish_job(job: MediaJob, *, model: str, units: int, filtered: int = 0) -> b
             model=model,
             price_class=job.price_class,
             units=units,
+            variant=operations.for_job(job).price_variant_of_job(job),
+            quoted_unit_usd_micros=job.quote_usd_micros // job.units if job.units else None,
         )
         if entry is not None:
             MediaJob.objects.filter(pk=job.pk).update(

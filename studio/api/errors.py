@@ -68,6 +68,10 @@ API_ERRORS: dict[str, tuple[int, str]] = {
         503,
         "the model cannot take work now (nothing reserved); `retry_after` when known",
     ),
+    "price_missing": (
+        503,
+        "the model has no price for this option yet, an operator's to add (nothing reserved)",
+    ),
 }
 # The one code that is not an HTTP error: /tools/call answers an unknown tool name 404 in its own shape.
 TOOL_ERRORS = {"unknown_tool": "there is no tool by that name (`tools` lists them)"}
@@ -88,7 +92,14 @@ POST = (
     "idempotency_mismatch",
 )
 # A submit also meets the tier gate, the allowance, the submit rate limit and the breaker.
-SUBMIT = (*POST, "upgrade_required", "quota_exceeded", "rate_limited", "provider_unavailable")
+SUBMIT = (
+    *POST,
+    "upgrade_required",
+    "quota_exceeded",
+    "rate_limited",
+    "provider_unavailable",
+    "price_missing",
+)
 
 
 class FieldProblem(Schema):

@@ -4,6 +4,7 @@
     all()                every operation, in the order the tools and the admin list them
     for_job(job)         the operation of a stored MediaJob
     quote(user, name, units, **choices)   the tier gate's JobPlan and the price, no request needed
+    price(job_plan, variant)             the quote from the price row of the model that would serve it
 
 To add an operation, see the README's "Adding an operation": its module here (listed in
 _MODULES), its schema, its template and its tests.
@@ -11,8 +12,10 @@ _MODULES), its schema, its template and its tests.
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 
+from studio import errors, providers
 from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
 
 __all__ = [
@@ -25,8 +28,11 @@ __all__ = [
     "for_job",
     "get",
     "names",
+    "price",
     "quote",
 ]
+
+log = logging.getLogger(__name__)
 
 _MODULES = ("generate_image", "edit_image", "upscale_image", "generate_video")
 _REGISTRY: dict[str, Operation] = {}
@@ -74,9 +80,29 @@ def quote(user, operation_name: str, units: int, **choices):
     price in ZAR cents and USD micro-dollars. Raises StudioError(upgrade_required) when the
     user's plan does not offer it, exactly as submitting would. Reserves nothing.
     """
-    from billing import pricing
     from billing import services as billing
 
     operation = get(operation_name)
-    job_plan = operation.admit(billing.plan_for(user), units, **operation.choices(choices))
-    return job_plan, pricing.quote(job_plan.price_class, job_plan.units)
+    choices = operation.choices(choices)
+    job_plan = operation.admit(billing.plan_for(user), units, **choices)
+    return job_plan, price(job_plan, operation.price_variant(**choices))
+
+
+def price(job_plan, variant: str, model: str | None = None):
+    """The quote for a JobPlan: the price row of `model` (default: the model its capability
+    resolves to now) in `variant`. Raises StudioError(provider_unavailable) when no model
+    setting can serve it and StudioError(price_missing) when that model has no price for the
+    variant (both are the operator's to fix; the reason goes to the log)."""
+    from billing import pricing
+
+    if model is None:
+        try:
+            model = providers.resolve(job_plan.capability).model_id
+        except providers.ProviderError as e:
+            log.error("cannot price %s: %s", job_plan.capability, e.detail)
+            raise errors.provider_unavailable() from e
+    try:
+        return pricing.quote_model(job_plan.price_class, model, variant, job_plan.units)
+    except pricing.PriceMissing as e:
+        log.error("refused to price %s: %s", job_plan.capability, e)
+        raise errors.price_missing() from e

@@ -15,6 +15,9 @@ from pydantic import BaseModel
 
 from studio import providers
 
+# The size every image operation makes today, and so the variant its price row has.
+IMAGE_SIZE = "1K"
+
 
 @dataclass(frozen=True)
 class JobPlan:
@@ -98,6 +101,17 @@ class Operation:
         if unknown:
             raise TypeError(f"{self.name} is not priced by {', '.join(sorted(unknown))}")
         return {**self.price_choices, **given}
+
+    def price_variant(self, **choices) -> str:
+        """The variant of the model's price row (billing.ModelPrice) that prices this request:
+        an image size, "upscale", or a video resolution with "+audio". The model is the one the
+        capability resolves to (operations.quote)."""
+        return IMAGE_SIZE
+
+    def price_variant_of_job(self, job) -> str:
+        """The same, from a stored job's params (the worker's charge)."""
+        stored = {field: job.params[field] for field in self.price_choices if field in job.params}
+        return self.price_variant(**self.choices(stored))
 
     def units(self, params: BaseModel) -> int:
         """The units a request reserves (images, upscales, seconds of video)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from billing import pricing
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import assets, providers
@@ -61,11 +62,16 @@ class GenerateVideoOperation(Operation):
             Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
         ),
     )
-    # Sound is a separate, dearer allowance; the fast model is a different capability, same price.
-    price_choices = {"generate_audio": False, "fast": False}
+    # Sound is a separate, dearer allowance; the fast model is a different capability (a model
+    # with its own prices); resolution and sound pick the model's price row.
+    price_choices = {"generate_audio": False, "fast": False, "resolution": "720p"}
 
     def units(self, params) -> int:
         return params.billed_seconds
+
+    def price_variant(self, **choices) -> str:
+        choices = self.choices(choices)
+        return pricing.video_variant(choices["resolution"], choices["generate_audio"])
 
     def meter(self, **choices) -> str:
         return Meter.VIDEO_AUDIO_SECONDS if self.choices(choices)["generate_audio"] else Meter.VIDEO_SECONDS

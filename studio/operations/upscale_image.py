@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from billing import pricing
 from billing import services as billing
 from billing.models import Meter, PriceClass, UpscaleModel
 from studio import assets, providers
@@ -15,6 +16,15 @@ PRICE_CLASSES = {"v3": PriceClass.UPSCALE_V3, "v4": PriceClass.UPSCALE_V4}
 CAPABILITIES = {"v3": providers.Operation.UPSCALE_V3, "v4": providers.Operation.UPSCALE_V4}
 # The pages warn before this refusal (studio/pages/upscale.py).
 MAX_UPSCALED_PIXELS = providers.MAX_UPSCALED_PIXELS
+
+
+def list_price(model: str):
+    """What one upscale with `model` ("v3", "v4") costs whatever the plan: the Upscale tab shows
+    the price of a model the plan lacks beside the way up to it."""
+    from studio import operations
+
+    job_plan = JobPlan(CAPABILITIES[model], Meter.UPSCALES, 1, PRICE_CLASSES[model])
+    return operations.price(job_plan, pricing.UPSCALE_VARIANT)
 
 
 def model_label(model: str) -> str:
@@ -43,6 +53,9 @@ class UpscaleImageOperation(Operation):
 
     def units(self, params) -> int:
         return 1
+
+    def price_variant(self, **choices) -> str:
+        return pricing.UPSCALE_VARIANT
 
     def meter(self, **choices) -> str:
         return Meter.UPSCALES

@@ -17,7 +17,6 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from billing import pricing
 from billing import services as billing
 from billing.models import Meter, UpscaleModel
 from studio import operations
@@ -71,7 +70,7 @@ def _model_choices(user, plan) -> list[dict]:
         if allowed:
             _, quote = operations.quote(user, "upscale_image", 1, model=model.value)
         else:
-            quote = pricing.quote(upscale_image.PRICE_CLASSES[model.value], 1)
+            quote = upscale_image.list_price(model.value)
         offering = [p for p in higher if model.value in p.upscale_models]
         choices.append(
             {

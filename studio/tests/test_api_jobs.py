@@ -173,7 +173,8 @@ def test_it_makes_a_video_with_audio_from_a_first_frame(studio_env, api, make_us
 
     assert response.status_code == 202, response.content
     accepted = response.json()
-    assert accepted["meter"] == "video_audio_seconds" and accepted["quote"]["zar"] == "R29.60"
+    # Veo 3.1 Fast at 720p with audio: $0.10 a second (billing.ModelPrice), 4 s = $0.40 = R7.40.
+    assert accepted["meter"] == "video_audio_seconds" and accepted["quote"]["zar"] == "R7.40"
     job = MediaJob.objects.get(pk=accepted["job_id"])
     assert job.provider_job_name.startswith("projects/")
     result = _result(api, accepted)

@@ -10,7 +10,7 @@ import pytest
 
 from billing import pricing
 from billing import services as billing
-from billing.models import Price, PriceClass
+from billing.models import ModelPrice, PriceClass
 from studio import assets
 from studio.models import MediaAsset, MediaJob
 from studio.tests.factories import make_photo
@@ -72,7 +72,7 @@ def test_it_offers_jigga_both_models_with_their_prices_and_the_users_images(clie
 
 
 def test_it_takes_the_prices_from_the_price_list(client, make_user, media):
-    Price.objects.filter(price_class=PriceClass.UPSCALE_V4).update(usd_micros=80_000)
+    ModelPrice.objects.filter(model="imagen-4.0-upscale-preview", variant="upscale").update(usd_micros=80_000)
     client.force_login(make_user(tier="JIGGA"))
     text = client.get(UPSCALE).content.decode()
     assert "R1.48 per image · $0.08" in text  # 0.08 USD at R18.50

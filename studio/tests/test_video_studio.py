@@ -273,7 +273,8 @@ def test_it_submits_one_job_with_exactly_the_forms_settings(client, make_user, p
         "first_frame_id": str(first.id),
         "last_frame_id": str(last.id),
     }
-    assert (job.meter, job.units, job.quote_zar_cents) == ("video_audio_seconds", 12, 8880)
+    # Veo 3.1 Fast at 1080p with audio: $0.12 a second, 12 s = $1.44 = R26.64.
+    assert (job.meter, job.units, job.quote_zar_cents) == ("video_audio_seconds", 12, 2664)
 
 
 def test_it_redirects_htmx_to_the_job_url(client, make_user, post, studio_env):
