@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, F, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import CharField, Count, F, QuerySet, Sum, Value
+from django.db.models.functions import Concat, TruncDate
 
 from billing import pricing
 from billing.models import CostEntryQuerySet
 from billing.periods import SAST
 
-GROUPINGS = ("tier", "user", "operation", "model", "day")
+GROUPINGS = ("tier", "user", "operation", "model", "variant", "day")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ def _group_expression(by: str):
         return TruncDate("created_at", tzinfo=SAST)
     if by == "user":
         return F("user__username")
+    if by == "variant":
+        # The price row each entry was charged at: "veo-3.1-fast-generate-001/1080p+audio".
+        return Concat(F("model"), Value("/"), F("variant"), output_field=CharField())
     if by in GROUPINGS:
         return F(by)
     raise ValueError(f"cannot group by {by!r} (choose one of {', '.join(GROUPINGS)})")

@@ -97,6 +97,8 @@ def ledger(make_user):
             sast(2026, 10, 31, 23, 0),
         ),
     ]
+    # The price row's variant each was charged at (billing.ModelPrice).
+    variants = {"image": "1K", "upscale_v4": "upscale", "video": "720p", "video_audio": "1080p+audio"}
     for i, (user, tier, op, model, pc, units, usd, zar, when) in enumerate(rows):
         CostEntry.objects.create(
             user=user,
@@ -104,6 +106,7 @@ def ledger(make_user):
             operation=op,
             model=model,
             price_class=pc,
+            variant=variants[pc],
             units=units,
             usd_micros=usd,
             zar_cents=zar,
@@ -127,6 +130,12 @@ EXPECTED = {
         "imagen-4.0-upscale-preview": (1, 1, "1.11", "0.060000"),
         "veo-3.1-fast-generate-001": (1, 6, "44.40", "2.400000"),
         "veo-3.1-generate-001": (1, 8, "29.60", "1.600000"),
+    },
+    "variant": {
+        "imagen-3.0-generate-002/1K": (1, 4, "2.96", "0.160000"),
+        "imagen-4.0-upscale-preview/upscale": (1, 1, "1.11", "0.060000"),
+        "veo-3.1-fast-generate-001/1080p+audio": (1, 6, "44.40", "2.400000"),
+        "veo-3.1-generate-001/720p": (1, 8, "29.60", "1.600000"),
     },
     "day": {
         "2026-11-01": (1, 4, "2.96", "0.160000"),

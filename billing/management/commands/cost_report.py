@@ -3,6 +3,7 @@
 manage.py cost_report                          # this month, by operation, as a table
 manage.py cost_report --month 2026-11 --by tier --format csv
 manage.py cost_report --from 2026-11-01 --to 2026-11-15 --by day --format json
+manage.py cost_report --by variant               # by model/variant, the price row charged
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def start_of(value: date) -> datetime:
 
 
 class Command(OperatorCommand):
-    help = "Report spend (ZAR and USD) for a period, grouped by tier, user, operation, model or day."
+    help = "Report spend (ZAR and USD) for a period, grouped by tier, user, operation, model, variant or day."
 
     def add_arguments(self, parser):
         parser.add_argument(
