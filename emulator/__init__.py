@@ -12,6 +12,7 @@ with `manage.py run_emulator`.
 from __future__ import annotations
 
 from .faults import FAULT_KINDS
+from .pollinations import EMULATOR_KEY as POLLINATIONS_KEY
 from .runner import Emulator, start_emulator
 
-__all__ = ["FAULT_KINDS", "Emulator", "start_emulator"]
+__all__ = ["FAULT_KINDS", "POLLINATIONS_KEY", "Emulator", "start_emulator"]

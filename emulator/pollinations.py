@@ -2,8 +2,10 @@
 
 Shapes: Pollinations' APIDOCS.md (github.com/pollinations/pollinations). The answer is a JPEG of
 exactly width × height. The legacy host picks a random seed when none is given; the gateway's seed
-defaults to 0, and -1 means random. The gateway's key check (401 for anonymous calls) is not
-enforced, so the app can run offline without a key; the "401" fault produces that answer on demand.
+defaults to 0, and -1 means random. Like the real gateway since 2026 (issue #9873 in
+pollinations/pollinations), the gen gateway refuses a call without a key (Bearer header or ?key=)
+with 401; any key is accepted, as the emulator keeps no accounts. The legacy host stays anonymous.
+Wherever the app is pointed at the emulator it is given the dummy key EMULATOR_KEY.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ MAX_SIDE = 4096  # the emulator's own guard; the docs give no limit
 MAX_GATEWAY_SEED = 2_147_483_647
 IMAGE_MODELS = ("flux", "zimage", "gptimage", "kontext", "seedream5", "seedream5-pro", "nanobanana", "klein")
 
+# Any key passes; this one is what run_local, compose and the tests give the app.
+EMULATOR_KEY = "sk_emulator"
+
 BLOCKED_MESSAGE = "Content policy violation: the prompt was flagged by the safety filter."
 
 
 def handle(call: Call) -> Reply:
     route = call.route
+    if route.gateway == "gen" and not _has_key(call):
+        raise fault_error(401, route.gateway)
     prompt = route.prompt_path or ""
     if not prompt.strip():
         raise ApiError(400, "A prompt is required.")
@@ -50,6 +57,12 @@ def handle(call: Call) -> Reply:
         content_type="image/jpeg",
         headers={"x-model-used": model},
     )
+
+
+def _has_key(call: Call) -> bool:
+    bearer = call.headers.get("authorization", "")
+    token = bearer.removeprefix("Bearer ").strip() if bearer.startswith("Bearer ") else ""
+    return bool(token or call.query.get("key"))
 
 
 def models(call: Call) -> Reply:

@@ -419,13 +419,15 @@ LOGGING = {
 # emulator, or anything speaking the same wire format) with a fixed bearer token instead of
 # Application Default Credentials.
 VERTEX_PROJECT = envstr("VERTEX_PROJECT", "media-studio-local")
-VERTEX_LOCATION = envstr("VERTEX_LOCATION", "us-central1")
+VERTEX_LOCATION = envstr("VERTEX_LOCATION", "us-central1")  # Veo 3.1 is served only in us-central1
 GEMINI_LOCATION = envstr("GEMINI_LOCATION", "global")  # Gemini 3.x image models are global-only
 VERTEX_BASE_URL = envstr("VERTEX_BASE_URL")
 VERTEX_API_VERSION = envstr("VERTEX_API_VERSION", "v1")
 VERTEX_FIXED_TOKEN = envstr("VERTEX_FIXED_TOKEN", "emulator-token")
 
-# Pollinations (the FREE preview): the gen gateway; a secret key is sent as a Bearer token.
+# Pollinations (the FREE preview): the gen gateway; a secret key is sent as a Bearer token. The key
+# is required (the gateway answers anonymous calls with 401); provider_check and /health warn without it.
+# The media bucket's region (europe-west4) is chosen when it is created: README, "Deploying on Google Cloud".
 POLLINATIONS_BASE_URL = envstr("POLLINATIONS_BASE_URL", "https://gen.pollinations.ai")
 POLLINATIONS_API_KEY = envstr("POLLINATIONS_API_KEY")
 

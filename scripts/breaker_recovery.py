@@ -171,7 +171,7 @@ def main() -> None:
     if int(urlparse(args.redis).path.lstrip("/") or 0) == 0:
         raise SystemExit("refusing to empty Redis db 0: pass --redis redis://host:6379/N with N > 0")
 
-    from emulator import start_emulator
+    from emulator import POLLINATIONS_KEY, start_emulator
 
     database_url = f"{args.postgres}/{args.database}"
     with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:
@@ -196,6 +196,7 @@ def main() -> None:
         "VERTEX_BASE_URL": emulator.base_url,
         "VERTEX_PROJECT": "breaker-demo",
         "POLLINATIONS_BASE_URL": emulator.base_url,
+        "POLLINATIONS_API_KEY": POLLINATIONS_KEY,  # the emulator, like Pollinations, wants a key
         "STORAGE_EMULATOR_HOST": emulator.gcs_url,
         "GCS_BUCKET": emulator.default_bucket,
         "BREAKER_NAMESPACE": namespace,

@@ -1,14 +1,15 @@
 """The /health report: can this deployment serve, and what is degraded.
 
 `serving` is False (HTTP 503) only when a request could not be handled at all: the database or
-the broker is down. A stale worker heartbeat, an open circuit breaker, a retired model or an
-unreachable bucket make the report "degraded" (still 200): the web app works, jobs would wait or
-fail cleanly, and the report says which. Nothing here prints a secret: URLs lose their passwords.
+the broker is down. A stale worker heartbeat, an open circuit breaker, a retired model, a missing
+provider key or an unreachable bucket make the report "degraded" (still 200): the web app works,
+jobs would wait or fail cleanly, and the report says which. Nothing here prints a secret: URLs
+lose their passwords.
 
 The endpoint is public (load balancers and uptime checks call it without credentials), so anyone
 gets only the verdict: status, serving, and each check's ok. The details (model ids, breaker
-states, retirement warnings that name the setting to change, queue depth, storage class) are for
-staff: `report(full=True)`.
+states, retirement warnings that name the setting to change, a missing provider key, queue depth,
+storage class) are for staff: `report(full=True)`.
 """
 
 from __future__ import annotations
@@ -53,11 +54,14 @@ def report(*, full: bool = False) -> dict:
         for row in _safe(providers.catalog_rows, [])
     ]
     warnings = _safe(providers.lifecycle_warnings, [])
+    # Settings that fail every call of an operation (a missing Pollinations key): staff must see them.
+    configuration_warnings = _safe(providers.configuration_warnings, [])
     serving = checks["database"]["ok"] and checks["broker"]["ok"]
     degraded = (
         not all(check["ok"] for check in checks.values())
         or any(b["state"] != "closed" for b in breakers)
         or bool(warnings)
+        or bool(configuration_warnings)
     )
     status = "unavailable" if not serving else ("degraded" if degraded else "ok")
     if not full:
@@ -74,6 +78,7 @@ def report(*, full: bool = False) -> dict:
         "breakers": breakers,
         "models": models,
         "model_warnings": warnings,
+        "configuration_warnings": configuration_warnings,
         "time": timezone.now().isoformat(),
     }
 

@@ -43,7 +43,7 @@ from .base import (
     VideoStatus,
 )
 from .catalog import MAX_UPSCALED_PIXELS, Route, lifecycle_warnings, resolve
-from .health import breaker_states, catalog_rows, configuration, live_check
+from .health import breaker_states, catalog_rows, configuration, configuration_warnings, live_check
 from .resilience import admit, end_trial, job_scope
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "breaker_states",
     "catalog_rows",
     "configuration",
+    "configuration_warnings",
     "edit_image",
     "end_trial",
     "find_video_outputs",

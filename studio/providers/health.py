@@ -18,6 +18,7 @@ from . import catalog, gcs
 from .base import (
     EditImageRequest,
     EditMode,
+    Family,
     GenerateImagesRequest,
     ImageInput,
     ImageResult,
@@ -99,6 +100,25 @@ def configuration() -> list[tuple[str, str]]:
             else f"sqlite {settings.BREAKER_STATE_PATH}",
         ),
     ]
+
+
+# Pollinations' gen gateway answers every call without a key with 401 UNAUTHORIZED
+# (gemini-and-pollinations.md §4.2, issue #9873 in pollinations/pollinations, April 2026).
+POLLINATIONS_KEY_MISSING = (
+    "{operation}: POLLINATIONS_API_KEY is not set and Pollinations now refuses anonymous calls (401), "
+    "so every call to {model} fails; set a secret key (sk_...) from https://enter.pollinations.ai"
+)
+
+
+def configuration_warnings() -> list[str]:
+    """Settings that make an operation fail on every call, found without calling anyone."""
+    warnings = []
+    if not settings.POLLINATIONS_API_KEY:
+        for operation in catalog.OPERATIONS:
+            model = catalog.model_info(catalog.configured_model_id(operation))
+            if model.family == Family.POLLINATIONS:
+                warnings.append(POLLINATIONS_KEY_MISSING.format(operation=operation, model=model.model_id))
+    return warnings
 
 
 def _without_password(url: str) -> str:

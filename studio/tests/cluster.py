@@ -40,6 +40,7 @@ class Cluster:
             "VERTEX_BASE_URL": emulator.base_url,
             "VERTEX_PROJECT": "test-project",
             "POLLINATIONS_BASE_URL": emulator.base_url,
+            "POLLINATIONS_API_KEY": settings.POLLINATIONS_API_KEY,  # providers_env's emulator key
             "STORAGE_EMULATOR_HOST": emulator.gcs_url,
             "GCS_BUCKET": settings.GCS_BUCKET,  # as providers_env: Veo writes to a job's own folder
             "BREAKER_STATE_PATH": str(tmp_path / "cluster-breakers.sqlite3"),

@@ -30,13 +30,15 @@ def emulator():
 @pytest.fixture
 def providers_env(emulator, settings, monkeypatch, tmp_path):
     """Point every provider at the emulator, with fresh breakers and a fast retry policy."""
+    from emulator import POLLINATIONS_KEY
+
     emulator.reset()
     settings.VERTEX_BASE_URL = emulator.base_url
     settings.VERTEX_PROJECT = "test-project"
     settings.VERTEX_LOCATION = "us-central1"
     settings.GEMINI_LOCATION = "global"
     settings.POLLINATIONS_BASE_URL = emulator.base_url
-    settings.POLLINATIONS_API_KEY = ""
+    settings.POLLINATIONS_API_KEY = POLLINATIONS_KEY  # the emulator, like Pollinations, wants a key
     settings.GCS_BUCKET = EMULATOR_BUCKET
     settings.GCS_SIGNING_KEY_FILE = ""
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator.gcs_url)

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from emulator import POLLINATIONS_KEY
+
 from .test_run_local import descendants, free_port, wait_until_gone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,6 +165,7 @@ def test_the_compose_file_runs_web_worker_and_a_migration_from_one_image_beside_
         assert env["DATABASE_URL"].split("@")[1].startswith("postgres:5432/")
         assert env["REDIS_URL"].startswith("redis://redis:6379/")
         assert env["VERTEX_BASE_URL"] == env["POLLINATIONS_BASE_URL"] == "http://emulator:8090"
+        assert env["POLLINATIONS_API_KEY"] == POLLINATIONS_KEY  # the emulator, like Pollinations, wants one
     assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]  # this machine only
     for name in ("web", "worker"):
         waits_for = services[name]["depends_on"]

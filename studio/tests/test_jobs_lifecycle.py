@@ -112,6 +112,24 @@ def test_it_reports_health_without_secrets(db, studio_env, client, settings, mak
     assert client.get("/api/v1/media/health").json()["checks"]["cluster"]["ok"] is True
 
 
+def test_health_warns_staff_when_the_pollinations_key_is_missing(db, studio_env, client, settings, make_user):
+    worker.sweep()  # a fresh heartbeat
+    settings.POLLINATIONS_API_KEY = ""
+    anonymous = client.get("/api/v1/media/health").json()
+    client.force_login(make_user(staff=True))
+    body = client.get("/api/v1/media/health").json()
+
+    assert body["status"] == "degraded" and body["serving"] is True
+    [warning] = body["configuration_warnings"]
+    assert warning.startswith("image_preview: POLLINATIONS_API_KEY is not set")
+    assert "https://enter.pollinations.ai" in warning
+    assert anonymous["status"] == "degraded" and "configuration_warnings" not in anonymous
+    assert "POLLINATIONS" not in str(anonymous)
+
+    settings.POLLINATIONS_API_KEY = "sk_test"
+    assert client.get("/api/v1/media/health").json()["configuration_warnings"] == []
+
+
 def test_it_answers_503_when_the_broker_is_down(db, studio_env, client, monkeypatch):
     from django_q.conf import Conf
 

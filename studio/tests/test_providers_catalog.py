@@ -95,6 +95,26 @@ def test_provider_check_prints_catalog_configuration_breakers_and_warnings(provi
     assert "Live calls" not in text
 
 
+def test_provider_check_warns_when_the_pollinations_key_is_missing(providers_env, settings):
+    out = StringIO()
+    call_command("provider_check", stdout=out)
+    assert "Configuration warnings\n  none" in out.getvalue()
+
+    settings.POLLINATIONS_API_KEY = ""
+    out = StringIO()
+    call_command("provider_check", "--live", stdout=out)
+
+    text = out.getvalue()
+    assert "POLLINATIONS_API_KEY: not set" in text
+    assert (
+        "image_preview: POLLINATIONS_API_KEY is not set and Pollinations now refuses anonymous calls (401), "
+        "so every call to flux fails"
+    ) in text
+    # The live call shows the same refusal, from the emulator acting as Pollinations' gateway.
+    assert "FAILED image_preview flux" in text and "Pollinations 401: Authentication required" in text
+    assert providers.configuration_warnings() and "1 of the live calls failed" in text
+
+
 def test_provider_check_live_calls_every_configured_model_once(providers_env):
     out = StringIO()
 

@@ -9,7 +9,7 @@ from studio import providers
 from .conftest import product_requests
 
 
-def test_it_sends_the_gateway_shape_without_a_key(providers_env):
+def test_it_sends_the_gateway_shape_with_the_key(providers_env, settings):
     result = providers.generate_preview(
         providers.GenerateImagesRequest(
             prompt="Table Mountain at dawn & mist/fog", seed=42, aspect_ratio="16:9"
@@ -20,7 +20,7 @@ def test_it_sends_the_gateway_shape_without_a_key(providers_env):
     assert request["method"] == "GET"
     assert request["path"] == "/image/Table%20Mountain%20at%20dawn%20%26%20mist%2Ffog"
     assert request["query"] == {"model": "flux", "width": "1344", "height": "768", "seed": "42"}
-    assert "authorization" not in request["headers"]
+    assert request["headers"]["authorization"] == f"Bearer {settings.POLLINATIONS_API_KEY}"
     image = result.images[0]
     assert image.mime_type == "image/jpeg"
     assert (image.width, image.height) == (1344, 768)
@@ -102,3 +102,37 @@ def test_a_200_that_is_not_an_image_is_not_taken_for_one(providers_env, settings
 
     assert "text/html" in caught.value.message
     assert len(hits) == 5
+
+
+def test_without_a_key_the_gateway_refuses_and_nothing_is_retried(providers_env, settings):
+    """Pollinations' gen gateway refuses anonymous calls with 401; so does the emulator."""
+    settings.POLLINATIONS_API_KEY = ""
+
+    with pytest.raises(providers.ConfigurationError) as caught:
+        providers.generate_preview(providers.GenerateImagesRequest(prompt="Karoo"))
+
+    assert caught.value.http_status == 401 and "Authentication required" in caught.value.message
+    [request] = product_requests(providers_env)
+    assert "authorization" not in request["headers"] and request["status"] == 401
+
+
+def test_without_a_key_a_free_preview_fails_plainly_and_costs_nothing(studio_env, api, make_user, settings):
+    from billing.models import CostEntry
+    from studio.errors import user_message
+    from studio.models import MediaJob
+
+    settings.POLLINATIONS_API_KEY = ""
+    user = make_user(tier="FREE")
+    api.login(user)
+
+    accepted = api.post("/images/generate", {"prompt": "Table Mountain"})
+
+    assert accepted.status_code == 202, accepted.content
+    status = api.get(accepted.json()["status_url"]).json()
+    assert status["state"] == "failed", status
+    assert status["error"]["code"] == "provider_unavailable"
+    assert status["error"]["message"] == user_message("provider_unavailable")
+    assert "Pollinations" not in str(status) and "key" not in status["error"]["message"]
+    job = MediaJob.objects.get()
+    assert "401" in job.error_detail  # the raw answer is for staff only
+    assert not CostEntry.objects.filter(user=user).exists()

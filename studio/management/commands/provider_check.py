@@ -62,6 +62,13 @@ class Command(OperatorCommand):
         if not warnings:
             out.write("  none")
 
+        out.write(self.style.MIGRATE_HEADING("Configuration warnings"))
+        problems = providers.configuration_warnings()
+        for problem in problems:
+            out.write("  " + self.style.WARNING(problem))
+        if not problems:
+            out.write("  none")
+
         if not live:
             return
         out.write(self.style.MIGRATE_HEADING("Live calls"))

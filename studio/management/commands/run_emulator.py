@@ -15,7 +15,7 @@ import threading
 
 from django.core.management.base import CommandError
 
-from emulator import FAULT_KINDS, start_emulator
+from emulator import FAULT_KINDS, POLLINATIONS_KEY, start_emulator
 from mediastudio.commands import OperatorCommand, number, tcp_port, text
 
 
@@ -63,6 +63,7 @@ class Command(OperatorCommand):
         for name, value in (
             ("VERTEX_BASE_URL", emulator.base_url),
             ("POLLINATIONS_BASE_URL", emulator.base_url),
+            ("POLLINATIONS_API_KEY", POLLINATIONS_KEY),  # any key: like the real gateway, it wants one
             ("STORAGE_EMULATOR_HOST", emulator.gcs_url),
         ):
             self.stdout.write(f"  export {name}={value}")

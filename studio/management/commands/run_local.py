@@ -30,7 +30,7 @@ import time
 
 from django.core.management.base import CommandError
 
-from emulator import start_emulator
+from emulator import POLLINATIONS_KEY, start_emulator
 from mediastudio.commands import OperatorCommand, tcp_port, text
 
 STOP_SECONDS = 30
@@ -70,6 +70,8 @@ class Command(OperatorCommand):
             **os.environ,
             "VERTEX_BASE_URL": emulator.base_url,
             "POLLINATIONS_BASE_URL": emulator.base_url,
+            # Like the real gateway, the emulator refuses Pollinations calls without a key.
+            "POLLINATIONS_API_KEY": POLLINATIONS_KEY,
         }
         self.stdout.write(
             f"Offline emulator: Vertex and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from urllib.parse import urlencode
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 from PIL import Image, ImageChops
@@ -41,7 +41,9 @@ def test_a_free_user_gets_one_watermarked_preview_a_day_then_the_upgrade_prompt(
 
     # The image served is not what the preview model sent: the watermark is in its pixels.
     [call] = [r for r in providers_env.requests() if r["kind"] == "pollinations"]
-    with urlopen(f"{providers_env.base_url}{call['path']}?{urlencode(call['query'])}") as answer:
+    url = f"{providers_env.base_url}{call['path']}?{urlencode(call['query'])}"
+    # The same key the app sent: the emulator, like Pollinations' gateway, refuses anonymous calls.
+    with urlopen(Request(url, headers={"Authorization": call["headers"]["authorization"]})) as answer:
         original = Image.open(io.BytesIO(answer.read())).convert("RGB")
     served = page.request.get(live_server.url + card.locator(".thumbs a.dl").first.get_attribute("href"))
     assert served.ok
