@@ -90,6 +90,11 @@ class MediaJob(models.Model):
     )
     delivered_units = models.PositiveIntegerField(default=0)
     filtered_count = models.PositiveSmallIntegerField(default=0)
+    seed_applied = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="True when the model honoured the job's seed; the viewer shows a seed only then",
+    )
     cost_zar_cents = models.PositiveIntegerField(null=True, blank=True)
     cost_usd_micros = models.PositiveBigIntegerField(null=True, blank=True)
 

@@ -117,6 +117,9 @@ def _run_image_job(job: MediaJob, operation: operations.Operation) -> None:
             )
         )
     units = operation.delivered_units(job, len(stored))
+    if (job.params or {}).get("seed") is not None:  # the viewer shows the seed only if it was used
+        MediaJob.objects.filter(pk=job.pk).update(seed_applied=result.seed_applied)
+        job.seed_applied = result.seed_applied
     finish_job(job, model=result.model, units=units, filtered=result.filtered_count + result.failed_count)
 
 
@@ -207,6 +210,7 @@ def _start_video(job: MediaJob, operation: operations.Operation) -> None:
         MediaJob.State.WAITING,
         provider_job_name=render.name,
         model=render.model,
+        seed_applied=render.seed_applied if request.seed is not None else None,
         lease_until=None,
         next_poll_at=now,
         deadline_at=now + timedelta(minutes=settings.VIDEO_DEADLINE_MINUTES),

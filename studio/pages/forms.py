@@ -24,7 +24,7 @@ from django_htmx.http import trigger_client_event
 from pydantic import BaseModel, ValidationError
 
 from billing import services as billing
-from studio import messages, operations, schemas
+from studio import messages, operations, providers, schemas
 from studio.errors import StudioError
 from studio.models import MediaJob
 from studio.pages import common
@@ -119,8 +119,19 @@ class StudioForm:
             "prompt_max": schemas.PROMPT_MAX_CHARS,
             "negative_max": schemas.NEGATIVE_PROMPT_MAX_CHARS,
             "seed_max": schemas.MAX_SEED,
+            "seed_note": self.seed_note(request.user),
             "estimate": estimate if estimate is not None else self.estimate(request.user, values),
         }
+
+    def seed_note(self, user) -> str:
+        """Why the model this form's request would use ignores a seed ("" if it honours one).
+        Every choice a form offers keeps the model family (Veo or Veo Fast), so the defaults do."""
+        operation = operations.get(self.operation)
+        try:
+            job_plan = operation.admit(billing.plan_for(user), 1, **operation.price_choices)
+        except StudioError:
+            return ""  # the plan cannot submit this form at all; the form says so instead
+        return providers.seed_note(job_plan.capability)
 
     def post(
         self,

@@ -178,7 +178,7 @@ def _settings(job: MediaJob | None, asset: MediaAsset) -> list[tuple[str, str]]:
         rows.append(("Images asked for", str(params["count"])))
     if params.get("negative_prompt"):
         rows.append(("Negative prompt", params["negative_prompt"]))
-    if params.get("seed") is not None:
+    if params.get("seed") is not None and job.seed_applied:  # never a seed the model ignored
         rows.append(("Seed", str(params["seed"])))
     rows.append(("Model", job.model))
     return rows
@@ -207,6 +207,8 @@ def _reuse_url(job: MediaJob | None) -> str:
         return ""
     params = job.params or {}
     query = {name: params[name] for name in REUSABLE if params.get(name) not in (None, "")}
+    if not job.seed_applied:  # a seed the model ignored would not repeat this image
+        query.pop("seed", None)
     return f"{reverse('image-create')}?{urlencode(query)}"
 
 

@@ -45,6 +45,7 @@ from .base import (
 from .catalog import MAX_UPSCALED_PIXELS, Route, lifecycle_warnings, resolve
 from .health import breaker_states, catalog_rows, configuration, configuration_warnings, live_check
 from .resilience import admit, end_trial, job_scope
+from .seeds import seed_note
 
 __all__ = [
     "MAX_UPSCALED_PIXELS",
@@ -87,6 +88,7 @@ __all__ = [
     "job_scope",
     "lifecycle_warnings",
     "live_check",
+    "seed_note",
     "poll_video",
     "resolve",
     "signed_storage_url",

@@ -134,6 +134,8 @@ class VideoRequest:
     first_frame: ImageInput | None = None
     last_frame: ImageInput | None = None  # needs first_frame
     output_gcs_uri: str | None = None  # storageUri; without it Veo returns bytes inline
+    # None leaves Google's default (on). A seed repeats a result only when this is False.
+    enhance_prompt: bool | None = None
 
 
 # --- Results --------------------------------------------------------------------------------
@@ -167,6 +169,7 @@ class VideoOperation:
     name: str
     model: str
     price_class: str
+    seed_applied: bool = False  # False when a seed was asked for but the model would not honour it
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ class VeoAdapter:
             person_generation=request.person_generation.lower() if request.person_generation else None,
             last_frame=_sdk_image(request.last_frame) if request.last_frame else None,
             output_gcs_uri=request.output_gcs_uri,
+            enhance_prompt=request.enhance_prompt,
         )
         client = vertex.client(self.route.location, settings.PROVIDER_VIDEO_TIMEOUT_SECONDS)
         operation = call_guarded(
@@ -96,7 +97,14 @@ class VeoAdapter:
                 "Veo accepted the request but returned no operation name", model=self.model
             )
         price_class = self.route.audio_price_class if request.generate_audio else self.route.price_class
-        return VideoOperation(name=operation.name, model=self.model, price_class=price_class or "video")
+        return VideoOperation(
+            name=operation.name,
+            model=self.model,
+            price_class=price_class or "video",
+            # Veo rewrites the prompt while enhancePrompt is on (its default), and a seed does not
+            # repeat a result then; it is sent anyway, but the job does not claim it.
+            seed_applied=request.seed is not None and request.enhance_prompt is False,
+        )
 
 
 def poll(operation_name: str) -> VideoStatus:

@@ -240,9 +240,12 @@ def test_it_reuses_settings_on_the_create_form(client, make_user, studio_env, ru
     text = client.get(f"/studio/images/{job.assets.get().id}/").content.decode()
     reuse = re.search(r'href="(/studio/images/create/\?[^"]+)">Reuse settings', text)[1].replace("&amp;", "&")
     form = client.get(reuse).content.decode()
-    assert ">Kruger at dusk</textarea>" in form and 'name="seed"' in form and 'value="7"' in form
+    assert ">Kruger at dusk</textarea>" in form and 'name="seed"' in form
     assert ">people</textarea>" in form
-    assert "<dt>Seed</dt><dd>7</dd>" in text and "<dt>Negative prompt</dt><dd>people</dd>" in text
+    assert "<dt>Negative prompt</dt><dd>people</dd>" in text
+    # Imagen (the suite's model) drops a seed while SynthID is on: neither shown nor reused
+    # (test_seed_truth.py has a model that honours one).
+    assert 'value="7"' not in form and "<dt>Seed</dt>" not in text
     assert "R0.74 ($0.04)" in text and "each" not in text
 
 
