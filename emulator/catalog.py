@@ -2,11 +2,14 @@
 
 Figures come from Google's model pages (cloud.google.com/vertex-ai/generative-ai/docs/models/). A model id
 that is not listed here gets the real 404 NOT_FOUND answer, which is how a retired model
-(for example a discontinued `-preview` id) looks on the wire.
+(for example a discontinued `-preview` id) looks on the wire. A listed model with a `shutdown` date
+answers the same 404 from that date on, by the emulator's clock (settable: POST /_emulator/clock), so
+tests can show both sides of the date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -27,6 +30,11 @@ class ModelSpec:
     max_input_images: int = 0
     output_tokens: dict[str, int] = field(default_factory=dict)
     input_image_tokens: int = 1120
+    # The day Google stopped serving it (404 NOT_FOUND from then on); None = still served.
+    shutdown: dt.date | None = None
+
+    def is_shut_down(self, today: dt.date) -> bool:
+        return self.shutdown is not None and today >= self.shutdown
 
 
 IMAGEN3_ASPECT_SIZES = {
@@ -91,9 +99,18 @@ VEO_SIZES = {
     ("9:16", "1080p"): (1080, 1920),
 }
 
+# Imagen 3 generate/capability: deprecated 2026-03-24, "migrate before 2026-06-30" (Vertex release
+# notes; Imagen 4 model page, "Discontinued endpoints"). See shared docs google-models-2026-12.md §1.
+IMAGEN3_SHUTDOWN = dt.date(2026, 6, 30)
+
 _MODELS = [
-    ModelSpec("imagen-3.0-generate-002", IMAGEN, operations=frozenset({"generate", "upscale"})),
-    ModelSpec("imagen-3.0-capability-001", IMAGEN, operations=frozenset({"edit"})),
+    ModelSpec(
+        "imagen-3.0-generate-002",
+        IMAGEN,
+        operations=frozenset({"generate", "upscale"}),
+        shutdown=IMAGEN3_SHUTDOWN,
+    ),
+    ModelSpec("imagen-3.0-capability-001", IMAGEN, operations=frozenset({"edit"}), shutdown=IMAGEN3_SHUTDOWN),
     ModelSpec("imagen-4.0-upscale-preview", IMAGEN, operations=frozenset({"upscale"})),
     ModelSpec(
         "gemini-3.1-flash-image",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import threading
@@ -41,6 +42,11 @@ class Emulator:
     def reset(self) -> None:
         self._control("POST", "/_emulator/reset", {})
 
+    def set_clock(self, today: dt.date | None) -> dt.date:
+        """Judge model lifecycles as of `today` (None: the real date) until the next reset()."""
+        body = {"today": today.isoformat() if today else None}
+        return dt.date.fromisoformat(self._control("POST", "/_emulator/clock", body)["today"])
+
     def inject(
         self, fault: str, times: int = 1, match: dict | None = None, delay: float | None = None
     ) -> dict:
@@ -72,8 +78,12 @@ def start_emulator(
     gcs_port: int = 0,
     operation_delay: float = 2.0,
     default_bucket: str = "media-studio-local",
+    today: dt.date | None = None,
 ) -> Emulator:
-    """Start the emulator and its GCS emulator in daemon threads; return once both accept connections."""
+    """Start the emulator and its GCS emulator in daemon threads; return once both accept connections.
+
+    `today` fixes the clock model lifecycles are judged by (None: the real date); reset() returns to it.
+    """
     client_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
     gcs_port = gcs_port or _free_port(host)
     gcs_server = _start_gcs(host, gcs_port, default_bucket)
@@ -81,6 +91,8 @@ def start_emulator(
         gcs_url=f"http://{client_host}:{gcs_port}",
         operation_delay=operation_delay,
         default_bucket=default_bucket,
+        start_today=today,
+        clock_today=today,
     )
     try:
         http_server = EmulatorHTTPServer((host, port), state)

@@ -204,7 +204,7 @@ def _dispatch(call: Call, state: EmulatorState) -> Reply:
     if route.kind == "pollinations_models":
         return pollinations.models(call)
     spec = catalog.find_model(route.model or "")
-    if spec is None:
+    if spec is None or spec.is_shut_down(state.today()):
         raise errors.model_not_found(route.project, route.location, route.model or "")
     if route.kind == "publisher_model":
         return json_reply(_publisher_model(spec))

@@ -4,6 +4,7 @@ and the small request/reply types the family handlers work with."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import threading
 from collections import deque
@@ -87,3 +88,10 @@ class EmulatorState:
     operations: dict[str, Any] = field(default_factory=dict)  # Veo: operation name -> VideoOperation
     operations_lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
+    # The emulator's clock for model lifecycles: None follows the real date. `start_today` is the
+    # value start_emulator() was given, which /_emulator/reset restores.
+    start_today: dt.date | None = None
+    clock_today: dt.date | None = None
+
+    def today(self) -> dt.date:
+        return self.clock_today or dt.date.today()

@@ -434,7 +434,8 @@ POLLINATIONS_API_KEY = envstr("POLLINATIONS_API_KEY")
 # Google Cloud Storage (GCS_BUCKET and the rest) is set with the media, above.
 
 # Which model serves each operation (studio/providers/catalog.py lists them). Empty means the
-# seed's model. MODEL_IMAGE moves generate and edit together, e.g. MODEL_IMAGE=gemini-3.1-flash-image.
+# catalog's default, a model Google serves today (generate and edit: gemini-3.1-flash-image).
+# MODEL_IMAGE moves generate and edit together, e.g. MODEL_IMAGE=gemini-3-pro-image.
 MODEL_IMAGE = envstr("MODEL_IMAGE")
 MODEL_IMAGE_GENERATE = envstr("MODEL_IMAGE_GENERATE")
 MODEL_IMAGE_EDIT = envstr("MODEL_IMAGE_EDIT")

@@ -21,6 +21,19 @@ os.environ["HTTPS"] = "false"
 # name too: the breaker namespace (in the environment, which the processes a worker starts
 # inherit), and below the default breaker file, the cache's keys and django-q2's queue (a worker's
 # children read this module with the same PYTEST_XDIST_WORKER, so they agree with it).
+# The suite's older tests are about the seed's Imagen 3 models (their ids, faults matched on them,
+# R0.74 quotes), which Google shut down on 2026-06-30; the product's defaults are today's models
+# (studio/providers/catalog.py). So the tests pin the seed's models here (every process they start
+# inherits this), and studio/tests/conftest.py starts the emulator with its clock before that date.
+# Tests about the defaults blank these settings and move the emulator's clock to today.
+SEED_MODELS = {
+    "MODEL_IMAGE_GENERATE": "imagen-3.0-generate-002",
+    "MODEL_IMAGE_EDIT": "imagen-3.0-capability-001",
+    "MODEL_UPSCALE_V3": "imagen-3.0-generate-002",
+}
+for _name, _model in SEED_MODELS.items():
+    os.environ.setdefault(_name, _model)
+
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if XDIST_WORKER:
     os.environ.setdefault("BREAKER_NAMESPACE", f"mediastudio-{XDIST_WORKER}")

@@ -40,7 +40,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-IMAGEN = "imagen-3.0-generate-002"
+IMAGE_MODEL = "gemini-3.1-flash-image"  # the default image model (studio/providers/catalog.py)
 VEO = "veo-3.1-generate-001"
 SETUP_CODE = """
 from django.contrib.auth import get_user_model
@@ -129,13 +129,13 @@ class Demo:
         return status
 
     def run(self) -> None:
-        say(f"\n1. Image breaker ({IMAGEN}): five jobs whose every attempt gets a 500")
-        self.trip("image", IMAGEN, self.image, 5, "500", {"model": IMAGEN})
-        wait_for = self.refused("image", self.image, IMAGEN)
+        say(f"\n1. Image breaker ({IMAGE_MODEL}): five jobs whose every attempt gets a 500")
+        self.trip("image", IMAGE_MODEL, self.image, 5, "500", {"model": IMAGE_MODEL})
+        wait_for = self.refused("image", self.image, IMAGE_MODEL)
         say(f"  waiting {wait_for} s (Retry-After)")
         time.sleep(wait_for)
-        status = self.recover("image", self.image, IMAGEN, ":predict")
-        assert status["state"] == "succeeded" and self.breaker(IMAGEN).startswith("closed")
+        status = self.recover("image", self.image, IMAGE_MODEL, ":generateContent")
+        assert status["state"] == "succeeded" and self.breaker(IMAGE_MODEL).startswith("closed")
         say(f"  a further submit: {self.image().status_code}")
 
         say(f"\n2. Veo breaker ({VEO}), no video in flight: three submits answered 503")
@@ -148,12 +148,12 @@ class Demo:
         assert status["state"] == "succeeded" and self.breaker(VEO).startswith("closed")
 
         say("\n3. A failed trial re-opens the image breaker")
-        self.trip("image", IMAGEN, self.image, 5, "500", {"model": IMAGEN})
+        self.trip("image", IMAGE_MODEL, self.image, 5, "500", {"model": IMAGE_MODEL})
         time.sleep(self.args.reset + 0.5)
-        self.emulator.inject("500", times=-1, match={"model": IMAGEN})
-        status = self.recover("image", self.image, IMAGEN, ":predict")
-        assert status["state"] == "failed" and self.breaker(IMAGEN).startswith("open")
-        self.refused("image", self.image, IMAGEN)
+        self.emulator.inject("500", times=-1, match={"model": IMAGE_MODEL})
+        status = self.recover("image", self.image, IMAGE_MODEL, ":generateContent")
+        assert status["state"] == "failed" and self.breaker(IMAGE_MODEL).startswith("open")
+        self.refused("image", self.image, IMAGE_MODEL)
         self.emulator.reset()
         say("\nAll three held.")
 
@@ -207,8 +207,10 @@ def main() -> None:
         "VIDEO_POLL_SECONDS": "0.5",
         "SUBMITS_PER_MINUTE": "1000",
     }
-    for name in ("MODEL_IMAGE", "MODEL_IMAGE_GENERATE", "MODEL_VIDEO"):
+    # The product's defaults, whatever the calling environment pins (the tests pin the seed's models).
+    for name in ("MODEL_IMAGE", "MODEL_IMAGE_GENERATE", "MODEL_IMAGE_EDIT", "MODEL_UPSCALE_V3"):
         env.pop(name, None)
+    env.pop("MODEL_VIDEO", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
     processes: list[subprocess.Popen] = []
     log = open(workdir / "servers.log", "wb")

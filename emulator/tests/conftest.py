@@ -3,15 +3,21 @@ faults, an empty request log). It needs no database and no Django."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from emulator import start_emulator
 from emulator.tests.helpers import make_client
 
+# Many tests here call the seed's Imagen 3 models, so the clock starts before their shutdown
+# (2026-06-30); reset() returns to it, and test_lifecycle.py moves it across the date.
+SEED_ERA = dt.date(2026, 6, 1)
+
 
 @pytest.fixture(scope="session")
 def emu():
-    emulator = start_emulator(port=0, gcs_port=0, operation_delay=0.5)
+    emulator = start_emulator(port=0, gcs_port=0, operation_delay=0.5, today=SEED_ERA)
     yield emulator
     emulator.stop()
 

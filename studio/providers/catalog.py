@@ -1,8 +1,15 @@
 """The model catalog: which model serves each operation, how it is called, and its lifecycle.
 
 Settings choose the model per operation (MODEL_IMAGE_GENERATE, ...; MODEL_IMAGE moves generate and
-edit together). The defaults are the seed's models, even where Google has since retired them:
-switching is an operator's decision, and `manage.py provider_check` says loudly when it is due.
+edit together). The defaults are models Google serves today (2026-12-01): generate and edit on
+gemini-3.1-flash-image, both upscale choices on imagen-4.0-upscale-preview. The seed's Imagen 3 models
+stay here, selectable by setting, with their lifecycle: Google shut them down (deprecated 2026-03-24,
+"migrate before 2026-06-30": Vertex AI release notes and the Imagen 4 model page's "Discontinued
+endpoints"; /work/shared/docs/google-models-2026-12.md §1), and `manage.py provider_check` says so.
+
+"V3" upscaling ran on imagen-3.0-generate-002, which is gone, and no other Google model serves it, so
+V3 maps to Google's remaining upscaler, imagen-4.0-upscale-preview (the same model as V4, priced as
+that model's row). The tier rules stay the seed's: JIVE may use V3; JIGGA V3 or V4.
 Prices are not here: `price_class` is a code the billing app prices.
 """
 
@@ -56,7 +63,9 @@ _GEMINI_RATIOS_10 = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "1
 _GEMINI_RATIOS_15 = _GEMINI_RATIOS_10 + ("1:4", "4:1", "1:8", "8:1", "9:21")
 # Google's upscaler refuses results above 17 megapixels (Imagen upscale model page).
 MAX_UPSCALED_PIXELS = 17_000_000
-_IMAGEN_SHUTDOWN = dt.date(2026, 6, 30)  # Vertex Imagen 3 model page, "Discontinued endpoints"
+# Vertex AI release notes (2026-03-24) and the Imagen 4 model page, "Discontinued endpoints": "migrate
+# before 2026-06-30" (Google's endpoints answered 404 by 2026-08-17, per Google's GenMedia repo).
+_IMAGEN_SHUTDOWN = dt.date(2026, 6, 30)
 
 MODELS: dict[str, ModelInfo] = {
     m.model_id: m
@@ -71,7 +80,10 @@ MODELS: dict[str, ModelInfo] = {
                 (Operation.IMAGE_GENERATE, "gemini-3.1-flash-image"),
                 (Operation.UPSCALE_V3, "imagen-4.0-upscale-preview"),
             ),
-            note="Seed model. Imagen generation is shut down; Firebase maps it to gemini-3.1-flash-image.",
+            note=(
+                "Seed model, shut down 2026-06-30 (generate and the seed's V3 upscale). "
+                "Successor: gemini-3.1-flash-image; V3 upscale now runs on imagen-4.0-upscale-preview."
+            ),
         ),
         ModelInfo(
             "imagen-3.0-capability-001",
@@ -80,13 +92,20 @@ MODELS: dict[str, ModelInfo] = {
             Lifecycle.DEPRECATED,
             _IMAGEN_SHUTDOWN,
             successors=((Operation.IMAGE_EDIT, "gemini-3.1-flash-image"),),
-            note="Seed model. No Google successor keeps mask editing; Gemini edits composite on our side.",
+            note=(
+                "Seed model, shut down 2026-06-30. No Google successor keeps mask editing; "
+                "Gemini edits composite on our side."
+            ),
         ),
         ModelInfo(
             "imagen-4.0-upscale-preview",
             Family.IMAGEN,
             frozenset({Operation.UPSCALE_V4, Operation.UPSCALE_V3}),
             Lifecycle.PREVIEW,
+            note=(
+                "Google's only upscaler left; serves both V4 and, since Imagen 3 shut down, V3 "
+                "(tier rules unchanged: JIVE V3, JIGGA V3 or V4)."
+            ),
         ),
         ModelInfo(
             "gemini-3.1-flash-image",
@@ -143,13 +162,13 @@ class OperationSpec:
 OPERATIONS: dict[Operation, OperationSpec] = {
     Operation.IMAGE_GENERATE: OperationSpec(
         "MODEL_IMAGE_GENERATE",
-        "imagen-3.0-generate-002",
+        "gemini-3.1-flash-image",
         frozenset({Family.IMAGEN, Family.GEMINI_IMAGE}),
         "image",
     ),
     Operation.IMAGE_EDIT: OperationSpec(
         "MODEL_IMAGE_EDIT",
-        "imagen-3.0-capability-001",
+        "gemini-3.1-flash-image",
         frozenset({Family.IMAGEN, Family.GEMINI_IMAGE}),
         "image",
     ),
@@ -157,7 +176,11 @@ OPERATIONS: dict[Operation, OperationSpec] = {
         "MODEL_IMAGE_PREVIEW", "flux", frozenset({Family.POLLINATIONS}), "pollinations"
     ),
     Operation.UPSCALE_V3: OperationSpec(
-        "MODEL_UPSCALE_V3", "imagen-3.0-generate-002", frozenset({Family.IMAGEN}), "upscale_v3"
+        # The seed's imagen-3.0-generate-002 is shut down; Google's one remaining upscaler serves V3.
+        "MODEL_UPSCALE_V3",
+        "imagen-4.0-upscale-preview",
+        frozenset({Family.IMAGEN}),
+        "upscale_v3",
     ),
     Operation.UPSCALE_V4: OperationSpec(
         "MODEL_UPSCALE_V4", "imagen-4.0-upscale-preview", frozenset({Family.IMAGEN}), "upscale_v4"

@@ -7,6 +7,7 @@ still real but the suite stays fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from datetime import timedelta
@@ -15,14 +16,19 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from mediastudio.settings_test import SEED_MODELS
+
 EMULATOR_BUCKET = "media-studio-local"
+# The emulator's clock for the suite: before the seed's Imagen 3 models shut down (2026-06-30), since
+# the tests pin those models (mediastudio/settings_test.py). The default_models fixture moves it to today.
+SEED_ERA = dt.date(2026, 6, 1)
 
 
 @pytest.fixture(scope="session")
 def emulator():
     from emulator import start_emulator
 
-    emu = start_emulator(host="127.0.0.1", port=0, gcs_port=0, operation_delay=0.5)
+    emu = start_emulator(host="127.0.0.1", port=0, gcs_port=0, operation_delay=0.5, today=SEED_ERA)
     yield emu
     emu.stop()
 
@@ -54,6 +60,8 @@ def providers_env(emulator, settings, monkeypatch, tmp_path):
         "MODEL_SUCCESSORS",
     ):
         setattr(settings, name, "")
+    for name, model in SEED_MODELS.items():  # what the suite's tests are about (settings_test.py)
+        setattr(settings, name, model)
     settings.REDIS_URL = ""
     settings.BREAKER_NAMESPACE = f"test-{uuid.uuid4().hex[:12]}"
     settings.BREAKER_STATE_PATH = tmp_path / "breakers.sqlite3"
@@ -65,6 +73,15 @@ def providers_env(emulator, settings, monkeypatch, tmp_path):
     settings.PROVIDER_IMAGE_TIMEOUT_SECONDS = 20
     settings.PROVIDER_VIDEO_TIMEOUT_SECONDS = 20
     return emulator
+
+
+@pytest.fixture
+def default_models(providers_env, settings):
+    """No model settings at all, and the emulator's clock on today's date: the product's defaults."""
+    for name in SEED_MODELS:
+        setattr(settings, name, "")
+    providers_env.set_clock(None)
+    return providers_env
 
 
 def product_requests(emulator) -> list[dict]:

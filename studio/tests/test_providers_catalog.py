@@ -13,18 +13,42 @@ from studio.providers import catalog
 from studio.providers.base import ConfigurationError, Family, Operation
 from studio.providers.catalog import Lifecycle
 
-SEED_MODELS = {
-    Operation.IMAGE_GENERATE: ("imagen-3.0-generate-002", Family.IMAGEN, "image"),
-    Operation.IMAGE_EDIT: ("imagen-3.0-capability-001", Family.IMAGEN, "image"),
+# With no model settings at all: models Google serves today (2026-12-01).
+DEFAULT_MODELS = {
+    Operation.IMAGE_GENERATE: ("gemini-3.1-flash-image", Family.GEMINI_IMAGE, "image"),
+    Operation.IMAGE_EDIT: ("gemini-3.1-flash-image", Family.GEMINI_IMAGE, "image"),
     Operation.IMAGE_PREVIEW: ("flux", Family.POLLINATIONS, "pollinations"),
-    Operation.UPSCALE_V3: ("imagen-3.0-generate-002", Family.IMAGEN, "upscale_v3"),
+    Operation.UPSCALE_V3: ("imagen-4.0-upscale-preview", Family.IMAGEN, "upscale_v3"),
     Operation.UPSCALE_V4: ("imagen-4.0-upscale-preview", Family.IMAGEN, "upscale_v4"),
     Operation.VIDEO: ("veo-3.1-generate-001", Family.VEO, "video"),
     Operation.VIDEO_FAST: ("veo-3.1-fast-generate-001", Family.VEO, "video"),
 }
+# What the seed shipped with, which the suite pins (mediastudio/settings_test.py): still selectable.
+SEED_MODELS = {
+    **DEFAULT_MODELS,
+    Operation.IMAGE_GENERATE: ("imagen-3.0-generate-002", Family.IMAGEN, "image"),
+    Operation.IMAGE_EDIT: ("imagen-3.0-capability-001", Family.IMAGEN, "image"),
+    Operation.UPSCALE_V3: ("imagen-3.0-generate-002", Family.IMAGEN, "upscale_v3"),
+}
 
 
-def test_the_defaults_are_the_seeds_models(providers_env):
+def test_the_defaults_are_models_google_serves_today(default_models):
+    for operation, (model, family, price_class) in DEFAULT_MODELS.items():
+        route = catalog.resolve(operation)
+        assert (route.model_id, route.family, route.price_class) == (model, family, price_class)
+        assert route.model.status() in (Lifecycle.GA, Lifecycle.PREVIEW), route.model_id
+    assert catalog.resolve(Operation.IMAGE_GENERATE).location == "global"
+    assert catalog.lifecycle_warnings() == []
+
+
+def test_v3_upscale_says_where_it_now_runs():
+    assert "V3" in catalog.MODELS["imagen-4.0-upscale-preview"].note
+    assert (
+        "V3 upscale now runs on imagen-4.0-upscale-preview" in catalog.MODELS["imagen-3.0-generate-002"].note
+    )
+
+
+def test_the_seeds_models_stay_selectable_by_setting(providers_env):
     for operation, (model, family, price_class) in SEED_MODELS.items():
         route = catalog.resolve(operation)
         assert (route.model_id, route.family, route.price_class) == (model, family, price_class)
@@ -32,13 +56,13 @@ def test_the_defaults_are_the_seeds_models(providers_env):
     assert catalog.resolve(Operation.VIDEO).location == "us-central1"
 
 
-def test_a_per_operation_setting_beats_the_shared_image_setting(providers_env, settings):
-    settings.MODEL_IMAGE = "gemini-3.1-flash-image"
-    settings.MODEL_IMAGE_EDIT = "gemini-3-pro-image"
+def test_a_per_operation_setting_beats_the_shared_image_setting(default_models, settings):
+    settings.MODEL_IMAGE = "gemini-3-pro-image"
+    settings.MODEL_IMAGE_EDIT = "gemini-3.1-flash-image"
 
-    assert catalog.resolve(Operation.IMAGE_GENERATE).model_id == "gemini-3.1-flash-image"
-    assert catalog.resolve(Operation.IMAGE_EDIT).model_id == "gemini-3-pro-image"
-    assert catalog.resolve(Operation.UPSCALE_V3).model_id == "imagen-3.0-generate-002"
+    assert catalog.resolve(Operation.IMAGE_GENERATE).model_id == "gemini-3-pro-image"
+    assert catalog.resolve(Operation.IMAGE_EDIT).model_id == "gemini-3.1-flash-image"
+    assert catalog.resolve(Operation.UPSCALE_V3).model_id == "imagen-4.0-upscale-preview"
 
 
 def test_a_model_that_cannot_serve_the_operation_is_a_configuration_error(providers_env, settings):
@@ -50,7 +74,7 @@ def test_a_model_that_cannot_serve_the_operation_is_a_configuration_error(provid
         )
 
 
-def test_an_uncatalogued_model_is_routed_by_its_id_and_flagged(providers_env, settings):
+def test_an_uncatalogued_model_is_routed_by_its_id_and_flagged(default_models, settings):
     settings.MODEL_IMAGE = "gemini-nano-banana-2.1"
 
     route = catalog.resolve(Operation.IMAGE_GENERATE)
@@ -132,6 +156,36 @@ def test_provider_check_live_calls_every_configured_model_once(providers_env):
         "veo-3.1-fast-generate-001",
     }
     assert "storage media-studio-local" in text
+
+
+def test_with_no_model_settings_every_live_call_succeeds_on_todays_models(default_models):
+    out = StringIO()
+
+    call_command("provider_check", "--live", stdout=out)
+
+    text = out.getvalue()
+    assert "every live call succeeded" in text, text
+    called = {r["model"] for r in default_models.requests() if r["model"]}
+    assert called == {
+        "gemini-3.1-flash-image",
+        "flux",
+        "imagen-4.0-upscale-preview",
+        "veo-3.1-generate-001",
+        "veo-3.1-fast-generate-001",
+    }
+    assert not any(catalog.model_info(model).status() == Lifecycle.RETIRED for model in called)
+
+
+def test_the_seeds_models_fail_live_once_the_emulators_clock_passes_their_shutdown(providers_env):
+    providers_env.set_clock(dt.date(2026, 6, 30))
+    out = StringIO()
+
+    call_command("provider_check", "--live", stdout=out)
+
+    text = out.getvalue()
+    assert "FAILED image_generate imagen-3.0-generate-002" in text
+    assert "FAILED image_edit imagen-3.0-capability-001" in text
+    assert "Its successor is gemini-3.1-flash-image" in text
 
 
 def test_provider_check_live_reports_a_retired_model(providers_env):

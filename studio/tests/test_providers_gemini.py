@@ -21,10 +21,10 @@ GENERATE_CONTENT = (
 
 
 @pytest.fixture
-def gemini(providers_env, settings):
-    """One setting moves generate and edit to a Gemini image model."""
+def gemini(default_models, settings):
+    """One setting moves generate and edit to a Gemini image model (also the default now)."""
     settings.MODEL_IMAGE = "gemini-3.1-flash-image"
-    return providers_env
+    return default_models
 
 
 def inline_images(request: dict) -> list[Image.Image]:

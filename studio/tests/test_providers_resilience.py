@@ -204,8 +204,8 @@ def run_second_process(emulator, *, redis_url: str = "") -> str:
         "REDIS_URL": redis_url,
         "PROVIDER_RETRY_ATTEMPTS": "1",
     }
-    for name in ("MODEL_IMAGE", "MODEL_IMAGE_GENERATE"):
-        env.pop(name, None)
+    env.pop("MODEL_IMAGE", None)
+    env["MODEL_IMAGE_GENERATE"] = IMAGEN  # the model (and so the breaker) this parent process uses
     finished = subprocess.run(
         [sys.executable, "-c", CHILD],
         env=env,
