@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from billing import services as billing
 from billing.models import Meter, UpscaleModel
 from studio import operations
+from studio.errors import StudioError
 from studio.models import MediaAsset
 from studio.operations import upscale_image
 from studio.pages import common, forms
@@ -67,18 +68,24 @@ def _model_choices(user, plan) -> list[dict]:
     choices = []
     for model in MODELS:
         allowed = model.value in plan.upscale_models
-        if allowed:
-            _, quote = operations.quote(user, "upscale_image", 1, model=model.value)
-        else:
-            quote = upscale_image.list_price(model.value)
         offering = [p for p in higher if model.value in p.upscale_models]
+        reason = "" if allowed else f"{model.label} is on {' and '.join(p.code for p in offering)}"
+        try:
+            if allowed:
+                _, quote = operations.quote(user, "upscale_image", 1, model=model.value)
+            else:
+                quote = upscale_image.list_price(model.value)
+        except StudioError:
+            # No model or no price row for it (the operator's to fix; the log says which): the
+            # choice is shown, disabled, with a plain reason, instead of the page failing.
+            quote, allowed, reason, offering = None, False, f"{model.label} is not available right now", []
         choices.append(
             {
                 "value": model.value,
                 "label": model.label,
                 "quote": quote,
                 "allowed": allowed,
-                "reason": "" if allowed else f"{model.label} is on {' and '.join(p.code for p in offering)}",
+                "reason": reason,
                 "upgrade": [] if allowed else offering,
             }
         )

@@ -78,6 +78,18 @@ def test_it_takes_the_prices_from_the_price_list(client, make_user, media):
     assert "R1.48 per image · $0.08" in text  # 0.08 USD at R18.50
 
 
+def test_a_model_without_a_price_row_is_disabled_with_a_plain_reason_not_a_500(client, make_user, media):
+    ModelPrice.objects.filter(model="imagen-4.0-upscale-preview", variant="upscale").delete()
+    client.force_login(make_user(tier="JIGGA"))
+    response = client.get(UPSCALE)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "disabled" in model_input(text, "v4") and "disabled" not in model_input(text, "v3")
+    why = re.search(r'<p class="why" id="model-v4-why">(.*?)</p>', text, re.S)[1]
+    assert why == "V4 Ultra is not available right now."  # no upgrade offered for it
+    assert price(PriceClass.UPSCALE_V3) in text
+
+
 def test_it_disables_v4_for_jive_with_the_reason_and_the_upgrade(client, make_user, media):
     jive = make_user(tier="JIVE")
     assets.save_upload(jive, make_photo())
