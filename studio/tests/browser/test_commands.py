@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from studio import slash
 from studio.models import MediaJob
+from studio.tests.browser.loading import assert_loaded
 from studio.tests.cluster import wait_for_job
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -42,7 +43,7 @@ def test_it_makes_an_image_from_the_media_creator_box(page, live_server, make_us
     wait_for_job(job.id)
     image = card.get_by_role("img")
     expect(image).to_be_visible(timeout=15_000)
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert_loaded(page, image)
     shoot(page, "command-image")
 
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from studio.models import MediaJob
+from studio.tests.browser.loading import assert_loaded
 from studio.tests.cluster import wait_for_job
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -37,7 +38,7 @@ def test_it_creates_an_image_and_stops_polling_when_done(page, live_server, make
     expect(card).not_to_have_attribute("aria-busy", "true")
     # Lazy thumbnails may still be loading when they become visible.
     image.evaluate("img => img.decode()")
-    assert image.evaluate("img => img.naturalWidth > 0")
+    assert_loaded(page, image)
     shoot(page, "image-create-result")
 
     # A finished card answers 286 and htmx stops polling: no more requests for it.

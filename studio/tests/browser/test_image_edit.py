@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from studio import assets
 from studio.models import MediaJob
+from studio.tests.browser.loading import assert_loaded
 from studio.tests.cluster import wait_for_job
 from studio.tests.factories import make_photo
 
@@ -92,7 +93,7 @@ def test_it_paints_a_mask_undoes_a_stroke_and_edits_with_exactly_that_mask(
     expect(image).to_be_visible(timeout=15_000)
     image.scroll_into_view_if_needed()  # lazy-loaded
     image.evaluate("img => img.decode()")
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert_loaded(page, image)
     shoot(page, "image-edit-result")
     job.refresh_from_db()
     assert job.state == MediaJob.State.SUCCEEDED and job.params["mode"] == "insert"

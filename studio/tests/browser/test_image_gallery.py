@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from studio import assets, jobs
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage, GenerateVideo
+from studio.tests.browser.loading import assert_loaded
 from studio.tests.factories import make_photo
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -73,11 +74,3 @@ def test_it_pages_through_the_gallery_and_opens_the_viewer(
     expect(page).to_have_url(f"{live_server.url}/studio/images/{other.id}/")
     page.keyboard.press("ArrowLeft")
     expect(page).to_have_url(f"{live_server.url}/studio/images/{newest.id}/")
-
-
-def assert_loaded(page, image) -> None:
-    """The image arrives and decodes (on a loaded machine it may still be on its way when seen)."""
-    image.scroll_into_view_if_needed()
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=15_000
-    )

@@ -11,6 +11,7 @@ from billing import pricing
 from billing.models import PriceClass
 from studio import assets
 from studio.models import MediaJob
+from studio.tests.browser.loading import assert_loaded
 from studio.tests.cluster import wait_for_job
 from studio.tests.factories import make_photo
 
@@ -53,7 +54,7 @@ def test_it_prices_v3_and_v4_as_they_are_chosen_and_upscales_on_a_worker(
     assert wait_for_job(job.id).state == MediaJob.State.SUCCEEDED
     image = card.get_by_role("img")
     expect(image).to_be_visible(timeout=15_000)
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert_loaded(page, image)
     expect(card).to_contain_text(f"Cost: {zar(PriceClass.UPSCALE_V4)}")
     # The form is fresh (a new key) and ready for another go.
     expect(page.get_by_role("button", name="Upscale")).to_be_enabled()
