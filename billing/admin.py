@@ -22,6 +22,8 @@ from billing.models import (
     CostEntry,
     Grant,
     ModelPrice,
+    PayFastNotification,
+    PayFastSubscription,
     Plan,
     PlanAllowance,
     Price,
@@ -191,9 +193,25 @@ class TierChangeAdmin(AuditTrailAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["user", "plan", "updated_at"]
+    list_display = ["user", "plan", "change_to", "change_at", "updated_at"]
     list_filter = ["plan"]
     search_fields = ["user__username"]
+
+
+@admin.register(PayFastSubscription)
+class PayFastSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["m_payment_id", "user", "plan", "status", "paid_until", "change_to", "created_at"]
+    list_filter = ["status", "plan"]
+    search_fields = ["user__username", "m_payment_id", "token"]
+
+
+@admin.register(PayFastNotification)
+class PayFastNotificationAdmin(ReadOnlyAdmin):
+    """Every ITN received, with what became of it (forged, replayed and under-paid ones included)."""
+
+    list_display = ["received_at", "pf_payment_id", "payment_status", "outcome", "reason", "source_ip"]
+    list_filter = ["outcome", "payment_status"]
+    search_fields = ["pf_payment_id", "subscription__m_payment_id", "subscription__user__username"]
 
 
 # --- Ledgers -------------------------------------------------------------------------------

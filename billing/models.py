@@ -139,10 +139,88 @@ class Subscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscription"
     )
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    # What happens next, and when: a paid plan lapses to FREE at its period's end unless a renewal
+    # moves this on; a cancel, a failed payment or a downgrade is scheduled here. plan_for()
+    # applies it, through change_tier, on the first look at the user's plan after `change_at`.
+    change_at = models.DateTimeField(null=True, blank=True)
+    change_to = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    change_reason = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.user} on {self.plan}"
+
+
+class PayFastSubscription(models.Model):
+    """One PayFast recurring subscription (billing/payfast.py): made PENDING when the user goes to
+    checkout, ACTIVE from its first verified payment, then CANCELLED, FAILED or REPLACED (by an
+    upgrade). Found again by `m_payment_id`, never by what the notification claims about a user."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for payment"
+        ACTIVE = "active", "Active"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Payment failed"
+        REPLACED = "replaced", "Replaced by an upgrade"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payfast_subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    m_payment_id = models.CharField(max_length=100, unique=True)
+    amount_cents = models.PositiveIntegerField(help_text="The monthly amount PayFast charges, ZAR cents")
+    token = models.CharField(
+        max_length=64, blank=True, help_text="PayFast's subscription token (from the ITN)"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    paid_until = models.DateTimeField(null=True, blank=True, help_text="The end of the paid period")
+    change_to = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        help_text="A downgrade that takes effect at the next renewal",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "PayFast subscription"
+
+    def __str__(self) -> str:
+        return f"{self.m_payment_id} {self.plan} ({self.status})"
+
+
+class PayFastNotification(models.Model):
+    """Every ITN PayFast (or anyone) posted to the notify URL, stored before it is checked, with what
+    became of it. At most one APPLIED row per pf_payment_id: a replay changes nothing."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received"
+        APPLIED = "applied", "Applied"
+        IGNORED = "ignored", "Ignored"
+        DUPLICATE = "duplicate", "Duplicate"
+        REJECTED = "rejected", "Rejected"
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    body = models.TextField()
+    pf_payment_id = models.CharField(max_length=64, blank=True, db_index=True)
+    payment_status = models.CharField(max_length=32, blank=True)
+    subscription = models.ForeignKey(
+        PayFastSubscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.RECEIVED)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pf_payment_id"], condition=Q(outcome="applied"), name="uniq_applied_pf_payment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ITN {self.pf_payment_id or '?'} {self.payment_status} ({self.outcome})"
 
 
 class TierChange(models.Model):

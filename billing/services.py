@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum, Value
@@ -105,9 +106,42 @@ def plan_for(user: User) -> Plan:
     if subscription is None:
         Subscription.objects.get_or_create(user=user, defaults={"plan": default_plan()})
         subscription = subscriptions.get(user=user)
+    elif subscription.change_at is not None and subscription.change_at <= timezone.now():
+        if _apply_due_change(user, subscription):
+            subscription = subscriptions.get(user=user)
     if remembered is not None:
         remembered[user.pk] = subscription.plan
     return subscription.plan
+
+
+def _apply_due_change(user: User, subscription: Subscription) -> bool:
+    """A scheduled change (a lapse, cancel, failed payment or downgrade at the period's end) whose
+    time has come: made once, by whichever request or task looks first (a conditional UPDATE
+    claims it), through change_tier. This check at request time is how period ends take effect:
+    plan_for reads the row anyway, so it costs no query until a change is due."""
+    with transaction.atomic():
+        claimed = Subscription.objects.filter(pk=subscription.pk, change_at=subscription.change_at).update(
+            change_at=None, change_to=None, change_reason=""
+        )
+        if not claimed or subscription.change_to_id is None:
+            return bool(claimed)
+        target = Plan.objects.get(pk=subscription.change_to_id)
+        change_tier(user, target, by=None, reason=subscription.change_reason or "scheduled change")
+        if target.price_cents:
+            # A downgrade to a paid plan is paid by the renewal that PayFast charges now; if
+            # no verified payment arrives within the grace period, the plan lapses to FREE.
+            schedule_change(
+                user, default_plan(), at=timezone.now() + settings.PAYFAST_GRACE, reason="no renewal payment"
+            )
+    log.info("scheduled change for user %s: now on %s", user.pk, target.code)
+    return True
+
+
+def schedule_change(user: User, plan: Plan | None, *, at: datetime | None, reason: str) -> None:
+    """Move the user to `plan` at `at` (plan_for makes the change); None, None clears it."""
+    Subscription.objects.filter(user=user).update(
+        change_at=at, change_to=plan, change_reason=reason[:200], updated_at=timezone.now()
+    )
 
 
 def _forget_plan(user: User) -> None:

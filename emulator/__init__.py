@@ -1,4 +1,4 @@
-"""Offline emulator of Vertex AI (Imagen, Gemini image, Veo), Pollinations and GCS.
+"""Offline emulator of Vertex AI (Imagen, Gemini image, Veo), Pollinations, GCS and PayFast's sandbox.
 
 It speaks the real REST wire formats (Google's model reference,
 cloud.google.com/vertex-ai/generative-ai/docs/model-reference/, and Pollinations' APIDOCS.md in
@@ -12,7 +12,8 @@ with `manage.py run_emulator`.
 from __future__ import annotations
 
 from .faults import FAULT_KINDS
+from .payfast import SANDBOX_MERCHANT as PAYFAST_MERCHANT
 from .pollinations import EMULATOR_KEY as POLLINATIONS_KEY
 from .runner import Emulator, start_emulator
 
-__all__ = ["FAULT_KINDS", "POLLINATIONS_KEY", "Emulator", "start_emulator"]
+__all__ = ["FAULT_KINDS", "PAYFAST_MERCHANT", "POLLINATIONS_KEY", "Emulator", "start_emulator"]

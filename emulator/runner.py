@@ -47,6 +47,14 @@ class Emulator:
         body = {"today": today.isoformat() if today else None}
         return dt.date.fromisoformat(self._control("POST", "/_emulator/clock", body)["today"])
 
+    def payfast(self) -> dict:
+        """The PayFast stand-in's subscriptions (by token) and every ITN it sent."""
+        return self._control("GET", "/_emulator/payfast")
+
+    def payfast_itn(self, token: str, action: str) -> dict:
+        """ "renew": a new COMPLETE ITN for the subscription; "resend-itn": its last ITN again."""
+        return self._control("POST", f"/_emulator/payfast/{token}/{action}", {})
+
     def inject(
         self, fault: str, times: int = 1, match: dict | None = None, delay: float | None = None
     ) -> dict:
@@ -79,10 +87,13 @@ def start_emulator(
     operation_delay: float = 2.0,
     default_bucket: str = "media-studio-local",
     today: dt.date | None = None,
+    payfast_merchant: tuple[str, str, str] | None = None,
 ) -> Emulator:
     """Start the emulator and its GCS emulator in daemon threads; return once both accept connections.
 
     `today` fixes the clock model lifecycles are judged by (None: the real date); reset() returns to it.
+    `payfast_merchant` is the (merchant_id, merchant_key, passphrase) the PayFast stand-in accepts
+    (default: PayFast's published sandbox merchant, PAYFAST_MERCHANT).
     """
     client_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
     gcs_port = gcs_port or _free_port(host)
@@ -94,6 +105,8 @@ def start_emulator(
         start_today=today,
         clock_today=today,
     )
+    if payfast_merchant:
+        state.payfast.merchant_id, state.payfast.merchant_key, state.payfast.passphrase = payfast_merchant
     try:
         http_server = EmulatorHTTPServer((host, port), state)
     except OSError:

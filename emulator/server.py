@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import catalog, control, errors, gemini, imagen, pollinations, routing, veo
+from . import catalog, control, errors, gemini, imagen, payfast, pollinations, routing, veo
 from .errors import ApiError, invalid_argument
 from .faults import STATUS_FAULTS, Fault
 from .state import Call, EmulatorState, Reply, Route, json_reply
@@ -58,6 +58,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
     def log_message(self, format: str, *args: object) -> None:
         logger.info("emulator: " + format, *args)
 
@@ -65,11 +68,18 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         state = self.server.state
         url = urlsplit(self.path)
         body = self._read_body()
+        query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
+        if url.path.startswith("/_emulator/payfast"):
+            self._send(payfast.control(method, url.path, state.payfast))
+            return
         if url.path.startswith("/_emulator"):
             self._send(control.handle(method, url.path, body, state))
             return
+        if payfast.handles(url.path):  # PayFast's sandbox: form posts, its own API (payfast.py)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            self._send(payfast.handle(method, url.path, headers, query, body, state.payfast))
+            return
         payload, bad_json = _parse_json(body)
-        query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
         route = routing.resolve(method, url.path, payload)
         if route.kind == "pollinations":
             route = replace(route, model=query.get("model") or "flux")

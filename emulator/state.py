@@ -78,6 +78,12 @@ class RequestLog:
             self._entries.clear()
 
 
+def _payfast_book() -> Any:
+    from .payfast import PayFastBook  # here, not at the top: payfast.py uses this module's Reply
+
+    return PayFastBook()
+
+
 @dataclass
 class EmulatorState:
     gcs_url: str
@@ -92,6 +98,8 @@ class EmulatorState:
     # value start_emulator() was given, which /_emulator/reset restores.
     start_today: dt.date | None = None
     clock_today: dt.date | None = None
+    # PayFast's sandbox stand-in: the merchant it accepts, its checkouts and subscriptions (payfast.py).
+    payfast: Any = field(default_factory=_payfast_book)
 
     def today(self) -> dt.date:
         return self.clock_today or dt.date.today()

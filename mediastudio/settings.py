@@ -329,6 +329,30 @@ IDEMPOTENCY_WAIT_SECONDS = float(envstr("IDEMPOTENCY_WAIT_SECONDS", "3"))
 # The USD→ZAR rate used for new cost records; every record stores the rate it used.
 USD_TO_ZAR_RATE = Decimal(envstr("USD_TO_ZAR_RATE", "18.50"))
 
+# --- PayFast: plans are bought as a PayFast monthly subscription (billing/payfast.py) -------------
+# The merchant's credentials come from the environment only; without them the plans page says
+# payments are not set up and offers no checkout. PAYFAST_SANDBOX (the default) uses PayFast's
+# sandbox; PAYFAST_SANDBOX=false its live site. Each URL can also be set on its own (`make run`
+# points them at the offline emulator's stand-in).
+PAYFAST_MERCHANT_ID = envstr("PAYFAST_MERCHANT_ID")
+PAYFAST_MERCHANT_KEY = envstr("PAYFAST_MERCHANT_KEY")
+PAYFAST_PASSPHRASE = envstr("PAYFAST_PASSPHRASE")  # required for subscriptions
+PAYFAST_SANDBOX = envbool("PAYFAST_SANDBOX", "true")
+_PAYFAST_HOST = "https://sandbox.payfast.co.za" if PAYFAST_SANDBOX else "https://www.payfast.co.za"
+PAYFAST_PROCESS_URL = envstr("PAYFAST_PROCESS_URL", f"{_PAYFAST_HOST}/eng/process")
+PAYFAST_VALIDATE_URL = envstr("PAYFAST_VALIDATE_URL", f"{_PAYFAST_HOST}/eng/query/validate")
+PAYFAST_API_URL = envstr("PAYFAST_API_URL", "https://api.payfast.co.za")  # ?testing=true in the sandbox
+# Where PayFast posts its notifications; empty: this site's own URL as the browser reached it. Set
+# it to a public address (a tunnel such as ngrok) when trying the real sandbox from a laptop.
+PAYFAST_NOTIFY_URL = envstr("PAYFAST_NOTIFY_URL")
+# Notifications are believed only from PayFast's published addresses (behind TRUSTED_PROXY_COUNT
+# proxies); off for the sandbox stand-in on this machine.
+PAYFAST_CHECK_SOURCE_IP = envbool("PAYFAST_CHECK_SOURCE_IP", "true")
+PAYFAST_TIMEOUT_SECONDS = float(envstr("PAYFAST_TIMEOUT_SECONDS", "8"))
+# How long after a paid period ends a plan waits for PayFast's renewal notification before it
+# falls back to FREE (PayFast charges on the billing date; its ITN can come hours later).
+PAYFAST_GRACE = timedelta(hours=envint("PAYFAST_GRACE_HOURS", "24"))
+
 # --- Security: HTTPS, cookies, headers ----------------------------------------------------
 # Production is served over HTTPS only. HTTPS=false is for plain HTTP on this machine (make run,
 # the tests): it turns off the redirect to https, HSTS and secure-only cookies, and nothing else.

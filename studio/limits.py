@@ -37,6 +37,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from mediastudio.clientip import client_ip
 from studio.errors import StudioError
 from studio.models import AddressWindow, MediaAsset, MediaJob
 
@@ -210,21 +211,6 @@ def claim_address_slot(request: HttpRequest, action: str, limit: int, window: ti
     )
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address. Behind TRUSTED_PROXY_COUNT proxies that each append the address they
-    saw to X-Forwarded-For, the client is the N-th entry from the right; anything left of it was
-    written by the client and is not believed. Without proxies (or a header too short to have
-    come through them), the socket's REMOTE_ADDR."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
-            return forwarded[-proxies]
-    # None when there is none (Django's test client force_login): axes stores it in an IP field.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def address_key(ip: str) -> str:
     """What a per-address limit counts: an IPv4 address, or an IPv6 /64 (one customer's network:
     a single machine can pick any of its 2^64 addresses)."""
@@ -237,14 +223,6 @@ def address_key(ip: str) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --- Log-in lockout (django-axes) -----------------------------------------------------------

@@ -1,8 +1,8 @@
 """`make run`: the whole product on one machine with no cloud account.
 
-Starts the offline emulator (Vertex, Pollinations and GCS) in this process, points the app at it
-through the same environment variables production uses, and runs two children: the production web
-server (gunicorn with uvicorn workers serving mediastudio.asgi, settings in
+Starts the offline emulator (Vertex, Pollinations, GCS and PayFast's sandbox) in this process, points
+the app at it through the same environment variables production uses, and runs two children: the
+production web server (gunicorn with uvicorn workers serving mediastudio.asgi, settings in
 mediastudio/gunicorn_conf.py) and the django-q2 worker cluster. Ctrl-C or SIGTERM stops everything.
 
 How stopping stays clean, however it is asked for:
@@ -30,7 +30,7 @@ import time
 
 from django.core.management.base import CommandError
 
-from emulator import POLLINATIONS_KEY, start_emulator
+from emulator import PAYFAST_MERCHANT, POLLINATIONS_KEY, start_emulator
 from mediastudio.commands import OperatorCommand, tcp_port, text
 
 STOP_SECONDS = 30
@@ -72,9 +72,20 @@ class Command(OperatorCommand):
             "POLLINATIONS_BASE_URL": emulator.base_url,
             # Like the real gateway, the emulator refuses Pollinations calls without a key.
             "POLLINATIONS_API_KEY": POLLINATIONS_KEY,
+            # PayFast's sandbox stand-in, with PayFast's published sandbox merchant; its ITNs come
+            # from this machine, so the source-address check is off.
+            "PAYFAST_MERCHANT_ID": PAYFAST_MERCHANT[0],
+            "PAYFAST_MERCHANT_KEY": PAYFAST_MERCHANT[1],
+            "PAYFAST_PASSPHRASE": PAYFAST_MERCHANT[2],
+            "PAYFAST_SANDBOX": "true",
+            "PAYFAST_PROCESS_URL": f"{emulator.base_url}/eng/process",
+            "PAYFAST_VALIDATE_URL": f"{emulator.base_url}/eng/query/validate",
+            "PAYFAST_API_URL": emulator.base_url,
+            "PAYFAST_CHECK_SOURCE_IP": "false",
         }
         self.stdout.write(
-            f"Offline emulator: Vertex and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}"
+            f"Offline emulator: Vertex, Pollinations and PayFast's sandbox at {emulator.base_url}, "
+            f"GCS at {emulator.gcs_url}"
         )
         commands = {
             "web server": [

@@ -1,0 +1,175 @@
+"""The plans page, PayFast checkout, cancel and downgrade, and PayFast's ITN webhook.
+
+The pages render templates/billing/ inside base.html; the PayFast work is billing/payfast.py.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from billing import payfast, pricing, services
+from billing.models import Meter, Plan, Subscription
+from mediastudio.clientip import client_ip
+
+CHECKOUT_WORDS = {
+    "done": "Thank you. PayFast has your payment; your plan changes as soon as PayFast confirms it.",
+    "cancelled": "You left PayFast's checkout: nothing was paid and your plan is unchanged.",
+}
+
+
+def _allowance_words(meter: str, units: int, period: str) -> str:
+    if not units:
+        return "—"
+    if meter in (Meter.VIDEO_SECONDS, Meter.VIDEO_AUDIO_SECONDS):
+        amount = f"{units // 60} min" if units % 60 == 0 and units >= 60 else f"{units} s"
+    else:
+        amount = str(units)
+    return f"{amount} a day" if period == "day" else f"{amount} a month"
+
+
+def _features(plan: Plan) -> list[str]:
+    words = []
+    if plan.watermark_output:
+        words.append("Free previews carry a visible watermark")
+    else:
+        words.append("Google's image model, no watermark")
+    if plan.edit_demo_only:
+        words.append("Edit: try the mask painter (demo)")
+    if plan.upscale_models:
+        names = " and ".join("V4 Ultra" if m == "v4" else m.upper() for m in plan.upscale_models)
+        words.append(f"Upscale with {names}")
+    words.append(
+        "Video: the sample gallery" if plan.video_samples_only else "Veo 3.1 video, with or without audio"
+    )
+    return words
+
+
+@require_GET
+def plans(request: HttpRequest) -> HttpResponse:
+    """FREE, JIVE and JIGGA side by side, from the Plan rows; the user's plan marked, with the way to
+    subscribe, cancel or downgrade, and what is scheduled."""
+    all_plans = list(Plan.objects.prefetch_related("allowances"))
+    current = services.plan_for(request.user) if request.user.is_authenticated else None
+    rows = [
+        {
+            "label": meter.label,
+            "cells": [
+                _allowance_words(
+                    meter, *((a.units, a.period) if (a := p.allowance_for(meter)) else (0, "month"))
+                )
+                for p in all_plans
+            ],
+        }
+        for meter in Meter
+    ]
+    paying = scheduled = None
+    if request.user.is_authenticated:
+        paying = payfast.active_subscription(request.user)
+        scheduled = (
+            Subscription.objects.filter(user=request.user, change_at__isnull=False)
+            .select_related("change_to")
+            .first()
+        )
+    context = {
+        "plans": [
+            {"plan": p, "price": pricing.format_zar(p.price_cents), "features": _features(p)}
+            for p in all_plans
+        ],
+        "rows": rows,
+        "current": current,
+        "paying": paying,
+        "scheduled": scheduled,
+        "configured": payfast.configured(),
+        "checkout_words": CHECKOUT_WORDS.get(request.GET.get("checkout", "")),
+    }
+    return render(request, "billing/plans.html", context)
+
+
+@require_POST
+@login_required
+def checkout(request: HttpRequest, code: str) -> HttpResponseBase:
+    """A pending subscription and the page whose button posts the signed form to PayFast."""
+    plan = get_object_or_404(Plan, code__iexact=code)
+    plans_url = request.build_absolute_uri(reverse("plans"))
+    try:
+        started = payfast.start_checkout(
+            request.user,  # type: ignore[arg-type]
+            plan,
+            return_url=plans_url + "?checkout=done",
+            cancel_url=plans_url + "?checkout=cancelled",
+            notify_url=settings.PAYFAST_NOTIFY_URL or request.build_absolute_uri(reverse("payfast-itn")),
+        )
+    except payfast.PayFastError as error:
+        messages.error(request, str(error))
+        return redirect("plans")
+    response = render(
+        request,
+        "billing/checkout.html",
+        {"plan": plan, "price": pricing.format_zar(plan.price_cents), "checkout": started},
+    )
+    # The form goes to PayFast: this page's Content Security Policy lets it (and only it) post there.
+    response._csp_update = {"form-action": [payfast.process_origin()]}  # type: ignore[attr-defined]
+    return response
+
+
+@require_POST
+@login_required
+def cancel(request: HttpRequest) -> HttpResponseBase:
+    try:
+        subscription = payfast.cancel(request.user)  # type: ignore[arg-type]
+    except payfast.PayFastError as error:
+        messages.error(request, str(error))
+    else:
+        until = subscription.paid_until
+        messages.success(
+            request,
+            f"Your subscription is cancelled: PayFast charges nothing more. "
+            f"{subscription.plan.code} stays until {until:%-d %b %Y}, then you are on FREE."
+            if until
+            else "Your subscription is cancelled.",
+        )
+    return redirect("plans")
+
+
+@require_POST
+@login_required
+def downgrade(request: HttpRequest, code: str) -> HttpResponseBase:
+    plan = get_object_or_404(Plan, code__iexact=code)
+    try:
+        subscription = payfast.downgrade(request.user, plan)  # type: ignore[arg-type]
+    except payfast.PayFastError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"From {subscription.paid_until:%-d %b %Y} you are on {plan.code} "
+            f"at {pricing.format_zar(plan.price_cents)} a month.",
+        )
+    return redirect("plans")
+
+
+@csrf_exempt  # PayFast cannot send a CSRF token; the ITN is checked by billing.payfast instead
+@require_POST
+def payfast_itn(request: HttpRequest) -> HttpResponse:
+    """PayFast's notification. 200 whatever became of it (stored and logged), except when our check
+    could not run (the validation call failed): 503, so PayFast sends it again."""
+    _, retry = payfast.handle_itn(request.body, client_ip(request))
+    return HttpResponse(
+        "retry later" if retry else "OK", status=503 if retry else 200, content_type="text/plain"
+    )
+
+
+urlpatterns = [
+    path("plans/", plans, name="plans"),
+    path("plans/<str:code>/checkout/", checkout, name="plan-checkout"),
+    path("plans/<str:code>/downgrade/", downgrade, name="plan-downgrade"),
+    path("plans/cancel/", cancel, name="plan-cancel"),
+    path("billing/payfast/itn/", payfast_itn, name="payfast-itn"),
+]
