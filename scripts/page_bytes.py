@@ -1,6 +1,8 @@
-"""The bytes each page transfers on first load: its HTML plus the CSS and JavaScript it links,
-raw and gzipped, not counting htmx (cached once for every page) or images. A measurement, not a
-test; the README's table comes from it.
+"""The bytes each page transfers on a first visit (an empty browser cache): its HTML plus every
+static file it makes the browser fetch — style sheets, scripts (htmx included), the icon, the logo,
+static images and whatever the style sheets' url()s name — raw and gzipped (WhiteNoise serves them
+gzipped). The user's own media (thumbnails) are content, not page weight, and are not counted.
+A measurement, not a test; the README's table comes from it.
 
     .venv/bin/python scripts/page_bytes.py
 
@@ -27,7 +29,9 @@ os.environ["DATABASE_URL"] = ""
 os.environ["REDIS_URL"] = ""
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-LINKED = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]+href|script[^>]+src)="([^"]+)"')
+# Style sheets, icons, scripts and images of the site's own static files.
+LINKED = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="(/static/[^"]+)"')
+CSS_URL = re.compile(r'url\(["\']?(/static/[^"\')]+)')
 
 
 def gz(data: bytes) -> int:
@@ -83,29 +87,39 @@ def main() -> None:
         ("Video form", "JIVE", "video-create", {}),
         ("Video progress", "JIVE", "video-job", {"job_id": jobs["video"].id}),
         ("Video samples (FREE)", "FREE", "video-create", {}),
+        ("Plans", "JIVE", "plans", {}),
+        ("Account", "JIVE", "account", {}),
+        ("Not found (404)", "JIVE", "", {}),
+        ("Log in (anonymous)", "", "login", {}),
     ]
     static_cache: dict[str, bytes] = {}
 
-    def static_bytes(url: str) -> bytes | None:
-        if "htmx" in url or not url.startswith("/static/"):
-            return None
+    def static_bytes(url: str) -> bytes:
         if url not in static_cache:
             path = finders.find(url.removeprefix("/static/").split("?")[0])
             static_cache[url] = Path(path).read_bytes() if path else b""
         return static_cache[url]
 
-    print(f"{'page':<24}{'HTML':>8}{'CSS+JS':>8}{'total':>8}{'gzip':>8}  files")
+    def fetched(html: str) -> list[str]:
+        """The static files a first visit fetches, each once, with what the style sheets name."""
+        urls = list(dict.fromkeys(LINKED.findall(html)))
+        for url in list(urls):
+            if url.endswith(".css"):
+                urls += [u for u in CSS_URL.findall(static_bytes(url).decode()) if u not in urls]
+        return urls
+
+    print(f"{'page':<24}{'HTML':>8}{'static':>8}{'total':>8}{'gzip':>8}  files")
     for label, tier, name, kwargs in pages:
         try:
-            url = reverse(name, kwargs=kwargs)
+            url = reverse(name, kwargs=kwargs) if name else "/no-such-page/"
         except NoReverseMatch:
             continue
         client = Client()
-        client.force_login(users[tier])
+        if tier:
+            client.force_login(users[tier])
         response = client.get(url, follow=True)
         html = response.content
-        linked = [(src, static_bytes(src)) for src in LINKED.findall(html.decode())]
-        linked = [(src, data) for src, data in linked if data is not None]
+        linked = [(src, static_bytes(src)) for src in fetched(html.decode())]
         extra = sum(len(data) for _, data in linked)
         zipped = gz(html) + sum(gz(data) for _, data in linked)
         files = ", ".join(Path(src).name for src, _ in linked)
