@@ -1,0 +1,88 @@
+"""{% shell_meter as meter %}: the header's plan badge and allowance meter on every page.
+
+The meter counts in the unit that matters on the page: edits on the Edit tab, upscales on the
+Upscale tab, seconds of video in Video Studio (and on a video job's page), images elsewhere. Reads
+only (the plan is remembered for the request by billing.middleware).
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from billing import services as billing
+from billing.models import Meter
+from studio.models import MediaJob
+
+register = template.Library()
+
+# The meter a page's URL name counts in, by the name's prefix; the first match wins.
+PAGE_METERS = (
+    ("image-edit", Meter.EDITS),
+    ("image-upscale", Meter.UPSCALES),
+    ("video-", Meter.VIDEO_SECONDS),
+)
+# How the header counts each meter: (one unit, many units, what a plan without it lacks).
+UNIT_WORDS = {
+    Meter.IMAGES: ("image", "images", "images"),
+    Meter.EDITS: ("edit", "edits", "edits"),
+    Meter.UPSCALES: ("upscale", "upscales", "upscales"),
+    Meter.VIDEO_SECONDS: ("s of video", "s of video", "video"),
+    Meter.VIDEO_AUDIO_SECONDS: ("s of video with sound", "s of video with sound", "video with sound"),
+}
+
+
+def page_meter(url_name: str, job: object = None) -> str:
+    """The meter a page counts in: its URL name's, or on a job's page the job's kind."""
+    if isinstance(job, MediaJob) and job.output_kind == "video":
+        return Meter.VIDEO_SECONDS
+    for prefix, meter in PAGE_METERS:
+        if url_name.startswith(prefix):
+            return meter
+    return Meter.IMAGES
+
+
+@register.simple_tag(takes_context=True)
+def shell_meter(context) -> dict | None:
+    """The signed-in user's plan and what is left of the page's meter, or None."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    match = getattr(request, "resolver_match", None)
+    meter = page_meter(match.url_name or "" if match else "", context.get("job"))
+    balance = next(b for b in billing.remaining(user) if b.meter == meter)
+    one, many, lacking = UNIT_WORDS[Meter(meter)]
+    plan = billing.plan_for(user)
+    return {
+        "plan": plan,
+        "balance": balance,
+        # "42 images left this month", or "No upscales on FREE".
+        "unit": one if balance.remaining == 1 else many,
+        "when": "today" if balance.period == "day" else "this month",
+        "lacking": lacking if balance.allowance == 0 else "",
+        # The meter's colour: low below a fifth of the allowance.
+        "low": max(balance.allowance // 5, 1),
+    }
+
+
+# The navigation's sections by URL name prefix (the first match wins), for aria-current.
+SECTIONS = (
+    ("image-gallery", "gallery"),
+    ("image-viewer", "gallery"),
+    ("image-", "image"),
+    ("video-", "video"),
+    ("plans", "plans"),
+    ("account", "account"),
+)
+
+
+@register.simple_tag(takes_context=True)
+def shell_section(context) -> str:
+    """Which of the navigation's sections the page belongs to ("" for none). Needs no database,
+    so the 500 page can show the navigation too."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    name = (match.url_name or "") if match else ""
+    job = context.get("job")
+    if name == "job-detail" and isinstance(job, MediaJob):
+        return "video" if job.output_kind == "video" else "image"
+    return next((section for prefix, section in SECTIONS if name.startswith(prefix)), "")

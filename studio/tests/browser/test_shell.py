@@ -1,0 +1,162 @@
+"""The app shell in Chromium on every user page, at desktop (1280×800) and phone (390×844) width:
+the navigation with its three studios, the plan and allowance meter in view, nothing wider than
+the screen, and axe-core finding no serious or critical violation. Screenshots of each page at
+both widths go to screenshots/ (shell-<page>-desktop.png, -phone.png).
+
+Also: the header's pop-overs (jobs tray, account menu, command answer) close on Escape and on a
+click outside."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from playwright.sync_api import expect
+
+from studio import assets, jobs
+from studio.schemas import GenerateImage
+from studio.tests import sample_clips as clips
+from studio.tests.browser.a11y import assert_accessible
+from studio.tests.browser.conftest import DESKTOP, PHONE
+from studio.tests.factories import make_job, make_photo
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+rendered_samples, sample_clips = clips.rendered_samples, clips.sample_clips
+
+# (screenshot name, tier, URL name, which object its URL takes)
+PAGES = [
+    ("landing", "JIVE", "landing", None),
+    ("create", "JIVE", "image-create", None),
+    ("create-free", "FREE", "image-create", None),
+    ("edit-pick", "JIVE", "image-edit", None),
+    ("edit-canvas", "JIVE", "image-edit-canvas", "asset"),
+    ("edit-demo-free", "FREE", "image-edit", None),
+    ("upscale", "JIGGA", "image-upscale", None),
+    ("upscale-free", "FREE", "image-upscale", None),
+    ("gallery", "JIVE", "image-gallery", None),
+    ("viewer", "JIVE", "image-viewer", "asset"),
+    ("job", "JIVE", "job-detail", "job"),
+    ("video-form", "JIVE", "video-create", None),
+    ("video-progress", "JIVE", "video-job", "video"),
+    ("video-samples-free", "FREE", "video-create", "samples"),
+    ("plans", "JIVE", "plans", None),
+    ("account", "JIVE", "account", None),
+    ("not-found", "JIVE", None, None),
+]
+
+
+def check_shell(page, label: str, *, meter: bool = True) -> None:
+    main_nav = page.get_by_role("navigation", name="Main")
+    for name in ("Image Studio", "Video Studio", "Gallery", "Plans"):
+        expect(main_nav.get_by_role("link", name=name, exact=True)).to_be_in_viewport(ratio=1)
+    expect(page.locator(".brand img")).to_be_visible()
+    if meter:
+        expect(page.locator("#shell-meter")).to_be_in_viewport()
+    # Nothing sticks out sideways (a phone would scroll the whole page).
+    overflow = page.evaluate("() => (e => e.scrollWidth - e.clientWidth)(document.documentElement)")
+    assert overflow <= 0, f"{label}: the page is {overflow}px wider than the screen"
+    # One visual language: no link in the browser's default blue.
+    blue = page.evaluate(
+        """() => [...document.querySelectorAll("a")].filter(a => a.checkVisibility()
+             && getComputedStyle(a).color === "rgb(0, 0, 238)").map(a => a.textContent.trim())"""
+    )
+    assert not blue, f"{label}: links in the browser's blue: {blue}"
+    assert_accessible(page, label)
+
+
+@pytest.mark.parametrize(("name", "tier", "url_name", "needs"), PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_has_the_shell_at_both_widths_and_no_serious_axe_violation(
+    page, live_server, make_user, log_in, studio_env, shoot, request, name, tier, url_name, needs
+):
+    if needs == "samples":
+        request.getfixturevalue("sample_clips")
+    user = make_user(username=f"shell-{tier.lower()}", tier=tier)
+    objects = {}
+    if needs == "asset":
+        objects["asset_id"] = assets.save_upload(user, make_photo((640, 480))).id
+    elif needs == "job":
+        objects["job_id"] = jobs.submit_job(user, "generate_image", GenerateImage(prompt="A protea")).id
+    elif needs == "video":
+        objects["job_id"] = make_job(user, operation="generate_video", params={"prompt": "A dhow"}).id
+    try:
+        path = reverse(url_name, kwargs=objects) if url_name else "/studio/no-such-page/"
+    except NoReverseMatch:
+        pytest.skip(f"{url_name} is not a page of this build")
+    log_in(page, user)
+
+    response = page.goto(live_server.url + path)
+    assert response.status == (404 if url_name is None else 200)
+    page.wait_for_load_state("networkidle")
+    check_shell(page, f"{name} at desktop")
+    page.set_viewport_size(PHONE)
+    check_shell(page, f"{name} on a phone")
+    page.set_viewport_size(DESKTOP)
+    shoot(page, f"shell-{name}")
+
+
+def test_the_log_in_and_sign_up_pages_pass_axe_at_both_widths(page, live_server, shoot):
+    for path, name in (("/accounts/login/", "login"), ("/accounts/signup/", "signup")):
+        page.goto(live_server.url + path)
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            assert_accessible(page, f"{name} at {size['width']}px")
+        page.set_viewport_size(DESKTOP)
+        shoot(page, f"shell-{name}")
+
+
+def test_the_tray_the_menu_and_the_command_answer_close_on_escape_and_a_click_outside(
+    page, live_server, make_user, log_in
+):
+    log_in(page, make_user(username="alice", tier="JIVE"))
+    page.goto(live_server.url + "/studio/images/create/")
+    tray = page.locator("#jobs-tray")
+    menu = page.locator("#account-menu")
+
+    for pop in (tray, menu):
+        summary = pop.locator("summary")
+        summary.click()
+        expect(pop).to_have_attribute("open", "")
+        page.keyboard.press("Escape")
+        expect(pop).not_to_have_attribute("open", re.compile(".*"))
+        expect(summary).to_be_focused()
+
+        summary.click()
+        expect(pop).to_have_attribute("open", "")
+        page.get_by_role("heading", name="Image Studio").click()
+        expect(pop).not_to_have_attribute("open", re.compile(".*"))
+
+    # Opening one closes the other.
+    tray.locator("summary").click()
+    menu.locator("summary").click()
+    expect(tray).not_to_have_attribute("open", re.compile(".*"))
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+
+    box = page.get_by_role("textbox", name="Command")
+    answer = page.locator("#cmd-h-out")
+    for close in ("Escape", "click"):
+        box.fill("/help")
+        box.press("Enter")
+        expect(answer).to_contain_text("/image")
+        if close == "Escape":
+            page.keyboard.press("Escape")
+            expect(box).to_be_focused()
+        else:
+            page.get_by_role("heading", name="Image Studio").click()
+        expect(answer).to_be_empty()
+
+
+def test_axe_fails_a_page_with_a_serious_violation(page, live_server):
+    """The check can fail: an image without alt text and an unlabelled field, put into a page."""
+
+    def inject(route):
+        response = route.fetch()
+        body = response.text().replace("</main>", '<img src="/static/studio/logo.svg"><input></main>')
+        route.fulfill(response=response, body=body)
+
+    page.route("**/accounts/login/", inject)
+    page.goto(live_server.url + "/accounts/login/")
+    with pytest.raises(AssertionError, match="critical image-alt") as failure:
+        assert_accessible(page)
+    assert "label" in str(failure.value)
