@@ -18,6 +18,7 @@ class Meter(models.TextChoices):
     UPSCALES = "upscales", "Upscales"
     VIDEO_SECONDS = "video_seconds", "Video seconds (no audio)"
     VIDEO_AUDIO_SECONDS = "video_audio_seconds", "Video seconds with audio"
+    TEXT_TOKENS = "text_tokens", "Assistant and prompt helper tokens"
 
 
 class Period(models.TextChoices):
@@ -32,6 +33,7 @@ class PriceClass(models.TextChoices):
     VIDEO = "video", "Video without audio, per second"
     VIDEO_AUDIO = "video_audio", "Video with audio, per second"
     POLLINATIONS = "pollinations", "Pollinations preview, per image"
+    TEXT = "text", "Text model (assistant, prompt helper), per token"
 
 
 class UpscaleModel(models.TextChoices):
@@ -100,6 +102,7 @@ class Price(models.Model):
 class PriceUnit(models.TextChoices):
     IMAGE = "image", "per image"
     SECOND = "second", "per second of video"
+    MILLION_TOKENS = "mtok", "per million tokens"
 
 
 class ModelPrice(models.Model):
@@ -109,7 +112,9 @@ class ModelPrice(models.Model):
 
     The variant is what changes the price for that model, written as pricing.variant() makes it:
     an image size ("1K", "4K"), "upscale", or a video resolution with "+audio" ("1080p+audio").
-    Standard, Fast and Lite are separate model ids, so they are separate rows.
+    Standard, Fast and Lite are separate model ids, so they are separate rows. A text model has
+    two rows, "input" and "output", per million tokens (output includes thinking), as Google
+    prices them.
     """
 
     model = models.CharField(max_length=64, help_text="The model id, e.g. gemini-3.1-flash-image")

@@ -109,6 +109,31 @@ def quote_model(price_class: str, model: str, variant: str, units: int, rate: De
     )
 
 
+# A text model's two price rows (unit: per million tokens). Output includes thinking tokens.
+TOKENS_IN_VARIANT = "input"
+TOKENS_OUT_VARIANT = "output"
+TOKENS_PER_PRICE_UNIT = 1_000_000
+
+
+def quote_tokens(
+    price_class: str, model: str, input_tokens: int, output_tokens: int, rate: Decimal | None = None
+) -> Quote:
+    """What a text model call costs: input and output tokens at the model's two rows (USD per
+    million tokens), summed and rounded half up once to the micro-dollar, then to the cent.
+    `units` is the tokens in all, the unit the allowance counts."""
+    if input_tokens < 0 or output_tokens < 0:
+        raise ValueError("token counts must not be negative")
+    rate = current_rate() if rate is None else rate
+    exact = Decimal(input_tokens * model_unit_price(model, TOKENS_IN_VARIANT)) + Decimal(
+        output_tokens * model_unit_price(model, TOKENS_OUT_VARIANT)
+    )
+    usd_micros = int((exact / TOKENS_PER_PRICE_UNIT).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    units = input_tokens + output_tokens
+    return Quote(
+        price_class, units, usd_micros, usd_micros_to_zar_cents(usd_micros, rate), rate, model, "tokens"
+    )
+
+
 def micros_to_usd(micros: int) -> Decimal:
     """Exact dollars with six decimals, e.g. 40000 → Decimal('0.040000')."""
     return (Decimal(micros) / MICROS_PER_DOLLAR).quantize(Decimal("0.000001"))

@@ -25,7 +25,17 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from billing import pricing
-from billing.models import Allowance, CostEntry, Grant, Meter, Plan, Reservation, Subscription, TierChange
+from billing.models import (
+    Allowance,
+    CostEntry,
+    Grant,
+    Meter,
+    Plan,
+    PriceClass,
+    Reservation,
+    Subscription,
+    TierChange,
+)
 from billing.periods import SAST, Window, window_for
 
 log = logging.getLogger(__name__)
@@ -283,36 +293,78 @@ def commit(
     the first entry; a call on a released reservation charges nothing and returns None.
     """
     with transaction.atomic():
-        reservation = _get_reservation(reference)
-        delivered = reservation.units if units is None else units
-        if not 1 <= delivered <= reservation.units:
-            raise BillingError(f"commit between 1 and {reservation.units} units, or release the reservation")
-        flipped = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.RESERVED).update(
-            state=Reservation.State.COMMITTED, used_units=delivered, settled_at=timezone.now()
-        )
-        if not flipped:
-            log.info("commit of %s ignored: already %s", reference, reservation.state)
+        reservation, delivered = _settle(reference, units)
+        if reservation is None:
             return CostEntry.objects.filter(reference=reference, kind=CostEntry.Kind.CHARGE).first()
-        Allowance.objects.filter(pk=reservation.allowance_id).update(
-            reserved=F("reserved") - reservation.units,
-            used=F("used") + delivered,
-            limit=_limit_after(reservation.units - delivered),
-        )
         quote = _charge_quote(price_class, model, variant, delivered, quoted_unit_usd_micros)
-        return CostEntry.objects.create(
-            user_id=reservation.user_id,
-            tier=plan_for(reservation.user).code,
-            operation=operation,
-            model=model,
-            price_class=price_class,
-            variant=variant or "",
-            units=delivered,
-            usd_micros=quote.usd_micros,
-            zar_cents=quote.zar_cents,
-            rate=quote.rate,
-            reference=reference,
-            created_at=timezone.now(),
-        )
+        return _ledger(reservation, quote, operation=operation, model=model, variant=variant or "")
+
+
+def commit_tokens(
+    reference: str, *, operation: str, model: str, input_tokens: int, output_tokens: int
+) -> CostEntry | None:
+    """Charge a text model call's reservation (meter text_tokens) with the tokens it really used.
+
+    The allowance is charged the tokens in all (at most what was reserved: the reservation is the
+    call's ceiling, its input counted and its output capped); the ledger the call's price from the
+    model's input and output rows (pricing.quote_tokens), with the split in the entry's note.
+    Idempotent per reference, like commit.
+    """
+    with transaction.atomic():
+        ceiling = _get_reservation(reference).units
+        reservation, _ = _settle(reference, max(1, min(input_tokens + output_tokens, ceiling)))
+        if reservation is None:
+            return CostEntry.objects.filter(reference=reference, kind=CostEntry.Kind.CHARGE).first()
+        quote = pricing.quote_tokens(PriceClass.TEXT, model, input_tokens, output_tokens)
+        note = f"{input_tokens} input + {output_tokens} output tokens"
+        return _ledger(reservation, quote, operation=operation, model=model, variant=quote.variant, note=note)
+
+
+def _settle(reference: str, units: int | None) -> tuple[Reservation | None, int]:
+    """Flip a reservation to committed with `units` delivered (default: all) and move its
+    counters; (None, 0) when it was settled already. Inside the caller's transaction."""
+    reservation = _get_reservation(reference)
+    delivered = reservation.units if units is None else units
+    if not 1 <= delivered <= reservation.units:
+        raise BillingError(f"commit between 1 and {reservation.units} units, or release the reservation")
+    flipped = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.RESERVED).update(
+        state=Reservation.State.COMMITTED, used_units=delivered, settled_at=timezone.now()
+    )
+    if not flipped:
+        log.info("commit of %s ignored: already %s", reference, reservation.state)
+        return None, 0
+    Allowance.objects.filter(pk=reservation.allowance_id).update(
+        reserved=F("reserved") - reservation.units,
+        used=F("used") + delivered,
+        limit=_limit_after(reservation.units - delivered),
+    )
+    return reservation, delivered
+
+
+def _ledger(
+    reservation: Reservation,
+    quote: pricing.Quote,
+    *,
+    operation: str,
+    model: str,
+    variant: str,
+    note: str = "",
+) -> CostEntry:
+    return CostEntry.objects.create(
+        user_id=reservation.user_id,
+        tier=plan_for(reservation.user).code,
+        operation=operation,
+        model=model,
+        price_class=quote.price_class,
+        variant=variant,
+        units=quote.units,
+        usd_micros=quote.usd_micros,
+        zar_cents=quote.zar_cents,
+        rate=quote.rate,
+        reference=reservation.reference,
+        note=note[:200],
+        created_at=timezone.now(),
+    )
 
 
 def _charge_quote(

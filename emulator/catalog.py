@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 IMAGEN = "imagen"
 GEMINI = "gemini"
 VEO = "veo"
+GEMINI_TEXT = "gemini_text"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class ModelSpec:
     max_input_images: int = 0
     output_tokens: dict[str, int] = field(default_factory=dict)
     input_image_tokens: int = 1120
+    # Gemini text only.
+    max_output_tokens: int = 65_536
+    thought_signatures: bool = True  # Gemini 3: a function call's signature must come back
     # The day Google stopped serving it (404 NOT_FOUND from then on); None = still served.
     shutdown: dt.date | None = None
 
@@ -153,6 +157,12 @@ _MODELS = [
         max_input_images=14,
         output_tokens={"1K": 1120, "2K": 1680, "4K": 2520},
     ),
+    # Text models for the assistant and the prompt helper (google-models-2026-12.md §1).
+    ModelSpec("gemini-3.8-flash", GEMINI_TEXT),
+    ModelSpec("gemini-3.5-flash", GEMINI_TEXT),
+    ModelSpec("gemini-3.5-flash-lite", GEMINI_TEXT),
+    ModelSpec("gemini-3.1-flash-lite", GEMINI_TEXT),
+    ModelSpec("gemini-2.5-flash", GEMINI_TEXT, thought_signatures=False, shutdown=dt.date(2026, 10, 16)),
     ModelSpec("veo-3.1-generate-001", VEO),
     ModelSpec("veo-3.1-fast-generate-001", VEO),
 ]

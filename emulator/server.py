@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import catalog, control, errors, gemini, imagen, payfast, pollinations, routing, veo
+from . import catalog, control, errors, gemini, gemini_text, imagen, payfast, pollinations, routing, veo
 from .errors import ApiError, invalid_argument
 from .faults import STATUS_FAULTS, Fault
 from .state import Call, EmulatorState, Reply, Route, json_reply
@@ -218,6 +218,8 @@ def _dispatch(call: Call, state: EmulatorState) -> Reply:
         raise errors.model_not_found(route.project, route.location, route.model or "")
     if route.kind == "publisher_model":
         return json_reply(_publisher_model(spec))
+    if route.kind == "gemini" and spec.family == catalog.GEMINI_TEXT:
+        return gemini_text.handle(call, state, spec, stream=route.verb == "streamGenerateContent")
     if spec.family != FAMILY_OF_KIND[route.kind]:
         raise invalid_argument(f"Model {spec.id} does not support the {route.verb or 'GET'} method.")
     if route.kind.startswith("imagen_"):
@@ -238,7 +240,7 @@ def _publisher_model(spec: catalog.ModelSpec) -> dict:
         ),
         "launchStage": "GA",
     }
-    if spec.family != catalog.GEMINI:
+    if spec.family not in (catalog.GEMINI, catalog.GEMINI_TEXT):
         model["predictSchemata"] = {"instanceSchemaUri": VISION_SCHEMA}
     return model
 

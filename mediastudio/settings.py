@@ -468,6 +468,7 @@ MODEL_UPSCALE_V3 = envstr("MODEL_UPSCALE_V3")
 MODEL_UPSCALE_V4 = envstr("MODEL_UPSCALE_V4")
 MODEL_VIDEO = envstr("MODEL_VIDEO")
 MODEL_VIDEO_FAST = envstr("MODEL_VIDEO_FAST")
+MODEL_TEXT = envstr("MODEL_TEXT")  # the assistant and the prompt helper; default gemini-3.8-flash
 MODEL_SUCCESSORS = envstr("MODEL_SUCCESSORS")  # "retired-id=successor-id,..." overrides the catalog
 
 # Every provider call has an explicit timeout (google-genai's default is none).
@@ -475,6 +476,13 @@ PROVIDER_IMAGE_TIMEOUT_SECONDS = envint("PROVIDER_IMAGE_TIMEOUT_SECONDS", "120")
 PROVIDER_VIDEO_TIMEOUT_SECONDS = envint("PROVIDER_VIDEO_TIMEOUT_SECONDS", "60")  # submit and poll
 PROVIDER_POLLINATIONS_TIMEOUT_SECONDS = envint("PROVIDER_POLLINATIONS_TIMEOUT_SECONDS", "90")
 PROVIDER_GCS_TIMEOUT_SECONDS = envint("PROVIDER_GCS_TIMEOUT_SECONDS", "60")
+PROVIDER_TEXT_TIMEOUT_SECONDS = envint("PROVIDER_TEXT_TIMEOUT_SECONDS", "60")  # one text call (or a stream)
+
+# The assistant (/studio/assistant/) asks the user before a tool call that costs more than this
+# (ZAR, e.g. "2.00"; "0" asks every time). Its replies and the prompt helper's are capped in tokens.
+ASSISTANT_CONFIRM_ABOVE_ZAR = envstr("ASSISTANT_CONFIRM_ABOVE_ZAR", "2.00")
+ASSISTANT_MAX_OUTPUT_TOKENS = envint("ASSISTANT_MAX_OUTPUT_TOKENS", "1024")
+PROMPT_HELPER_MAX_OUTPUT_TOKENS = envint("PROMPT_HELPER_MAX_OUTPUT_TOKENS", "512")
 
 # Retries (the seed's policy): 1 s, x2, capped at 8 s, plus up to 250 ms jitter, 5 attempts.
 PROVIDER_RETRY_ATTEMPTS = envint("PROVIDER_RETRY_ATTEMPTS", "5")

@@ -193,4 +193,40 @@ def test_remaining_reads_every_meter_in_a_fixed_number_of_queries(make_user, dja
     services.grant(alice, "video_audio_seconds", 5, by=None, reason="r")
     with django_assert_max_num_queries(5):  # plan, its allowances, rows, grants: not one per meter
         balances = services.remaining(alice)
-    assert [b.remaining for b in balances] == [49, 19, 19, 299, 125]
+    assert [b.remaining for b in balances] == [49, 19, 19, 299, 125, 250_000]
+
+
+def test_a_text_call_is_charged_its_tokens_at_the_models_input_and_output_rates(make_user):
+    """gemini-3.8-flash: $0.75 per million input tokens, $3.75 per million output tokens."""
+    alice = make_user(tier="JIVE")
+    services.reserve(alice, "text_tokens", 5_000, "text:1")
+
+    entry = services.commit_tokens(
+        "text:1", operation="prompt_helper", model="gemini-3.8-flash", input_tokens=3_000, output_tokens=400
+    )
+
+    assert entry is not None
+    assert (entry.units, entry.usd_micros, entry.price_class, entry.variant) == (
+        3_400,
+        3_750,
+        "text",
+        "tokens",
+    )
+    assert entry.note == "3000 input + 400 output tokens"
+    assert balance(alice, "text_tokens").used == 3_400 and balance(alice, "text_tokens").reserved == 0
+    again = services.commit_tokens(
+        "text:1", operation="prompt_helper", model="gemini-3.8-flash", input_tokens=3_000, output_tokens=400
+    )
+    assert again == entry and CostEntry.objects.filter(reference="text:1").count() == 1
+
+
+def test_a_text_call_never_uses_more_of_the_allowance_than_it_reserved(make_user):
+    alice = make_user(tier="JIVE")
+    services.reserve(alice, "text_tokens", 1_000, "text:2")
+
+    entry = services.commit_tokens(
+        "text:2", operation="assistant", model="gemini-3.8-flash", input_tokens=900, output_tokens=300
+    )
+
+    assert balance(alice, "text_tokens").used == 1_000  # the ceiling, though Google counted 1,200
+    assert entry is not None and entry.units == 1_200  # the ledger says what Google counted

@@ -17,12 +17,15 @@ a bucket, the health report), never a submodule. studio/tests/test_provider_boun
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .base import (
     CircuitOpenError,
     ConfigurationError,
     EditImageRequest,
     EditMode,
     Family,
+    FunctionCall,
     GeneratedImage,
     GeneratedVideo,
     GenerateImagesRequest,
@@ -36,6 +39,9 @@ from .base import (
     ProviderTimeoutError,
     RetryableError,
     SafetyBlockedError,
+    TextDelta,
+    TextRequest,
+    TextResult,
     UpscaleImageRequest,
     VideoOperation,
     VideoOperationFailedError,
@@ -67,6 +73,10 @@ __all__ = [
     "ProviderTimeoutError",
     "RetryableError",
     "SafetyBlockedError",
+    "TextDelta",
+    "TextRequest",
+    "TextResult",
+    "FunctionCall",
     "UpscaleImageRequest",
     "VideoOperation",
     "VideoOperationFailedError",
@@ -83,6 +93,9 @@ __all__ = [
     "find_video_outputs",
     "generate_images",
     "generate_preview",
+    "generate_text",
+    "stream_text",
+    "text_model",
     "get_provider",
     "is_bucket_storage",
     "job_scope",
@@ -123,6 +136,10 @@ def _adapter_for(route: Route):
         from .veo import VeoAdapter
 
         return VeoAdapter(route)
+    if route.family == Family.GEMINI_TEXT:
+        from .gemini_text import GeminiTextAdapter
+
+        return GeminiTextAdapter(route)
     from .pollinations import PollinationsAdapter
 
     return PollinationsAdapter(route)
@@ -136,6 +153,21 @@ def generate_images(request: GenerateImagesRequest) -> ImageResult:
 def generate_preview(request: GenerateImagesRequest) -> ImageResult:
     """The FREE tier's preview through Pollinations (no SynthID; the app adds its visible mark)."""
     return get_provider(Operation.IMAGE_PREVIEW).generate(request)
+
+
+def text_model() -> str:
+    """The text model the settings pick now (MODEL_TEXT): what a text call is priced by."""
+    return resolve(Operation.TEXT).model_id
+
+
+def generate_text(request: TextRequest) -> TextResult:
+    """One answer from the text model (function calls included), in one call."""
+    return get_provider(Operation.TEXT).generate(request)
+
+
+def stream_text(request: TextRequest) -> Iterator[TextDelta | TextResult]:
+    """The text model's answer as it streams: TextDelta pieces, then the TextResult."""
+    return get_provider(Operation.TEXT).stream(request)
 
 
 def edit_image(request: EditImageRequest) -> ImageResult:

@@ -21,6 +21,7 @@ class Operation(enum.StrEnum):
     UPSCALE_V4 = "upscale_v4"
     VIDEO = "video"
     VIDEO_FAST = "video_fast"
+    TEXT = "text"  # the assistant and the prompt helper (Gemini text, function calling)
 
 
 class Family(enum.StrEnum):
@@ -30,6 +31,7 @@ class Family(enum.StrEnum):
     GEMINI_IMAGE = "gemini_image"  # Vertex :generateContent with image output
     VEO = "veo"  # Vertex :predictLongRunning + :fetchPredictOperation
     POLLINATIONS = "pollinations"  # GET /image/{prompt}
+    GEMINI_TEXT = "gemini_text"  # Vertex :generateContent / :streamGenerateContent with text output
 
 
 class EditMode(enum.StrEnum):
@@ -307,3 +309,42 @@ class VideoOperationFailedError(ProviderError):
     def __init__(self, message: str, *, rpc_code: int | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.rpc_code = rpc_code
+
+
+# --- Text (the assistant and the prompt helper) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextRequest:
+    """One call to the text model. `contents` are the conversation's turns in the Gemini wire
+    form ({"role", "parts"}), as earlier TextResults' `content` gave them (signatures kept)."""
+
+    contents: list[dict]
+    system: str = ""
+    tools: dict | None = None  # a Gemini Tool object: {"functionDeclarations": [...]}
+    max_output_tokens: int = 1024
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    name: str
+    arguments: dict
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer's text as it streams in."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TextResult:
+    text: str
+    function_calls: list[FunctionCall]
+    content: dict  # the model's turn, to send back in the next request's contents
+    input_tokens: int
+    output_tokens: int  # thinking included: Google bills it as output
+    model: str
+    finish_reason: str = "STOP"

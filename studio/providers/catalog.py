@@ -139,6 +139,31 @@ MODELS: dict[str, ModelInfo] = {
             Lifecycle.GA,
         ),
         ModelInfo(
+            "gemini-3.8-flash",
+            Family.GEMINI_TEXT,
+            frozenset({Operation.TEXT}),
+            Lifecycle.GA,
+            location_kind="global",
+            note="Text: GA 2026-09-02, retirement not before 2027-09-02; price doubles on 2027-01-01.",
+        ),
+        ModelInfo(
+            "gemini-3.5-flash-lite",
+            Family.GEMINI_TEXT,
+            frozenset({Operation.TEXT}),
+            Lifecycle.GA,
+            location_kind="global",
+            note="Text: GA 2026-07-21; the cheaper choice (MODEL_TEXT).",
+        ),
+        ModelInfo(
+            "gemini-2.5-flash",
+            Family.GEMINI_TEXT,
+            frozenset({Operation.TEXT}),
+            Lifecycle.DEPRECATED,
+            dt.date(2026, 10, 16),
+            successors=((Operation.TEXT, "gemini-3.8-flash"),),
+            note="Text: retired on Vertex 2026-10-16 (some copies say 10-20).",
+        ),
+        ModelInfo(
             "flux",
             Family.POLLINATIONS,
             frozenset({Operation.IMAGE_PREVIEW}),
@@ -191,6 +216,8 @@ OPERATIONS: dict[Operation, OperationSpec] = {
     Operation.VIDEO_FAST: OperationSpec(
         "MODEL_VIDEO_FAST", "veo-3.1-fast-generate-001", frozenset({Family.VEO}), "video", "video_audio"
     ),
+    # Priced per token by the model's "input" and "output" rows (billing.pricing.quote_tokens).
+    Operation.TEXT: OperationSpec("MODEL_TEXT", "gemini-3.8-flash", frozenset({Family.GEMINI_TEXT}), "text"),
 }
 
 # The one switch that moves both image operations (e.g. to gemini-3.1-flash-image).
@@ -238,6 +265,8 @@ def model_info(model_id: str) -> ModelInfo:
     }
     for prefix, (family, location_kind) in prefixes.items():
         if model_id.startswith(prefix):
+            if family == Family.GEMINI_IMAGE and "image" not in model_id and "banana" not in model_id:
+                family = Family.GEMINI_TEXT
             return ModelInfo(
                 model_id,
                 family,

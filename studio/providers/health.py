@@ -24,6 +24,8 @@ from .base import (
     ImageResult,
     Operation,
     ProviderError,
+    TextRequest,
+    TextResult,
     UpscaleImageRequest,
     VideoRequest,
 )
@@ -179,6 +181,9 @@ def live_check() -> list[LiveResult]:
         Operation.UPSCALE_V4: lambda p: p.upscale(
             UpscaleImageRequest(image=ImageInput(data=tiny), factor="x2")
         ),
+        Operation.TEXT: lambda p: p.generate(
+            TextRequest(contents=[{"role": "user", "parts": [{"text": "provider check: say OK"}]}])
+        ),
         Operation.VIDEO: lambda p: poll_video(p.start(_check_video()).name),
         Operation.VIDEO_FAST: lambda p: poll_video(p.start(_check_video()).name),
     }
@@ -223,6 +228,8 @@ def _describe(outcome) -> str:
             f"{len(outcome.images)} image(s), {first.width}x{first.height} {first.mime_type}, {where}, "
             f"SynthID {'on' if outcome.synthid else 'off'}, filtered {outcome.filtered_count}"
         )
+    if isinstance(outcome, TextResult):
+        return f"{outcome.output_tokens} tokens of text ({outcome.input_tokens} in): {outcome.text[:60]!r}"
     # A VideoStatus from the first poll.
     return f"operation {outcome.name} started; done={outcome.done}"
 

@@ -97,6 +97,8 @@ def attempt_timeout(family: Family) -> float:
         return float(settings.PROVIDER_VIDEO_TIMEOUT_SECONDS)
     if family == Family.POLLINATIONS:
         return float(settings.PROVIDER_POLLINATIONS_TIMEOUT_SECONDS)
+    if family == Family.GEMINI_TEXT:
+        return float(settings.PROVIDER_TEXT_TIMEOUT_SECONDS)
     return float(settings.PROVIDER_IMAGE_TIMEOUT_SECONDS)
 
 

@@ -127,6 +127,9 @@ def test_every_catalog_model_has_a_price_for_what_it_serves_by_default(db):
 
     priced = set(ModelPrice.objects.values_list("model", "variant"))
     for capability, spec in catalog.OPERATIONS.items():
+        if spec.price_class == "text":  # priced per token: an input and an output row
+            assert {(spec.default_model, "input"), (spec.default_model, "output")} <= priced, capability
+            continue
         if "upscale" in spec.price_class:
             variant = pricing.UPSCALE_VARIANT
         elif "video" in spec.price_class:

@@ -1,0 +1,142 @@
+"""Metered calls to the text model, for the assistant and the prompt helper.
+
+Every call is priced and paid like a job, by tokens instead of images:
+
+    ceiling()   the most tokens a call can use: its input (about four characters a token) plus
+                its output cap; what is reserved, and what an estimate is shown for
+    estimate()  that ceiling in ZAR and USD and what is left of the user's text_tokens allowance,
+                for the pages to show before anything is used
+    stream()    reserve the ceiling (refused with quota_exceeded and the upgrade path, nothing
+                reserved, before Google is called), call the model, then commit the tokens Google
+                counted (a ledger row priced at the model's input and output rates) or, when the
+                call fails or is abandoned, release the reservation
+
+A call is one reservation, one ledger row: billing's unique reference makes a second charge
+impossible. Google's usageMetadata are the units; the ceiling caps them, so the allowance can
+never be passed by a call whose answer ran long.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from billing import pricing
+from billing import services as billing
+from billing.models import Meter, PriceClass
+from studio import errors, providers
+from studio.errors import StudioError
+
+log = logging.getLogger(__name__)
+
+CHARS_PER_TOKEN = 4  # Google's rule of thumb for English; the emulator counts the same way
+
+
+def ceiling(request: providers.TextRequest) -> int:
+    """The most tokens `request` can cost: its input, generously counted, plus its output cap."""
+    text = request.system + json.dumps(request.contents) + json.dumps(request.tools or {})
+    return len(text) // CHARS_PER_TOKEN + 1 + request.max_output_tokens
+
+
+@dataclass(frozen=True)
+class Estimate:
+    tokens: int
+    zar_cents: int
+    usd_micros: int
+    remaining: int  # tokens left this period
+    period: str
+    resets_at: object
+    upgrade: list[dict]
+
+    @property
+    def enough(self) -> bool:
+        return self.remaining >= self.tokens
+
+
+def estimate(user, request: providers.TextRequest) -> Estimate:
+    """What `request` would cost at most, and what is left; StudioError(price_missing or
+    provider_unavailable) when the text model cannot be priced or resolved now."""
+    tokens = ceiling(request)
+    quote = _quote(tokens - request.max_output_tokens, request.max_output_tokens)
+    balance = next(b for b in billing.remaining(user) if b.meter == Meter.TEXT_TOKENS)
+    plan = billing.plan_for(user)
+    return Estimate(
+        tokens=tokens,
+        zar_cents=quote.zar_cents,
+        usd_micros=quote.usd_micros,
+        remaining=balance.remaining,
+        period=balance.period,
+        resets_at=balance.resets_at,
+        upgrade=billing.upgrade_options(plan, Meter.TEXT_TOKENS, tokens),
+    )
+
+
+def _quote(input_tokens: int, output_tokens: int) -> pricing.Quote:
+    model = _model()
+    try:
+        return pricing.quote_tokens(PriceClass.TEXT, model, input_tokens, output_tokens)
+    except pricing.PriceMissing as e:
+        log.error("text call refused: %s", e)
+        raise errors.price_missing() from e
+
+
+def _model() -> str:
+    try:
+        return providers.text_model()
+    except providers.ProviderError as e:
+        log.error("text call refused: %s", e.detail)
+        raise errors.provider_unavailable() from e
+
+
+def stream(
+    user, request: providers.TextRequest, *, purpose: str
+) -> Iterator[providers.TextDelta | providers.TextResult]:
+    """The model's answer as it streams (TextDelta pieces, then the TextResult), paid from the
+    user's text_tokens allowance; `purpose` ("assistant", "prompt_helper") is the ledger's
+    operation. Raises StudioError before anything is reserved (quota, price, breaker), or when
+    the call fails (released, nothing charged)."""
+    model = _model()
+    tokens = ceiling(request)
+    _quote(0, 0)  # a missing price row refuses here, before any reserve
+    reference = f"text:{uuid.uuid4()}"
+    try:
+        billing.reserve(user, Meter.TEXT_TOKENS, tokens, reference)
+    except billing.QuotaExceeded as e:
+        raise StudioError(
+            "quota_exceeded", f"Not enough allowance left: {e}.", status=429, **e.as_dict()
+        ) from e
+    settled = False
+    try:
+        for item in providers.stream_text(request):
+            if isinstance(item, providers.TextResult):
+                billing.commit_tokens(
+                    reference,
+                    operation=purpose,
+                    model=item.model or model,
+                    input_tokens=item.input_tokens,
+                    output_tokens=item.output_tokens,
+                )
+                settled = True
+            yield item
+    except providers.ProviderError as e:
+        from studio.worker import error_code
+
+        code = error_code(e)
+        log.warning("text call for %s failed (%s): %s", purpose, code, e.detail)
+        retry_after = getattr(e, "retry_after", None)
+        raise StudioError(code, errors.user_message(code, retry_after=retry_after), status=503) from e
+    finally:
+        if not settled:
+            billing.release(reference, "text call failed or was abandoned")
+
+
+def generate(user, request: providers.TextRequest, *, purpose: str) -> providers.TextResult:
+    """The whole answer (the last item of stream())."""
+    result = None
+    for item in stream(user, request, purpose=purpose):
+        result = item
+    assert isinstance(result, providers.TextResult)
+    return result
