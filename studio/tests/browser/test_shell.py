@@ -160,3 +160,34 @@ def test_axe_fails_a_page_with_a_serious_violation(page, live_server):
     with pytest.raises(AssertionError, match="critical image-alt") as failure:
         assert_accessible(page)
     assert "label" in str(failure.value)
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_refusal_after_a_submit_is_in_view_and_focused(page, live_server, make_user, log_in, shoot, size):
+    """Four images asked with two left: the refusal replaces the form's top, which on a phone is
+    far above the Generate button the user just pressed."""
+    from billing import services
+
+    alice = make_user(username="alice", tier="JIVE")
+    services.reserve(alice, "images", 48, "used")
+    services.commit("used", operation="generate_image", model="gemini", price_class="image")
+    log_in(page, alice)
+    page.set_viewport_size(size)
+    page.goto(live_server.url + "/studio/images/create/")
+    page.get_by_label("Prompt", exact=True).fill("A hadeda on a Joburg lawn")
+    page.get_by_role("group", name="Number of images").get_by_text("4", exact=True).click()
+    expect(page.locator("#estimate")).to_contain_text("2 images left")
+    generate = page.get_by_role("button", name="Generate")
+    generate.scroll_into_view_if_needed()
+    if size == PHONE:
+        assert page.evaluate("() => scrollY") > 300, "the button should be far down the page"
+    generate.click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Not enough allowance left")
+    expect(alert).to_be_focused()
+    expect(alert).to_be_in_viewport()
+    top = alert.evaluate("e => e.getBoundingClientRect().top")
+    assert 0 <= top < size["height"] / 2, top
+    assert_accessible(page, f"the refusal at {size['width']}px")
+    shoot(page, "refusal-in-view")
