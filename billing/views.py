@@ -24,6 +24,13 @@ CHECKOUT_WORDS = {
 }
 
 
+def _checkout_words(outcome: str, paying) -> str | None:
+    """What to say on coming back from PayFast's checkout (its return or cancel URL)."""
+    if outcome == "done" and paying is not None:
+        return f"Thank you. PayFast confirmed your payment: you are on {paying.plan.code} now."
+    return CHECKOUT_WORDS.get(outcome)
+
+
 def _allowance_words(meter: str, units: int, period: str) -> str:
     if not units:
         return "—"
@@ -87,7 +94,7 @@ def plans(request: HttpRequest) -> HttpResponse:
         "paying": paying,
         "scheduled": scheduled,
         "configured": payfast.configured(),
-        "checkout_words": CHECKOUT_WORDS.get(request.GET.get("checkout", "")),
+        "checkout_words": _checkout_words(request.GET.get("checkout", ""), paying),
     }
     return render(request, "billing/plans.html", context)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+from django.urls import reverse
+
 
 class StudioError(Exception):
     """A refusal that costs the user nothing. `extra` carries machine-readable details."""
@@ -111,4 +113,6 @@ def not_found(what: str) -> StudioError:
 
 
 def upgrade_required(message: str, *, tier: str, upgrade: list[dict]) -> StudioError:
-    return StudioError("upgrade_required", message, status=403, tier=tier, upgrade=upgrade)
+    return StudioError(
+        "upgrade_required", message, status=403, tier=tier, upgrade=upgrade, plans_url=reverse("plans")
+    )

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -83,6 +84,7 @@ def _create_job(user, operation, params, job_id, job_plan, route, files, quote) 
                 f"Not enough allowance left: {e}.",
                 status=429,
                 **e.as_dict(),
+                plans_url=reverse("plans"),
             ) from e
         job = MediaJob(
             id=job_id,

@@ -330,6 +330,8 @@ def _refusal_message(tool: Tool, error: StudioError, params: BaseModel | None) -
     if error.code in ("upgrade_required", "quota_exceeded"):
         meter = error.extra.get("meter") or _meter(tool, params)
         upgrade = _upgrade_sentence(error.extra.get("upgrade") or [], meter)
+        if upgrade and error.extra.get("plans_url"):
+            upgrade += f" Plans and checkout: {error.extra['plans_url']}"
         return f"{error.message} {upgrade}".strip()
     return error.message
 

@@ -39,7 +39,8 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "forbidden": (403, "a session request without its CSRF token"),
     "upgrade_required": (
         403,
-        "your tier does not include this; `upgrade` lists the plans that do, with prices",
+        "your tier does not include this; `upgrade` lists the plans that do, with prices, and "
+        "`plans_url` is the page where the user subscribes",
     ),
     "not_found": (404, "no such job, image or asset of yours (another user's ids answer this too)"),
     "method_not_allowed": (405, "the path does not take that method"),
@@ -57,7 +58,10 @@ API_ERRORS: dict[str, tuple[int, str]] = {
         "a field is missing, unknown, out of range or contradicts another; `details` lists each",
     ),
     "idempotency_mismatch": (422, "this `Idempotency-Key` was used for a different request"),
-    "quota_exceeded": (429, "not enough allowance left: `remaining`, `resets_at`, `upgrade`"),
+    "quota_exceeded": (
+        429,
+        "not enough allowance left: `remaining`, `resets_at`, `upgrade`, `plans_url` (where to subscribe)",
+    ),
     "rate_limited": (429, "too many requests in a minute (`retry_after`, `Retry-After`)"),
     "upload_quota_exceeded": (
         429,

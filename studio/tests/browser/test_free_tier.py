@@ -57,7 +57,11 @@ def test_a_free_user_gets_one_watermarked_preview_a_day_then_the_upgrade_prompt(
     # The second preview the same day: refused before any job, with the way up.
     page.get_by_label("Prompt", exact=True).fill("A hadeda on a Joburg lawn")
     expect(estimate).to_contain_text("0 images left today")
-    page.get_by_role("button", name="Generate").click()
+    # The form's primary action is now the way to more, not a submit that would be refused...
+    expect(page.get_by_role("button", name="Generate")).to_be_hidden()
+    expect(page.get_by_role("link", name="Get more images: see plans")).to_have_attribute("href", "/plans/")
+    # ...and a submit that comes anyway (an old tab, a script) is refused as before.
+    page.locator("#create-form").evaluate("form => form.requestSubmit()")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Not enough allowance left")
     upgrade = alert.locator(".upgrade-prompt")
