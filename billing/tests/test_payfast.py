@@ -363,6 +363,7 @@ def test_a_cancel_stops_payfast_and_takes_effect_at_the_periods_end(client, make
     assert refresh_plan(sipho) == "JIVE"  # paid for until the period's end
     row = Subscription.objects.get(user=sipho)
     assert row.change_at == record.paid_until and row.change_to.code == "FREE"
+    assert "you move to <strong>FREE</strong>.</p>" in client.get("/plans/").content.decode()
     _period_ends(sipho)
     assert refresh_plan(sipho) == "FREE"
 
