@@ -23,10 +23,11 @@ class Worker(UvicornWorker):
     """uvicorn under gunicorn, without a Server header (no banner that names our software).
 
     Overriding CONFIG_KWARGS is how uvicorn-worker documents changing uvicorn's settings. Lifespan
-    is off: Django has no startup or shutdown hooks to run.
+    is on: mediastudio/asgi.py hands its events to the MCP server, whose session manager must run
+    before /mcp answers; a worker that cannot start it fails to boot rather than serving errors.
     """
 
-    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "server_header": False, "lifespan": "off"}
+    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "server_header": False, "lifespan": "on"}
 
 
 worker_class = "mediastudio.gunicorn_conf.Worker"

@@ -259,6 +259,13 @@ if not 1 <= MEDIA_SIGNED_URL_HOURS <= 168:
         f"not {MEDIA_SIGNED_URL_HOURS}"
     )
 
+# The MCP server at /mcp (studio/mcp_server.py, README "MCP"): a finished image up to this size also
+# comes back inline as MCP image content (beside its signed link); larger ones as the link only.
+MCP_IMAGE_CONTENT_MAX_BYTES = envint("MCP_IMAGE_CONTENT_MAX_BYTES", str(512 * 1024))
+MCP_MAX_REQUEST_BYTES = envint("MCP_MAX_REQUEST_BYTES", str(256 * 1024))  # a bigger POST: 413
+# Browser origins allowed to call /mcp (none by default: desktop and CLI clients send no Origin).
+MCP_ALLOWED_ORIGINS = [o for o in envstr("MCP_ALLOWED_ORIGINS").split(",") if o]
+
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # With DEBUG off, collectstatic writes hashed and gzipped copies that

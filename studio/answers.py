@@ -11,6 +11,8 @@ from django.utils import timezone
 from pydantic import BaseModel, Field
 
 from billing import pricing
+from billing import services as billing
+from billing.models import Price
 from studio import errors, operations
 from studio.models import MediaAsset, MediaJob
 
@@ -117,6 +119,42 @@ def result(job: MediaJob, *, absolute) -> dict:
         "filtered_count": job.filtered_count,
         "expires_in_hours": settings.MEDIA_SIGNED_URL_HOURS,
         "assets": [asset(item, absolute=absolute) for item in items],
+    }
+
+
+def quota(user) -> dict:
+    """The user's tier, every meter's balance and the unit prices: GET /quota and the MCP
+    `get_quota` tool."""
+    plan = billing.plan_for(user)
+    meters = [
+        {
+            "meter": b.meter,
+            "label": b.label,
+            "period": b.period,
+            "allowance": b.allowance,
+            "used": b.used,
+            "reserved": b.reserved,
+            "remaining": b.remaining,
+            "resets_at": b.resets_at.isoformat(),
+        }
+        for b in billing.remaining(user)
+    ]
+    prices = {
+        price.price_class: pricing.quote(price.price_class, 1).as_dict() for price in Price.objects.all()
+    }
+    return {
+        "tier": plan.code,
+        "plan": {
+            "name": plan.name,
+            "price": pricing.format_zar(plan.price_cents),
+            "upscale_models": plan.upscale_models,
+        },
+        "meters": meters,
+        "prices": prices,
+        "usd_to_zar_rate": str(pricing.current_rate()),
+        "upgrade": [
+            {"tier": p.code, "price": pricing.format_zar(p.price_cents)} for p in billing.upgrade_plans(plan)
+        ],
     }
 
 

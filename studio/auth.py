@@ -30,31 +30,40 @@ class ApiTokenAuth(HttpBearer):
     """
 
     def authenticate(self, request: HttpRequest, token: str):
-        if not token:
-            return None
-        api_token = (
-            ApiToken.objects.usable().select_related("user").filter(token_hash=ApiToken.hash(token)).first()
-        )
+        api_token = usable_token(token)
         if api_token is None:
             return None
-        self._touch(api_token)
         # Downstream code (services, idempotency) reads request.user whichever way the caller came in.
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token.user
 
-    @staticmethod
-    def _touch(api_token: ApiToken) -> None:
-        """Record the use at most once a minute: no write at all while the stored time is fresh,
-        and a conditional UPDATE so a burst of concurrent calls writes once, not once each."""
-        now = timezone.now()
-        stale = now - LAST_USED_RESOLUTION
-        if api_token.last_used_at is not None and api_token.last_used_at >= stale:
-            return
-        ApiToken.objects.filter(pk=api_token.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
-        ).update(last_used_at=now)
-        api_token.last_used_at = now
+
+def usable_token(secret: str) -> ApiToken | None:
+    """The usable ApiToken (with its user) whose secret is `secret`, its use recorded; None for
+    no secret, an unknown or revoked one, or a deactivated user's. The API's bearer auth and the
+    MCP server's (studio/mcp_server.py) both ask this."""
+    if not secret:
+        return None
+    api_token = (
+        ApiToken.objects.usable().select_related("user").filter(token_hash=ApiToken.hash(secret)).first()
+    )
+    if api_token is not None:
+        _touch(api_token)
+    return api_token
+
+
+def _touch(api_token: ApiToken) -> None:
+    """Record the use at most once a minute: no write at all while the stored time is fresh,
+    and a conditional UPDATE so a burst of concurrent calls writes once, not once each."""
+    now = timezone.now()
+    stale = now - LAST_USED_RESOLUTION
+    if api_token.last_used_at is not None and api_token.last_used_at >= stale:
+        return
+    ApiToken.objects.filter(pk=api_token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
+    ).update(last_used_at=now)
+    api_token.last_used_at = now
 
 
 class CsrfRefused(HttpError):

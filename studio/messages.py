@@ -41,6 +41,8 @@ class Placement:
 FORM_PLACEMENT: dict[str, Placement] = {
     schemas.EDIT_NEEDS_PROMPT: Placement("prompt", "Describe what to put in the edited area."),
     schemas.EDIT_NEEDS_MASK: Placement("mask", "Paint the area to edit on the picture first."),
+    schemas.EDIT_ONE_MASK: Placement("mask"),
+    schemas.MASK_DESCRIPTION_MODE: Placement(""),
     schemas.OUTPAINT_WITHOUT_SIDES: Placement("outpaint", "Extend at least one side by some pixels."),
     schemas.OUTPAINT_WITH_MASK: Placement("outpaint"),
     schemas.OUTPAINT_SIDES_OR_RATIO: Placement("outpaint"),

@@ -30,6 +30,7 @@ NEGATIVE_PROMPT_MAX_CHARS = 1000
 MAX_SEED = 2_147_483_647  # Imagen, Gemini and Veo all accept a non-negative 32-bit signed seed
 MAX_COUNT = 4  # outputs per request, for every operation
 MAX_OUTPAINT_PIXELS = 4096  # pixels outpainting may add on one side
+MASK_DESCRIPTION_MAX_CHARS = 300
 
 IMAGE_ASPECT_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
 VIDEO_ASPECT_RATIOS = ("16:9", "9:16")
@@ -62,6 +63,8 @@ EDIT_NEEDS_MASK = "edit_needs_mask"
 OUTPAINT_WITH_MASK = "outpaint_with_mask"
 OUTPAINT_SIDES_OR_RATIO = "outpaint_sides_or_ratio"
 OUTPAINT_ONLY = "outpaint_only"
+EDIT_ONE_MASK = "edit_one_mask"
+MASK_DESCRIPTION_MODE = "mask_description_mode"
 VIDEO_NEEDS_PROMPT_OR_FRAME = "video_needs_prompt_or_frame"
 LAST_FRAME_NEEDS_FIRST = "last_frame_needs_first"
 
@@ -168,6 +171,13 @@ NegativePrompt = Annotated[
     _Meaningful,
     _DocumentedPatterns((CLEAN_TEXT_PATTERN, f"^$|{MEANINGFUL_PATTERN}")),
 ]
+MaskDescription = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MASK_DESCRIPTION_MAX_CHARS),
+    _Clean,
+    _Meaningful,
+    _DocumentedPatterns((CLEAN_TEXT_PATTERN, MEANINGFUL_PATTERN)),
+]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED), BeforeValidator(_not_a_bool)]
 if TYPE_CHECKING:  # the names are data (STYLE_PRESETS), which a type checker cannot read
     StyleName = str
@@ -189,8 +199,8 @@ def _when(field: str, value: str, then: dict, otherwise: dict | None = None) -> 
     return rule
 
 
-_GIVEN = {"type": "string", "minLength": 1}  # a present, non-empty string (not null)
-_ABSENT = {"type": "null"}  # null or left out
+_GIVEN: JsonDict = {"type": "string", "minLength": 1}  # a present, non-empty string (not null)
+_ABSENT: JsonDict = {"type": "null"}  # null or left out
 _MEANINGFUL_PROMPT: JsonDict = {"type": "string", "minLength": 1, "pattern": MEANINGFUL_PATTERN}
 
 
@@ -245,13 +255,33 @@ class OutpaintSides(_Strict):
 
 
 EditMode = Literal["insert", "remove", "background_swap", "outpaint"]
+# The three ways to say where an insert or remove edit happens: exactly one of them.
+_MASKS = ("mask", "mask_asset_id", "mask_description")
+_MASK_GIVEN: dict[str, JsonDict] = {
+    "mask": _GIVEN,
+    "mask_asset_id": {"type": "string"},
+    "mask_description": {"type": "string", "minLength": 1, "pattern": MEANINGFUL_PATTERN},
+}
+_ONE_MASK: list[JsonDict] = [
+    {
+        "required": [field],
+        "properties": {
+            other: (_MASK_GIVEN[field] if other == field else {"not": _MASK_GIVEN[other]}) for other in _MASKS
+        },
+    }
+    for field in _MASKS
+]
+_BOTH_MASKS: JsonDict = {"mask": _GIVEN, "mask_asset_id": {"type": "string"}}
 
 
 class EditImage(_Strict):
-    """Edit one of your images: insert or remove inside a painted mask, swap the background, or
-    extend the canvas (outpaint). insert needs a prompt and a mask; remove a mask;
-    background_swap a prompt (mask optional); outpaint exactly one of outpaint and
-    outpaint_aspect_ratio, and no mask. The mask must be a PNG of the image's pixel size."""
+    """Edit one of your images: insert or remove inside a mask, swap the background, or extend the
+    canvas (outpaint). insert needs a prompt and a mask; remove a mask; background_swap a prompt
+    (it finds the background itself; a mask is optional); outpaint exactly one of outpaint and
+    outpaint_aspect_ratio, and no mask. The mask is exactly one of: `mask_asset_id`, one of your
+    uploaded images used as the mask (white or opaque where to edit, the image's pixel size);
+    `mask_description`, the area in words (insert and remove on the Gemini image models, which find
+    it themselves); or `mask`, a painted PNG of the image's pixel size (base64 or a data: URL)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -260,21 +290,30 @@ class EditImage(_Strict):
                     "mode",
                     "insert",
                     {
-                        "required": ["prompt", "mask"],
-                        "properties": {"prompt": _MEANINGFUL_PROMPT, "mask": _GIVEN},
+                        "required": ["prompt"],
+                        "properties": {"prompt": _MEANINGFUL_PROMPT},
+                        "oneOf": _ONE_MASK,
                     },
                 ),
-                _when("mode", "remove", {"required": ["mask"], "properties": {"mask": _GIVEN}}),
+                _when("mode", "remove", {"oneOf": _ONE_MASK}),
                 _when(
                     "mode",
                     "background_swap",
-                    {"required": ["prompt"], "properties": {"prompt": _MEANINGFUL_PROMPT}},
+                    {
+                        "required": ["prompt"],
+                        "properties": {"prompt": _MEANINGFUL_PROMPT, "mask_description": _ABSENT},
+                        "not": {"required": ["mask", "mask_asset_id"], "properties": _BOTH_MASKS},
+                    },
                 ),
                 _when(
                     "mode",
                     "outpaint",
                     {
-                        "properties": {"mask": {"anyOf": [_ABSENT, {"type": "string", "maxLength": 0}]}},
+                        "properties": {
+                            "mask": {"anyOf": [_ABSENT, {"type": "string", "maxLength": 0}]},
+                            "mask_asset_id": _ABSENT,
+                            "mask_description": _ABSENT,
+                        },
                         "oneOf": [
                             {
                                 "required": ["outpaint"],
@@ -315,6 +354,17 @@ class EditImage(_Strict):
         "image; white or opaque pixels mark the area to edit.",
         max_length=12_000_000,
     )
+    mask_asset_id: uuid.UUID | None = Field(
+        None,
+        description="One of your uploaded images to use as the mask (POST /uploads; list_media): the same "
+        "pixel size as the image, white or opaque where to edit, black or transparent elsewhere.",
+    )
+    mask_description: MaskDescription | None = Field(
+        None,
+        description='insert and remove: the area to edit, in words ("the red car", "the sky", "the '
+        'person on the left"), instead of a mask; the model finds it. Needs an edit model that can '
+        "(the Gemini image models).",
+    )
     outpaint: OutpaintSides | None = Field(None, description="Outpaint: pixels to add on each side.")
     outpaint_aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] | None = Field(  # type: ignore[valid-type]
         None, description="Outpaint: grow the canvas evenly to this aspect ratio instead."
@@ -331,10 +381,24 @@ class EditImage(_Strict):
         which = {"article": self._article(), "mode": self.mode}
         if self.mode in ("insert", "background_swap") and not self.prompt:
             raise PydanticCustomError(EDIT_NEEDS_PROMPT, "{article} {mode} edit needs a prompt", which)
-        if self.mode in ("insert", "remove") and not self.mask:
-            raise PydanticCustomError(EDIT_NEEDS_MASK, "{article} {mode} edit needs a painted mask", which)
+        masks = [field for field in _MASKS if getattr(self, field)]
+        if self.mode in ("insert", "remove") and not masks:
+            raise PydanticCustomError(
+                EDIT_NEEDS_MASK,
+                "{article} {mode} edit needs a painted mask, a mask_asset_id or a mask_description",
+                which,
+            )
+        if len(masks) > 1:
+            raise PydanticCustomError(
+                EDIT_ONE_MASK, "give one mask: a painted mask, a mask_asset_id or a mask_description"
+            )
+        if self.mask_description and self.mode not in ("insert", "remove"):
+            raise PydanticCustomError(
+                MASK_DESCRIPTION_MODE,
+                "mask_description is for insert and remove; background_swap finds the background itself",
+            )
         if self.mode == "outpaint":
-            if self.mask:
+            if masks:
                 raise PydanticCustomError(
                     OUTPAINT_WITH_MASK, "outpaint builds its own mask: send outpaint sides, not a mask"
                 )

@@ -8,9 +8,6 @@ from django.http import JsonResponse
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
-from billing import pricing
-from billing import services as billing
-from billing.models import Price
 from studio import answers, health, idempotency, tools
 from studio.api.errors import POST, SIGNED_IN, TOOL_ERRORS, ErrorBody, route
 from studio.auth import ApiTokenAuth
@@ -74,37 +71,7 @@ class Quota(Schema):
 def quota(request):
     """Every meter's allowance, used, reserved, remaining and reset time, with your tier and the
     prices per unit."""
-    plan = billing.plan_for(request.user)
-    meters = [
-        {
-            "meter": b.meter,
-            "label": b.label,
-            "period": b.period,
-            "allowance": b.allowance,
-            "used": b.used,
-            "reserved": b.reserved,
-            "remaining": b.remaining,
-            "resets_at": b.resets_at.isoformat(),
-        }
-        for b in billing.remaining(request.user)
-    ]
-    prices = {
-        price.price_class: pricing.quote(price.price_class, 1).as_dict() for price in Price.objects.all()
-    }
-    return {
-        "tier": plan.code,
-        "plan": {
-            "name": plan.name,
-            "price": pricing.format_zar(plan.price_cents),
-            "upscale_models": plan.upscale_models,
-        },
-        "meters": meters,
-        "prices": prices,
-        "usd_to_zar_rate": str(pricing.current_rate()),
-        "upgrade": [
-            {"tier": p.code, "price": pricing.format_zar(p.price_cents)} for p in billing.upgrade_plans(plan)
-        ],
-    }
+    return answers.quota(request.user)
 
 
 # --- Health --------------------------------------------------------------------------------

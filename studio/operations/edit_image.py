@@ -1,4 +1,5 @@
-"""Edit image: insert or remove inside a painted mask, swap the background, or outpaint."""
+"""Edit image: insert or remove inside a mask (painted, an uploaded mask image, or the area in
+words), swap the background, or outpaint."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from typing import cast
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import assets, providers, schemas, uploads
-from studio.errors import StudioError, upgrade_required
+from studio.errors import StudioError, upgrade_required, validation_error
 from studio.models import MediaAsset
 from studio.operations.base import JobPlan, Operation
 from studio.schemas import EditImage, OutpaintSides
+
+# The validation error type of an area in words that the edit model in use cannot find.
+MASK_DESCRIPTION_UNSUPPORTED = "mask_description_unsupported"
 
 # The gallery's words for each mode.
 MODE_LABELS = {
@@ -31,25 +35,29 @@ class EditImageOperation(Operation):
     name = "edit_image"
     label = "Edit image"
     schema = EditImage
-    image_fields = ("image_id",)
+    image_fields = ("image_id", "mask_asset_id")
     file_fields = frozenset({"mask"})
     nouns = ("edit", "edits")
     typical_seconds = 15
     api_path = "/images/edit"
     api_summary = "Edit an image"
     api_description = (
-        "Mask edit of one of your images (JIVE, JIGGA). The mask is a PNG of the image's size, "
-        "base64 or a data URL, white where to edit."
+        "Edit one of your images (JIVE, JIGGA). insert and remove need a mask, exactly one of: "
+        "mask_asset_id (one of your uploads, the image's pixel size, white where to edit), "
+        "mask_description (the area in words; Gemini image models) or mask (a painted PNG, base64 "
+        "or a data URL). background_swap finds the background itself; outpaint needs no mask."
     )
     api_error_codes = ("not_found", "invalid_mask", "mask_size_mismatch")
 
     tool_description = (
-        "Edit one of the user's images, given its image_id. Modes: background_swap replaces the "
-        "background with what the prompt describes; outpaint extends the canvas, either by pixels "
-        "per side (outpaint) or to a target outpaint_aspect_ratio. The insert and remove modes need "
-        "a mask the user paints on the Edit tab of the Image Studio, which this tool cannot "
-        "provide: for those, send the user there. Tiers: JIVE and JIGGA (monthly edit allowance); "
-        "FREE users are refused with an upgrade answer."
+        "Edit one of the user's images, given its image_id. Modes: insert adds what the prompt "
+        "describes inside an area; remove erases an area and fills it in; background_swap replaces "
+        "the background with what the prompt describes (it finds the background itself, no mask); "
+        "outpaint extends the canvas, either by pixels per side (outpaint) or to a target "
+        "outpaint_aspect_ratio. For insert and remove say where with exactly one of "
+        "mask_description (the area in words, e.g. 'the red car') or mask_asset_id (one of the "
+        "user's uploaded images used as a black-and-white mask of the same size). Tiers: JIVE and "
+        "JIGGA (monthly edit allowance); FREE users are refused with an upgrade answer."
     )
     tool_hidden_fields = frozenset({"mask"})
 
@@ -67,12 +75,29 @@ class EditImageOperation(Operation):
         return JobPlan(providers.Operation.IMAGE_EDIT, Meter.EDITS, units, PriceClass.IMAGE)
 
     def check_inputs(self, params: EditImage, images: dict) -> dict[str, bytes]:
-        """A mask must be a PNG that fits its image; the job keeps the cleaned PNG as a file."""
-        if not params.mask:
-            return {}
+        """A mask (painted, or one of the user's images) must fit its image; the job keeps the
+        cleaned PNG as a file. An area in words needs an edit model that can find it."""
+        if params.mask_description and providers.edits_from_words() is None:
+            raise validation_error(
+                "The edit model in use cannot find an area from words: give a mask (mask_asset_id).",
+                [
+                    {
+                        "field": "mask_description",
+                        "message": "this edit model needs a mask image; upload one and send mask_asset_id",
+                        "type": MASK_DESCRIPTION_UNSUPPORTED,
+                    }
+                ],
+            )
         image = images["image_id"]
+        if params.mask_asset_id:
+            source: bytes | str = assets.read_bytes(images["mask_asset_id"].file)
+        elif params.mask:
+            source = params.mask
+        else:
+            return {}
         try:
-            mask = uploads.clean_mask(uploads.decode_data_url(params.mask), (image.width, image.height))
+            data = uploads.decode_data_url(source) if isinstance(source, str) else source
+            mask = uploads.clean_mask(data, (image.width, image.height))
         except uploads.UploadError as e:
             raise StudioError(e.code, e.message, status=e.status) from e
         return {"mask": mask}
@@ -99,6 +124,7 @@ class EditImageOperation(Operation):
             mode=providers.EditMode(params["mode"]),
             prompt=params.get("prompt", ""),
             mask=mask,
+            mask_description=params.get("mask_description"),
             outpaint=outpaint,
             count=params.get("count", 1),
             negative_prompt=params.get("negative_prompt"),
@@ -111,12 +137,12 @@ class EditImageOperation(Operation):
         return what + (f" ({params.count} variations)" if params.count > 1 else "")
 
     def refusal_hint(self, details: list[dict]) -> str:
-        about_the_mask = (schemas.EDIT_NEEDS_MASK, schemas.OUTPAINT_WITH_MASK)
+        about_the_mask = (schemas.EDIT_NEEDS_MASK, schemas.EDIT_ONE_MASK, schemas.OUTPAINT_WITH_MASK)
         if not any(item["field"] == "mask" or item["type"] in about_the_mask for item in details):
             return ""
         return (
-            " Insert and remove edits need a mask painted on the Edit tab of the Image Studio;"
-            " background_swap and outpaint work without one."
+            " Insert and remove edits need exactly one mask: mask_description (the area in words) or"
+            " mask_asset_id (an uploaded mask image); background_swap and outpaint work without one."
         )
 
     def settings_rows(self, params: dict) -> list[tuple[str, str]]:

@@ -89,6 +89,7 @@ __all__ = [
     "configuration",
     "configuration_warnings",
     "edit_image",
+    "edits_from_words",
     "end_trial",
     "find_video_outputs",
     "generate_images",
@@ -110,6 +111,17 @@ __all__ = [
     "video_bytes",
     "video_output_uri",
 ]
+
+
+def edits_from_words() -> str | None:
+    """The edit model now in use when it finds an edit's area from words (mask-free editing: the
+    Gemini image models, which take the instruction and the picture alone), else None. Imagen's
+    edits need a mask image (or find only the background, MASK_MODE_BACKGROUND)."""
+    try:
+        route = resolve(Operation.IMAGE_EDIT)
+    except ProviderError:
+        return None
+    return route.model_id if route.family == Family.GEMINI_IMAGE else None
 
 
 def get_provider(operation: Operation):

@@ -99,6 +99,8 @@ class EditImageRequest:
     # The user-painted mask: same size as the image; non-zero (white) pixels mark the area to edit.
     mask: ImageInput | None = None
     outpaint: Outpaint | None = None  # for OUTPAINT: we pad the canvas and build the mask
+    # INSERT / REMOVE without a mask: the area in words, which the model finds (Gemini image only).
+    mask_description: str | None = None
     count: int = 1
     negative_prompt: str | None = None
     seed: int | None = None

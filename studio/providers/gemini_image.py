@@ -76,6 +76,23 @@ BACKGROUND_SWAP_NO_MASK = (
     "reflections so it sits naturally. Return only the edited photo."
 )
 
+# Insert and remove without a mask, the area described in words (mask-free editing, in the shape
+# of Google's semantic-masking prompts for the Gemini image models): the model finds the area.
+_KEEP_REST = (
+    "Keep everything else in the photo exactly the same: framing, perspective, lighting, colours "
+    "and aspect ratio. Return only the edited photo."
+)
+DESCRIBED_AREA_INSTRUCTIONS = {
+    EditMode.INSERT: (
+        "Using the provided photo, change only {area}: add {prompt} there, matching the photo's "
+        "perspective, lighting, shadows and grain. " + _KEEP_REST
+    ),
+    EditMode.REMOVE: (
+        "Using the provided photo, remove only {area} and fill the space with a natural continuation "
+        "of the surrounding background{prompt_clause}. Do not add any new objects. " + _KEEP_REST
+    ),
+}
+
 
 class GeminiImageAdapter:
     family = Family.GEMINI_IMAGE
@@ -122,13 +139,19 @@ class GeminiImageAdapter:
             canvas = original
             if request.mask is not None:
                 mask = media.normalise_mask(_input_bytes(request.mask), original.size)
-            elif request.mode != EditMode.BACKGROUND_SWAP:
-                raise InvalidRequestError(f"A {request.mode} edit needs a mask")
+            elif request.mode != EditMode.BACKGROUND_SWAP and not request.mask_description:
+                raise InvalidRequestError(f"A {request.mode} edit needs a mask or a description of the area")
         if mask is not None and not mask.getbbox():
             raise InvalidRequestError("The mask is empty: paint the area to edit")
 
         prompt = request.prompt.strip()
-        if mask is None:
+        if mask is None and request.mode in DESCRIBED_AREA_INSTRUCTIONS:
+            text = DESCRIBED_AREA_INSTRUCTIONS[request.mode].format(
+                area=(request.mask_description or "").strip(),
+                prompt=prompt or "what the scene suggests",
+                prompt_clause=f" ({prompt})" if prompt else "",
+            )
+        elif mask is None:
             text = BACKGROUND_SWAP_NO_MASK.format(prompt=prompt or "a plain studio background")
         else:
             text = EDIT_INSTRUCTIONS[request.mode].format(

@@ -59,6 +59,20 @@ CASES = [
         "outpaint",
         "Extend at least one side by some pixels.",
     ),
+    (
+        EditImage,
+        {"image_id": IMAGE, "mode": "remove", "mask": MASK, "mask_description": "the car"},
+        schemas.EDIT_ONE_MASK,
+        "mask",
+        None,
+    ),
+    (
+        EditImage,
+        {"image_id": IMAGE, "mode": "background_swap", "prompt": "a beach", "mask_description": "the sky"},
+        schemas.MASK_DESCRIPTION_MODE,
+        "",
+        None,
+    ),
     (GenerateVideo, {}, schemas.VIDEO_NEEDS_PROMPT_OR_FRAME, "", "A video needs a prompt or a first frame."),
     (
         GenerateVideo,
@@ -124,7 +138,7 @@ def test_the_api_reports_the_type_of_a_rule_between_fields(client, make_user):
     (detail,) = response.json()["error"]["details"]
     assert detail == {
         "field": "",
-        "message": "a remove edit needs a painted mask",
+        "message": "a remove edit needs a painted mask, a mask_asset_id or a mask_description",
         "type": schemas.EDIT_NEEDS_MASK,
     }
 

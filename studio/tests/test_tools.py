@@ -332,7 +332,8 @@ def test_it_refuses_a_mask_from_an_llm_like_any_unknown_field(call, make_user):
     assert mask in details
     # Without the mask, the model's own rule speaks too, so the LLM learns both at once.
     assert any("needs a painted mask" in detail["message"] for detail in details)
-    assert "Edit tab of the Image Studio" in body["message"]
+    # The hint names the ways a model can give a mask instead.
+    assert "mask_description (the area in words) or mask_asset_id" in body["message"]
     assert _nothing_reserved(user)
 
 
