@@ -171,13 +171,8 @@ NegativePrompt = Annotated[
     _Meaningful,
     _DocumentedPatterns((CLEAN_TEXT_PATTERN, f"^$|{MEANINGFUL_PATTERN}")),
 ]
-MaskDescription = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MASK_DESCRIPTION_MAX_CHARS),
-    _Clean,
-    _Meaningful,
-    _DocumentedPatterns((CLEAN_TEXT_PATTERN, MEANINGFUL_PATTERN)),
-]
+# A prompt's rules, shorter: it names an area, it does not describe a picture.
+MaskDescription = Annotated[Prompt, StringConstraints(max_length=MASK_DESCRIPTION_MAX_CHARS)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED), BeforeValidator(_not_a_bool)]
 if TYPE_CHECKING:  # the names are data (STYLE_PRESETS), which a type checker cannot read
     StyleName = str

@@ -49,18 +49,20 @@ def token_for(user) -> str:
     return ApiToken.issue(user, "mcp test")[1]
 
 
-async def _session(url: str, token: str | None, work, **headers):
+async def _session(url: str, token: str | None, work, mode, **headers):
     if token:
         headers["Authorization"] = f"Bearer {token}"
     async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60)) as http:
-        async with Client(streamable_http_client(url + "/mcp", http_client=http)) as client:
+        async with Client(streamable_http_client(url + "/mcp", http_client=http), mode=mode) as client:
             return await work(client)
 
 
-def mcp(web: WebServer, token: str, work, **headers):
-    """Run `work(client)` (a coroutine function) with an SDK client connected as `token`'s user."""
+def mcp(web: WebServer, token: str, work, mode="auto", **headers):
+    """Run `work(client)` (a coroutine function) with an SDK client connected as `token`'s user:
+    mode "auto" speaks the sessionless 2026-07-28 protocol, "legacy" the initialize handshake of
+    the desktop clients of 2025."""
     try:
-        return asyncio.run(_session(web.url, token, work, **headers))
+        return asyncio.run(_session(web.url, token, work, mode, **headers))
     except BaseExceptionGroup as group:  # the client's task group wraps what the call raised
         raise _only(group) from None
 
@@ -181,6 +183,28 @@ def test_an_idempotency_key_replays_the_first_answer(stack, make_user):
     assert MediaJob.objects.filter(owner=user).count() == 1
     other = call(stack, token, "generate_image", {"prompt": "a different baobab"}, **{"Idempotency-Key": key})
     assert other.is_error and other.structured_content["error"]["code"] == "idempotency_mismatch"
+
+
+def test_a_client_of_the_handshake_era_works_too_and_a_key_can_come_in_meta(stack, make_user):
+    user = make_user(tier="JIVE")
+    token, key = token_for(user), str(uuid.uuid4())
+
+    async def work(client):
+        assert client.protocol_version == "2025-11-25"
+        tools = await client.list_tools()
+        first = await client.call_tool(
+            "generate_image", {"prompt": "a hadeda"}, meta={"idempotency_key": key}
+        )
+        again = await client.call_tool(
+            "generate_image", {"prompt": "a hadeda"}, meta={"idempotency_key": key}
+        )
+        return tools, first, again
+
+    tools, first, again = mcp(stack, token, work, mode="legacy")
+    assert len(tools.tools) == 7
+    assert first.structured_content["job_id"] == again.structured_content["job_id"]
+    assert MediaJob.objects.filter(owner=user).count() == 1
+    assert ApiToken.objects.get(user=user).last_used_at is not None  # the token's use is recorded
 
 
 def test_no_token_or_a_revoked_one_is_401(stack, make_user):
