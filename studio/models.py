@@ -356,3 +356,114 @@ class AddressWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} from {self.address}: {self.count}"
+
+
+# --- The prompt helper and the assistant (README "Assistant and prompt helper") --------------
+
+
+class PromptRewrite(models.Model):
+    """One prompt helper call: the prompt, what the text model made of it, and the tokens it
+    cost. (owner, key) is the form's one-time key, so a second click of the same button shows
+    the same answer and charges nothing more."""
+
+    class Action(models.TextChoices):
+        IMPROVE = "improve", "Improve"
+        TRANSLATE = "translate", "To English"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+    source = models.TextField()
+    result = models.TextField()
+    tokens = models.PositiveIntegerField(default=0)
+    cost_zar_cents = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="one_rewrite_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.source[:40]}"
+
+
+class ConversationQuerySet(models.QuerySet):
+    def for_user(self, user) -> ConversationQuerySet:
+        return self.filter(owner=user)
+
+
+class Conversation(models.Model):
+    """A user's chat with the assistant; its messages are the model's history."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AssistantMessage(models.Model):
+    """One turn: what the user wrote, or what the model answered (its text, and as `content` the
+    turn exactly as the model sent it, thought signatures included, to send back next time)."""
+
+    class Role(models.TextChoices):
+        USER = "user", "You"
+        MODEL = "model", "Assistant"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=8, choices=Role.choices)
+    text = models.TextField(blank=True)
+    content = models.JSONField(help_text="The turn in the Gemini wire form")
+    tokens = models.PositiveIntegerField(default=0, help_text="Tokens the model's call cost")
+    cost_zar_cents = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.text[:40]}"
+
+
+class AssistantToolCall(models.Model):
+    """A function the model asked to call. It runs at once when it costs at most
+    ASSISTANT_CONFIRM_ABOVE_ZAR, otherwise it waits for the user's yes or no. `answer` is what
+    the model is told (studio/tools.py's call answer), `job` what it started."""
+
+    class State(models.TextChoices):
+        AWAITING = "awaiting", "Waiting for your go-ahead"
+        DECLINED = "declined", "Not run"
+        STARTED = "started", "Started"
+        REFUSED = "refused", "Refused"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(AssistantMessage, on_delete=models.CASCADE, related_name="tool_calls")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=64)
+    arguments = models.JSONField(default=dict)
+    quote_zar_cents = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices)
+    answer = models.JSONField(null=True, blank=True)
+    job = models.ForeignKey(MediaJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["message_id", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.state})"
+
+    def decide(self, state: str) -> bool:
+        """Move an awaiting call to `state`, once: two clicks (or tabs) cannot both run it."""
+        moved = AssistantToolCall.objects.filter(pk=self.pk, state=self.State.AWAITING).update(state=state)
+        if moved:
+            self.state = state
+        return bool(moved)

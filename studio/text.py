@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from billing import pricing
 from billing import services as billing
-from billing.models import Meter, PriceClass
+from billing.models import Meter, PriceClass, Reservation
 from studio import errors, providers
 from studio.errors import StudioError
 
@@ -39,6 +39,15 @@ def ceiling(request: providers.TextRequest) -> int:
     """The most tokens `request` can cost: its input, generously counted, plus its output cap."""
     text = request.system + json.dumps(request.contents) + json.dumps(request.tools or {})
     return len(text) // CHARS_PER_TOKEN + 1 + request.max_output_tokens
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A finished call: the model's result and the ledger row it was charged as."""
+
+    result: providers.TextResult
+    tokens: int  # what the allowance was charged
+    zar_cents: int
 
 
 @dataclass(frozen=True)
@@ -91,10 +100,8 @@ def _model() -> str:
         raise errors.provider_unavailable() from e
 
 
-def stream(
-    user, request: providers.TextRequest, *, purpose: str
-) -> Iterator[providers.TextDelta | providers.TextResult]:
-    """The model's answer as it streams (TextDelta pieces, then the TextResult), paid from the
+def stream(user, request: providers.TextRequest, *, purpose: str) -> Iterator[providers.TextDelta | Answer]:
+    """The model's answer as it streams (TextDelta pieces, then the Answer), paid from the
     user's text_tokens allowance; `purpose` ("assistant", "prompt_helper") is the ledger's
     operation. Raises StudioError before anything is reserved (quota, price, breaker), or when
     the call fails (released, nothing charged)."""
@@ -112,7 +119,7 @@ def stream(
     try:
         for item in providers.stream_text(request):
             if isinstance(item, providers.TextResult):
-                billing.commit_tokens(
+                entry = billing.commit_tokens(
                     reference,
                     operation=purpose,
                     model=item.model or model,
@@ -120,7 +127,10 @@ def stream(
                     output_tokens=item.output_tokens,
                 )
                 settled = True
-            yield item
+                used = Reservation.objects.values_list("used_units", flat=True).get(reference=reference)
+                yield Answer(item, used or 0, entry.zar_cents if entry else 0)
+            else:
+                yield item
     except providers.ProviderError as e:
         from studio.worker import error_code
 
@@ -133,10 +143,10 @@ def stream(
             billing.release(reference, "text call failed or was abandoned")
 
 
-def generate(user, request: providers.TextRequest, *, purpose: str) -> providers.TextResult:
+def generate(user, request: providers.TextRequest, *, purpose: str) -> Answer:
     """The whole answer (the last item of stream())."""
-    result = None
+    answer = None
     for item in stream(user, request, purpose=purpose):
-        result = item
-    assert isinstance(result, providers.TextResult)
-    return result
+        answer = item
+    assert isinstance(answer, Answer)
+    return answer

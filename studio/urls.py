@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("studio.pages.tray")),
     path("", include("studio.pages.video")),
     path("", include("studio.pages.commands")),
+    path("", include("studio.pages.prompt_helper")),
+    path("", include("studio.pages.assistant")),
 ]
 
 # The bare view that scripts/load_api.py measures the API against. settings.py has no flag for it

@@ -71,6 +71,7 @@ SECTIONS = (
     ("image-viewer", "gallery"),
     ("image-", "image"),
     ("video-", "video"),
+    ("assistant", "assistant"),
     ("plans", "plans"),
     ("account", "account"),
 )

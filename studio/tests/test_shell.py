@@ -45,7 +45,7 @@ def test_the_header_shows_the_plan_and_what_is_left_in_the_pages_unit(client, ma
     html = client.get(path).content.decode()
 
     assert meter(html) == words
-    assert nav(html) == ["Image Studio", "Video Studio", "Gallery", "Plans"]
+    assert nav(html) == ["Image Studio", "Video Studio", "Assistant", "Gallery", "Plans"]
 
 
 def test_a_video_jobs_page_counts_seconds_and_an_image_jobs_page_images(client, make_user):
@@ -101,7 +101,7 @@ def test_an_unknown_page_is_the_branded_404_with_the_shell(client, make_user):
     assert response.status_code == 404
     html = response.content.decode()
     assert "We can't find that page" in html
-    assert nav(html) == ["Image Studio", "Video Studio", "Gallery", "Plans"]
+    assert nav(html) == ["Image Studio", "Video Studio", "Assistant", "Gallery", "Plans"]
     assert meter(html) == "JIVE 50 images left this month"
     assert 'id="jobs-tray"' in html
 
@@ -123,7 +123,7 @@ def test_the_500_page_keeps_the_navigation_without_the_database():
     assert response.status_code == 500
     html = response.content.decode()
     assert "Something went wrong on our side" in html
-    assert nav(html) == ["Image Studio", "Video Studio", "Gallery", "Plans"]
+    assert nav(html) == ["Image Studio", "Video Studio", "Assistant", "Gallery", "Plans"]
     assert 'href="/static/studio/app' in html
 
 
