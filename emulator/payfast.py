@@ -196,7 +196,7 @@ def _process(body: bytes, book: PayFastBook) -> Reply:
     if fields.get("subscription_type") == "1":
         amount_words += " a month"
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>PayFast sandbox (offline)</title>
+<title>PayFast sandbox (offline)</title><link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
 <h1>PayFast sandbox (offline stand-in)</h1>
 <p>{name}: <strong>{amount_words}</strong></p>

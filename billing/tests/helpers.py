@@ -40,3 +40,19 @@ def run_cli(capsys, monkeypatch, *argv) -> tuple[int, str]:
     except SystemExit as exit:
         code = exit.code
     return code, capsys.readouterr().err.strip()
+
+
+def use_payfast_stand_in(settings, base_url: str, *, notify_url: str = "") -> None:
+    """The app's PayFast settings on the emulator's sandbox stand-in at `base_url`, as `make run`
+    sets them: PayFast's published sandbox merchant, the source-address check off."""
+    from emulator import PAYFAST_MERCHANT
+
+    settings.PAYFAST_MERCHANT_ID, settings.PAYFAST_MERCHANT_KEY, settings.PAYFAST_PASSPHRASE = (
+        PAYFAST_MERCHANT
+    )
+    settings.PAYFAST_SANDBOX = True
+    settings.PAYFAST_PROCESS_URL = base_url + "/eng/process"
+    settings.PAYFAST_VALIDATE_URL = base_url + "/eng/query/validate"
+    settings.PAYFAST_API_URL = base_url
+    settings.PAYFAST_NOTIFY_URL = notify_url
+    settings.PAYFAST_CHECK_SOURCE_IP = False

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing import payfast, services
 from billing.models import PayFastNotification, PayFastSubscription, Subscription, TierChange
+from billing.tests.helpers import use_payfast_stand_in
 
 ITN_URL = "/billing/payfast/itn/"
 Outcome = PayFastNotification.Outcome
@@ -72,18 +73,8 @@ def capture():
 
 @pytest.fixture
 def pf(payfast_emulator, capture, settings):
-    """Settings pointing at the stand-in with PayFast's sandbox merchant; source check off."""
-    from emulator import PAYFAST_MERCHANT
-
-    settings.PAYFAST_MERCHANT_ID, settings.PAYFAST_MERCHANT_KEY, settings.PAYFAST_PASSPHRASE = (
-        PAYFAST_MERCHANT
-    )
-    settings.PAYFAST_SANDBOX = True
-    settings.PAYFAST_PROCESS_URL = payfast_emulator.base_url + "/eng/process"
-    settings.PAYFAST_VALIDATE_URL = payfast_emulator.base_url + "/eng/query/validate"
-    settings.PAYFAST_API_URL = payfast_emulator.base_url
-    settings.PAYFAST_NOTIFY_URL = capture.url
-    settings.PAYFAST_CHECK_SOURCE_IP = False
+    """Settings pointing at the stand-in with PayFast's sandbox merchant; ITNs to the capture server."""
+    use_payfast_stand_in(settings, payfast_emulator.base_url, notify_url=capture.url)
     return payfast_emulator
 
 

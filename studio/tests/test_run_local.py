@@ -5,11 +5,13 @@ supervisor, and after a child dies on its own. Every process it started must be 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -179,3 +181,56 @@ def test_it_stops_the_worker_cluster_when_the_web_server_dies(run_local):
     assert run_local.process.wait(timeout=60) == 1, run_local.log()
     assert "The web server exited with status -9; stopped the rest." in run_local.log()
     assert wait_until_gone(processes, 10) == set(), run_local.log()
+
+
+def test_a_purchase_completes_end_to_end_against_the_payfast_stand_in(run_local, make_user):
+    """`make run`'s PayFast is the emulator's stand-in: log in, subscribe to JIVE, pay on the
+    stand-in's page; its ITN reaches the web server, which confirms it and changes the plan."""
+    from http.cookiejar import CookieJar
+    from urllib.parse import urlencode
+
+    from billing import services
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    thandi = make_user(username="thandi")
+    run_local.wait_until_serving()
+    base = f"http://127.0.0.1:{run_local.port}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()), NoRedirect)
+
+    def fields_of(html: str) -> dict[str, str]:
+        """The hidden fields of the page's last form (the header's log-out form comes first)."""
+        form = html.rsplit("<form", 1)[1]
+        return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+    def post(url: str, data: dict[str, str]) -> tuple[int, str, str]:
+        try:
+            with browser.open(url, urlencode(data).encode(), timeout=20) as r:
+                return r.status, r.read().decode(), ""
+        except urllib.error.HTTPError as answer:  # a redirect, not followed
+            return answer.code, answer.read().decode(), answer.headers.get("Location", "")
+
+    login = browser.open(base + "/accounts/login/", timeout=20).read().decode()
+    token = fields_of(login)["csrfmiddlewaretoken"]
+    assert (
+        post(
+            base + "/accounts/login/",
+            {"csrfmiddlewaretoken": token, "username": "thandi", "password": "pw-123456"},
+        )[0]
+        == 302
+    )
+    plans = browser.open(base + "/plans/", timeout=20).read().decode()
+    status, page, _ = post(
+        base + "/plans/JIVE/checkout/", {"csrfmiddlewaretoken": fields_of(plans)["csrfmiddlewaretoken"]}
+    )
+    assert status == 200, page
+    process_url = re.search(r'<form method="post" action="([^"]+)" class="plans-pay">', page)[1]
+    assert process_url.endswith("/eng/process") and not process_url.startswith(base)
+    status, at_payfast, _ = post(process_url, fields_of(page))
+    assert status == 200, at_payfast
+    status, _, location = post(process_url + "/pay", fields_of(at_payfast))
+    assert (status, location) == (303, base + "/plans/?checkout=done")
+    assert services.plan_for(type(thandi).objects.get(pk=thandi.pk)).code == "JIVE"
+    assert "you are on JIVE now" in browser.open(location, timeout=20).read().decode()

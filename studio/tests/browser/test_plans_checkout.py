@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from billing import payfast, services
 from billing.models import PayFastNotification, PayFastSubscription, TierChange
+from billing.tests.helpers import use_payfast_stand_in
 from emulator import PAYFAST_MERCHANT
 from studio.models import MediaJob
 from studio.tests.browser.loading import assert_loaded
@@ -24,15 +25,7 @@ Outcome = PayFastNotification.Outcome
 @pytest.fixture
 def payfast_sandbox(providers_env, settings):
     """The app's PayFast settings on the emulator's stand-in, as `make run` sets them."""
-    settings.PAYFAST_MERCHANT_ID, settings.PAYFAST_MERCHANT_KEY, settings.PAYFAST_PASSPHRASE = (
-        PAYFAST_MERCHANT
-    )
-    settings.PAYFAST_SANDBOX = True
-    settings.PAYFAST_PROCESS_URL = providers_env.base_url + "/eng/process"
-    settings.PAYFAST_VALIDATE_URL = providers_env.base_url + "/eng/query/validate"
-    settings.PAYFAST_API_URL = providers_env.base_url
-    settings.PAYFAST_NOTIFY_URL = ""
-    settings.PAYFAST_CHECK_SOURCE_IP = False
+    use_payfast_stand_in(settings, providers_env.base_url)
     return providers_env
 
 
