@@ -470,6 +470,7 @@ POLLINATIONS_API_KEY = envstr("POLLINATIONS_API_KEY")
 MODEL_IMAGE = envstr("MODEL_IMAGE")
 MODEL_IMAGE_GENERATE = envstr("MODEL_IMAGE_GENERATE")
 MODEL_IMAGE_EDIT = envstr("MODEL_IMAGE_EDIT")
+MODEL_IMAGE_COMPOSE = envstr("MODEL_IMAGE_COMPOSE")  # a Gemini image model; default gemini-3.1-flash-image
 MODEL_IMAGE_PREVIEW = envstr("MODEL_IMAGE_PREVIEW")  # a Pollinations model name; default flux
 MODEL_UPSCALE_V3 = envstr("MODEL_UPSCALE_V3")
 MODEL_UPSCALE_V4 = envstr("MODEL_UPSCALE_V4")

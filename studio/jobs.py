@@ -52,14 +52,12 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
     """
     job_plan = plan_job(user, operation, params)
     files = _check_inputs(user, operation, params)
-    try:
-        route = providers.resolve(job_plan.capability)
-    except providers.ProviderError as e:
-        # A model setting that cannot serve this operation: the operator's to fix, not the user's.
-        log.error("refused a %s submit: %s", job_plan.capability, e.detail)
-        raise errors.provider_unavailable() from e
-    # Priced by the model the route resolved to; no price row refuses here, before any reserve.
+    # A model setting that cannot serve this operation is the operator's to fix, not the user's.
+    route = operations.route_for(job_plan)
     op = operations.get(operation)
+    # What that model cannot make (an aspect ratio, a size, too many images) is refused here.
+    op.check_model(route.model, params.model_dump())
+    # Priced by the model the route resolved to; no price row refuses here, before any reserve.
     quote = operations.price(job_plan, op.price_variant(**op.choices_of(params)), route.model_id)
     job_id = uuid.uuid4()
     trial = _admit_past_breaker(route, job_id)
@@ -118,14 +116,16 @@ def enqueue_job(job_id) -> None:
 
 
 def _check_inputs(user, operation: str, params: BaseModel) -> dict[str, bytes]:
-    """Own-image references must be the user's images; then the operation's own checks. Returns
-    the files to keep on the job (the cleaned edit mask)."""
+    """Own-image references must be the user's images (a field may hold one id or a list); then the
+    operation's own checks. Returns the files to keep on the job (the cleaned edit mask)."""
     op = operations.get(operation)
-    images = {
-        field: user_image(user, getattr(params, field))
-        for field in op.image_fields
-        if getattr(params, field, None) is not None
-    }
+    images: dict = {}
+    for field in op.image_fields:
+        value = getattr(params, field, None)
+        if isinstance(value, list):
+            images[field] = user_images(user, value)
+        elif value is not None:
+            images[field] = user_image(user, value)
     return op.check_inputs(params, images)
 
 
@@ -134,6 +134,14 @@ def user_image(user, asset_id) -> MediaAsset:
         return MediaAsset.objects.for_user(user).images().get(pk=asset_id)
     except (MediaAsset.DoesNotExist, ValueError):
         raise not_found("image") from None
+
+
+def user_images(user, asset_ids) -> list[MediaAsset]:
+    """The user's images with these ids, in their order; StudioError(not_found) if any is not."""
+    found = {a.pk: a for a in MediaAsset.objects.for_user(user).images().filter(pk__in=asset_ids)}
+    if any(asset_id not in found for asset_id in asset_ids):
+        raise not_found("image")
+    return [found[asset_id] for asset_id in asset_ids]
 
 
 def _admit_past_breaker(route: providers.Route, job_id) -> bool:

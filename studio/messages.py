@@ -49,6 +49,7 @@ FORM_PLACEMENT: dict[str, Placement] = {
     schemas.OUTPAINT_ONLY: Placement("outpaint"),
     schemas.VIDEO_NEEDS_PROMPT_OR_FRAME: Placement(""),
     schemas.LAST_FRAME_NEEDS_FIRST: Placement(""),
+    schemas.DUPLICATE_IMAGE: Placement("image_ids", "Choose each image once."),
 }
 _NOT_A_CHOICE = ("literal_error", "enum")
 
@@ -107,6 +108,8 @@ def form_error(item: Mapping[str, Any]) -> tuple[str, str]:
         return field, "Choose one of the options."
     if kind.startswith("uuid") or (kind == "missing" and field.endswith("_id")):
         return field, "Choose one of your images."
+    if field == "image_ids":  # compose: none chosen, or more than any model takes
+        return field, f"Choose 1 to {schemas.MAX_COMPOSE_IMAGES} of your images."
     if kind == "missing":
         return field, "This is required."
     return field, sentence(item)

@@ -32,7 +32,21 @@ MAX_COUNT = 4  # outputs per request, for every operation
 MAX_OUTPAINT_PIXELS = 4096  # pixels outpainting may add on one side
 MASK_DESCRIPTION_MAX_CHARS = 300
 
-IMAGE_ASPECT_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
+# Every aspect ratio an image model the studio can use makes (Gemini 3.1 Flash Image's fifteen, which
+# hold Imagen's five). Which ones a request may use is the model's list (studio/providers/catalog.py),
+# checked at submit: `unsupported_aspect_ratio`.
+IMAGE_ASPECT_RATIOS = (
+    "1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "9:21",
+    "1:4", "4:1", "1:8", "8:1",
+)  # fmt: skip
+# Outpainting grows the canvas to one of the classic five.
+OUTPAINT_ASPECT_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
+# Gemini's imageSize: about 0.25, 1, 4 and 16 megapixels. Which ones a request may use is the
+# model's list and the plan's (studio/operations/base.py), checked at submit.
+IMAGE_SIZES = ("512", "1K", "2K", "4K")
+# The file type of the images a request makes; a model that cannot make one natively is converted.
+OUTPUT_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+MAX_COMPOSE_IMAGES = 14  # the most any Gemini image model takes; the model's own limit is checked at submit
 VIDEO_ASPECT_RATIOS = ("16:9", "9:16")
 VIDEO_DURATIONS = (4, 6, 8)
 VIDEO_RESOLUTIONS = ("720p", "1080p")
@@ -67,6 +81,7 @@ EDIT_ONE_MASK = "edit_one_mask"
 MASK_DESCRIPTION_MODE = "mask_description_mode"
 VIDEO_NEEDS_PROMPT_OR_FRAME = "video_needs_prompt_or_frame"
 LAST_FRAME_NEEDS_FIRST = "last_frame_needs_first"
+DUPLICATE_IMAGE = "duplicate_image"
 
 
 def _no_control_characters(text: str) -> str:
@@ -176,8 +191,26 @@ MaskDescription = Annotated[Prompt, StringConstraints(max_length=MASK_DESCRIPTIO
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED), BeforeValidator(_not_a_bool)]
 if TYPE_CHECKING:  # the names are data (STYLE_PRESETS), which a type checker cannot read
     StyleName = str
+    AspectRatio = str
+    ImageSize = str
+    OutputFormat = str
 else:
     StyleName = Literal[tuple(STYLE_PRESETS)]
+    AspectRatio = Literal[IMAGE_ASPECT_RATIOS]
+    ImageSize = Literal[IMAGE_SIZES]
+    OutputFormat = Literal[tuple(OUTPUT_FORMATS)]
+
+_RATIO_WORDS = (
+    "Width:height of the image. The model in use may offer fewer: Gemini 3.1 Flash Image all of "
+    "these, Gemini 3 Pro Image the first ten, Imagen 1:1, 3:4, 4:3, 9:16 and 16:9; another is "
+    "refused with `unsupported_aspect_ratio`."
+)
+_SIZE_WORDS = (
+    "Output size: 512 (about 0.25 MP, Gemini 3.1 Flash Image only), 1K (about 1 MP), 2K, 4K. Priced "
+    "per size. FREE: 1K; JIVE: up to 2K; JIGGA: up to 4K (`upgrade_required` above the plan's); a "
+    "size the model does not make is refused with `unsupported_image_size`."
+)
+_FORMAT_WORDS = "File type of the result: png, jpeg or webp (WebP is converted from Google's PNG)."
 
 
 class _Strict(BaseModel):
@@ -206,7 +239,9 @@ class GenerateImage(_Strict):
     count: WholeNumber = Field(
         1, ge=1, le=MAX_COUNT, description="How many images (1-4). FREE: one preview a day."
     )
-    aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] = Field("1:1", description="Width:height of the image.")  # type: ignore[valid-type]
+    aspect_ratio: AspectRatio = Field("1:1", description=_RATIO_WORDS)
+    image_size: ImageSize = Field("1K", description=_SIZE_WORDS)
+    output_format: OutputFormat = Field("png", description=_FORMAT_WORDS)
     negative_prompt: NegativePrompt | None = Field(None, description="What the image should not show.")
     seed: Seed | None = Field(
         None, description="Repeat a result: the same seed and prompt give similar images."
@@ -361,7 +396,7 @@ class EditImage(_Strict):
         "(the Gemini image models).",
     )
     outpaint: OutpaintSides | None = Field(None, description="Outpaint: pixels to add on each side.")
-    outpaint_aspect_ratio: Literal[IMAGE_ASPECT_RATIOS] | None = Field(  # type: ignore[valid-type]
+    outpaint_aspect_ratio: Literal[OUTPAINT_ASPECT_RATIOS] | None = Field(  # type: ignore[valid-type]
         None, description="Outpaint: grow the canvas evenly to this aspect ratio instead."
     )
     count: WholeNumber = Field(1, ge=1, le=MAX_COUNT, description="How many variations (1-4).")
@@ -478,9 +513,41 @@ class GenerateVideo(_Strict):
         return self.duration_seconds * self.count
 
 
+class ComposeImage(_Strict):
+    """Make one new image from several of your images and a prompt ("put the person from image 1
+    at Table Mountain, image 2"), without a mask. Up to the model's limit of input images
+    (Gemini 3.x image models: 14); more are refused with `too_many_images`."""
+
+    image_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_COMPOSE_IMAGES,
+        description="Your images to compose, in the order the prompt numbers them (image 1 first). "
+        "At most the model's limit (14 on Gemini 3.x image models).",
+    )
+    prompt: Prompt = Field(
+        description="How to combine them, naming them by number: 'put the person from image 1 in "
+        "front of the mountain in image 2'." + _MEANING_RULE
+    )
+    count: WholeNumber = Field(1, ge=1, le=MAX_COUNT, description="How many variations (1-4).")
+    aspect_ratio: AspectRatio | None = Field(
+        None, description="Width:height of the result; leave out to follow the last image's. " + _RATIO_WORDS
+    )
+    image_size: ImageSize = Field("1K", description=_SIZE_WORDS)
+    output_format: OutputFormat = Field("png", description=_FORMAT_WORDS)
+    negative_prompt: NegativePrompt | None = Field(None, description="What the image should not show.")
+    seed: Seed | None = None
+
+    @model_validator(mode="after")
+    def _each_image_once(self) -> ComposeImage:
+        if len(set(self.image_ids)) != len(self.image_ids):
+            raise PydanticCustomError(DUPLICATE_IMAGE, "name each image once")
+        return self
+
+
 SCHEMAS: dict[str, type[_Strict]] = {
     "generate_image": GenerateImage,
     "edit_image": EditImage,
+    "compose_image": ComposeImage,
     "upscale_image": UpscaleImage,
     "generate_video": GenerateVideo,
 }

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from studio import operations
 from studio.operations import Flag
-from studio.schemas import PROMPT_MAX_CHARS, PROMPT_WITHOUT_MEANING
+from studio.schemas import DUPLICATE_IMAGE, PROMPT_MAX_CHARS, PROMPT_WITHOUT_MEANING
 
 # A prompt and a negative prompt at their longest, with room for flags; longer is refused early.
 MAX_COMMAND_CHARS = 3200
@@ -158,6 +158,8 @@ def allowed(command: Command, flag: Flag) -> str:
         return ""
     if flag.kind == "words":
         return "words"
+    if flag.kind == "list":
+        return "one or more values"
     if values := choices(command, flag):
         return ", ".join(str(v) for v in values)
     low, high = bounds(command, flag)
@@ -169,8 +171,8 @@ def allowed(command: Command, flag: Flag) -> str:
 def _default(command: Command, flag: Flag) -> str:
     if flag.kind == "switch":
         return "off"
-    default = command.schema.model_fields[flag.field].default
-    return "" if default is None or default is ... else str(default)
+    info = command.schema.model_fields[flag.field]
+    return "" if info.is_required() or info.default is None else str(info.default)
 
 
 # --- /help, from the table ------------------------------------------------------------------
@@ -371,15 +373,20 @@ def parse(text: str) -> Request | HelpRequest:
             if eq:
                 raise CommandError(f"{name} takes no value: write just {name}.", command=command.name)
             values[flag.field] = True
+        elif flag.kind == "list":
+            # --images a b, --images a,b or --images=a,b: the values up to the next flag.
+            taken, i = _words_from(tokens, i)
+            taken = [attached, *taken] if eq else taken
+            items = [item.strip() for word in taken for item in word.split(",") if item.strip()]
+            if not items:
+                raise _missing_value(command, flag, name)
+            values[flag.field] = items
         elif eq:
             if not attached.strip():
                 raise _missing_value(command, flag, name)
             values[flag.field] = attached
         elif flag.kind == "words":
-            taken = []
-            while i < len(tokens) and (tokens[i].quoted or not _is_flag(tokens[i].text)):
-                taken.append(tokens[i].text)
-                i += 1
+            taken, i = _words_from(tokens, i)
             if not " ".join(taken).strip():
                 raise _missing_value(command, flag, name)
             values[flag.field] = " ".join(taken)
@@ -389,6 +396,15 @@ def parse(text: str) -> Request | HelpRequest:
             values[flag.field] = tokens[i].text
             i += 1
     return Request(command, _validate(command, " ".join(words), values, typed))
+
+
+def _words_from(tokens: list[_Token], i: int) -> tuple[list[str], int]:
+    """The words from tokens[i] up to the next flag, and the index after them."""
+    taken = []
+    while i < len(tokens) and (tokens[i].quoted or not _is_flag(tokens[i].text)):
+        taken.append(tokens[i].text)
+        i += 1
+    return taken, i
 
 
 def _commands_sentence() -> str:
@@ -426,6 +442,8 @@ def _explain(command: Command, item: Mapping[str, Any], typed: dict[str, str]) -
     kind = item["type"]
     given = str(item.get("input", ""))
     shown = given if len(given) <= 30 else given[:29] + "…"
+    if kind == DUPLICATE_IMAGE:
+        return "Name each image once in --images."
     if field_name in ("prompt", ""):
         if kind == "string_too_long":
             return f"The prompt is at most {PROMPT_MAX_CHARS} characters; this one has {len(given.strip())}."
@@ -441,6 +459,11 @@ def _explain(command: Command, item: Mapping[str, Any], typed: dict[str, str]) -
     name = typed.get(field_name, flag.name)
     if kind == "string_too_long":
         return f"{name} is at most {item['ctx']['max_length']} characters; this has {len(given.strip())}."
+    if flag.kind == "list":
+        return (
+            f"{name} takes the ids of your images (an image's id is in its Gallery link), "
+            f"{str(item['msg']).lower().removeprefix('value error, ')} (not “{shown}”)."
+        )
     if choices(command, flag):
         return f"{name} must be one of {allowed(command, flag)} for /{command.name} (not “{shown}”)."
     low, high = bounds(command, flag)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("media/a/<uuid:asset_id>/<str:variant>", serving.serve_asset, name="asset-media"),
     path("", include("studio.pages.create")),
     path("", include("studio.pages.edit")),
+    path("", include("studio.pages.compose")),
     path("", include("studio.pages.upscale")),
     path("", include("studio.pages.gallery")),
     path("", include("studio.pages.tray")),

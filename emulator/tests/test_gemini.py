@@ -163,3 +163,42 @@ def test_gemini_streaming_answers_one_sse_frame(client):
         )
     )
     assert len(chunks) == 1 and image_parts(chunks[0])
+
+
+@pytest.mark.parametrize(
+    "model, image_config, words",
+    [
+        (PRO_IMAGE, {"image_size": "512"}, "Unsupported image size '512'"),
+        (FLASH_IMAGE, {"image_size": "8K"}, "Unsupported image size '8K'"),
+        # imageOutputOptions.mimeType: PNG and JPEG only (WebP output is not documented).
+        (FLASH_IMAGE, {"output_mime_type": "image/webp"}, "imageOutputOptions.mimeType"),
+    ],
+)
+def test_gemini_refuses_a_size_or_file_type_the_model_does_not_make(client, model, image_config, words):
+    with pytest.raises(genai_errors.ClientError) as caught:
+        client.models.generate_content(
+            model=model,
+            contents=["a fox"],
+            config=types.GenerateContentConfig(
+                response_modalities=["IMAGE"], image_config=types.ImageConfig(**image_config)
+            ),
+        )
+    assert caught.value.code == 400 and words in str(caught.value)
+
+
+def test_gemini_composes_up_to_fourteen_input_images_and_refuses_a_fifteenth(client):
+    inputs = [
+        types.Part.from_bytes(data=png(picture(64, 48, (10 * i, 80, 160))), mime_type="image/png")
+        for i in range(15)
+    ]
+    config = types.GenerateContentConfig(response_modalities=["IMAGE"])
+    response = client.models.generate_content(
+        model=FLASH_IMAGE, contents=[*inputs[:14], "put them all in one picture"], config=config
+    )
+    assert len(image_parts(response)) == 1
+    # Google prices each input image in tokens: 1120 each on 3.1 Flash Image.
+    assert response.usage_metadata.prompt_token_count >= 14 * 1120
+
+    with pytest.raises(genai_errors.ClientError) as caught:
+        client.models.generate_content(model=FLASH_IMAGE, contents=[*inputs, "all of them"], config=config)
+    assert caught.value.code == 400 and "at most 14 input images, got 15" in str(caught.value)

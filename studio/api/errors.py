@@ -58,6 +58,15 @@ API_ERRORS: dict[str, tuple[int, str]] = {
         "a field is missing, unknown, out of range or contradicts another; `details` lists each",
     ),
     "idempotency_mismatch": (422, "this `Idempotency-Key` was used for a different request"),
+    "unsupported_aspect_ratio": (
+        422,
+        "the image model in use does not make that aspect ratio (`supported` lists those it makes)",
+    ),
+    "unsupported_image_size": (
+        422,
+        "the image model in use does not make that size (`supported` lists those it makes)",
+    ),
+    "too_many_images": (422, "more images than the image model takes in one request (`most`)"),
     "quota_exceeded": (
         429,
         "not enough allowance left: `remaining`, `resets_at`, `upgrade`, `plans_url` (where to subscribe)",

@@ -30,11 +30,12 @@ __all__ = [
     "names",
     "price",
     "quote",
+    "route_for",
 ]
 
 log = logging.getLogger(__name__)
 
-_MODULES = ("generate_image", "edit_image", "upscale_image", "generate_video")
+_MODULES = ("generate_image", "edit_image", "compose_image", "upscale_image", "generate_video")
 _REGISTRY: dict[str, Operation] = {}
 
 
@@ -74,18 +75,32 @@ def quote(user, operation_name: str, units: int, **choices):
     """What `user` would pay for `units` of `operation_name`, without building a request.
 
     `choices` are the few request fields that change the price or the gate (an operation's
-    `price_choices`: upscale_image's `model`, generate_video's `generate_audio` and `fast`);
-    the others do not matter. Returns (JobPlan, billing.pricing.Quote): the plan says which
-    meter pays, how many units and whether the output is watermarked (FREE), the quote the
-    price in ZAR cents and USD micro-dollars. Raises StudioError(upgrade_required) when the
-    user's plan does not offer it, exactly as submitting would. Reserves nothing.
+    `price_choices`: upscale_image's `model`, generate_video's `generate_audio` and `fast`, the
+    image operations' `image_size`); the others do not matter. Returns (JobPlan,
+    billing.pricing.Quote): the plan says which meter pays, how many units and whether the
+    output is watermarked (FREE), the quote the price in ZAR cents and USD micro-dollars. Raises
+    StudioError(upgrade_required) when the user's plan does not offer it, and the operation's
+    model check's error (unsupported_image_size) when the model would not make it, exactly as
+    submitting would. Reserves nothing.
     """
     from billing import services as billing
 
     operation = get(operation_name)
     choices = operation.choices(choices)
     job_plan = operation.admit(billing.plan_for(user), units, **choices)
-    return job_plan, price(job_plan, operation.price_variant(**choices))
+    route = route_for(job_plan)
+    operation.check_model(route.model, choices)
+    return job_plan, price(job_plan, operation.price_variant(**choices), route.model_id)
+
+
+def route_for(job_plan) -> providers.Route:
+    """The route the JobPlan's capability resolves to now; StudioError(provider_unavailable) when
+    no model setting can serve it (the reason goes to the log)."""
+    try:
+        return providers.resolve(job_plan.capability)
+    except providers.ProviderError as e:
+        log.error("cannot serve %s: %s", job_plan.capability, e.detail)
+        raise errors.provider_unavailable() from e
 
 
 def price(job_plan, variant: str, model: str | None = None):
@@ -96,11 +111,7 @@ def price(job_plan, variant: str, model: str | None = None):
     from billing import pricing
 
     if model is None:
-        try:
-            model = providers.resolve(job_plan.capability).model_id
-        except providers.ProviderError as e:
-            log.error("cannot price %s: %s", job_plan.capability, e.detail)
-            raise errors.provider_unavailable() from e
+        model = route_for(job_plan).model_id
     try:
         return pricing.quote_model(job_plan.price_class, model, variant, job_plan.units)
     except pricing.PriceMissing as e:

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from studio import providers
 
-# The size every image operation makes today, and so the variant its price row has.
+# The size an image operation without a size choice makes (edit, whose output follows its input),
+# and so the variant its price row has.
 IMAGE_SIZE = "1K"
 
 
@@ -39,8 +40,9 @@ class Flag:
     names: tuple[str, ...]
     field: str  # the schema field it sets
     help: str
-    # value: the next word; words: the words up to the next flag; switch: no value (sets True)
-    kind: Literal["value", "words", "switch"] = "value"
+    # value: the next word; words: the words up to the next flag; list: those words (or
+    # comma-separated values) as a list; switch: no value (sets True)
+    kind: Literal["value", "words", "list", "switch"] = "value"
 
     @property
     def name(self) -> str:
@@ -127,6 +129,11 @@ class Operation:
         raise NotImplementedError
 
     # --- Submit ------------------------------------------------------------------------------
+    def check_model(self, model, fields: dict[str, Any]) -> None:
+        """Refuse with a StudioError what the model that would serve the request cannot do
+        (`model`: the catalog's ModelInfo; `fields`: the request's, or a quote's choices). Asked
+        by the quote and by submit, before anything is reserved."""
+
     def check_inputs(self, params: Any, images: dict) -> dict[str, bytes]:
         """Checks beyond the schema's that need the user's images ({field: MediaAsset}); raises
         StudioError. Returns the files to keep on the job ({"mask": png}), usually none."""

@@ -3,10 +3,13 @@ get Google's model (Imagen or Gemini image, as the catalog says)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from billing.models import Meter, PriceClass
 from studio import providers
+from studio.operations import image_options
 from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
-from studio.schemas import STYLE_PRESETS, GenerateImage
+from studio.schemas import OUTPUT_FORMATS, STYLE_PRESETS, GenerateImage
 
 
 def plural(count: int, noun: str) -> str:
@@ -23,15 +26,19 @@ class GenerateImageOperation(Operation):
     api_summary = "Generate images"
     api_description = (
         "Text to image. FREE: one watermarked preview a day (Pollinations); JIVE and JIGGA: Google's "
-        "image model, 1-4 images. Answers 202 with the job id and the cost in ZAR and USD."
+        "image model, 1-4 images, in the aspect ratios and sizes the model offers (2K on JIVE, 4K "
+        "on JIGGA), as PNG, JPEG or WebP. Answers 202 with the job id and the cost in ZAR and USD."
     )
+    api_error_codes = ("unsupported_aspect_ratio", "unsupported_image_size")
+    price_choices = {"image_size": "1K"}
 
     tool_description = (
         "Create images from a text description: photos, illustrations, artwork, in a chosen "
         "aspect ratio and optional style preset. Tiers: FREE users get one watermarked preview "
-        "image a day (use count 1); JIVE and JIGGA users get 1-4 clean images per call from their "
-        "monthly image allowance, with negative prompt and seed. The images are usually ready "
-        "within seconds."
+        "image a day (use count 1, size 1K); JIVE and JIGGA users get 1-4 clean images per call "
+        "from their monthly image allowance, with negative prompt and seed, at 512, 1K or 2K (JIGGA "
+        "also 4K; larger costs more), as png, jpeg or webp. The images are usually ready within "
+        "seconds."
     )
     slash_command = SlashCommand(
         name="image",
@@ -39,6 +46,8 @@ class GenerateImageOperation(Operation):
         example="/image a protea at sunrise --ar 16:9 --style cinematic",
         flags=(
             Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
+            Flag(("--size",), "image_size", "Output size (larger costs more)."),
+            Flag(("--format",), "output_format", "File type of the result."),
             Flag(("--n", "--count"), "count", "How many images."),
             Flag(("--style",), "style", "A style preset added to the prompt."),
             Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words"),
@@ -49,7 +58,11 @@ class GenerateImageOperation(Operation):
     def meter(self, **choices) -> str:
         return Meter.IMAGES
 
+    def price_variant(self, **choices) -> str:
+        return self.choices(choices)["image_size"]
+
     def admit(self, plan, units: int, **choices) -> JobPlan:
+        image_options.admit_size(plan, self.choices(choices)["image_size"], Meter.IMAGES, units)
         if plan.watermark_output:
             # The FREE preview: Pollinations, free to us, watermarked in the file.
             return JobPlan(
@@ -57,12 +70,18 @@ class GenerateImageOperation(Operation):
             )
         return JobPlan(providers.Operation.IMAGE_GENERATE, Meter.IMAGES, units, PriceClass.IMAGE)
 
+    def check_model(self, model, fields: dict[str, Any]) -> None:
+        image_options.check_model(model, fields)
+
     def call_provider(self, job):
-        request = GenerateImage.model_construct(**job.params)  # stored after validation
+        # Stored after validation; a job stored before sizes and formats existed gets the defaults.
+        request = GenerateImage.model_construct(**job.params)
         provider_request = providers.GenerateImagesRequest(
             prompt=request.full_prompt(),
             count=request.count,
             aspect_ratio=request.aspect_ratio,
+            image_size=request.image_size,
+            output_mime_type=OUTPUT_FORMATS[request.output_format],
             negative_prompt=request.negative_prompt,
             seed=request.seed,
             # SynthID stays on (Google's default); the adapters drop a seed it would conflict with.
@@ -77,9 +96,18 @@ class GenerateImageOperation(Operation):
             return "Started a watermarked FREE preview image"
         return f"Started generating {plural(params.count, 'image')}"
 
+    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
+        return image_options.size_and_format_rows(params)
+
     def summary(self, params: dict) -> str:
         style = STYLE_PRESETS.get(params.get("style") or "", ("",))[0]
-        bits = [plural(params.get("count", 1), "image"), params.get("aspect_ratio"), style]
+        size = params.get("image_size")
+        bits = [
+            plural(params.get("count", 1), "image"),
+            params.get("aspect_ratio"),
+            size if size and size != "1K" else "",
+            style,
+        ]
         return " · ".join(b for b in bits if b)
 
 

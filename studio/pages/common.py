@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 from pydantic import BaseModel
 
-from studio import answers, errors, idempotency, jobs
+from studio import answers, errors, idempotency, jobs, operations
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import MAX_COUNT, STYLE_PRESETS
@@ -116,3 +116,24 @@ def max_count(plan, meter: str) -> int:
     says when none are left)."""
     allowance = plan.allowance_for(meter)
     return max(1, min(MAX_COUNT, allowance.units)) if allowance else 1
+
+
+def picker_tiles(images) -> list[dict]:
+    """The user's images as an image picker's tiles (studio/_image_picker.html): the asset, its
+    thumbnail and short words for it."""
+    return [
+        {"asset": a, "thumb": media_url(a, "thumbnail") or media_url(a), "alt": describe_image(a)}
+        for a in images
+    ]
+
+
+def describe_image(asset: MediaAsset) -> str:
+    """Short words for an image: its prompt, or where it came from."""
+    job = asset.source_job
+    prompt = (job.params or {}).get("prompt", "") if job else ""
+    if prompt:
+        return prompt[:80]
+    if asset.origin == MediaAsset.Origin.UPLOADED:
+        return f"Uploaded image, {asset.width} × {asset.height}"
+    made = operations.for_job(job).alt_text(job.params or {}) if job is not None else "Image"
+    return f"{made}, {asset.width} × {asset.height}"

@@ -14,11 +14,12 @@ from django_htmx.http import HttpResponseStopPolling
 
 from billing import services as billing
 from billing.models import Meter
+from studio import providers
 from studio.models import MediaJob
-from studio.pages import common, forms
+from studio.pages import common, forms, image_options
 from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
-from studio.schemas import IMAGE_ASPECT_RATIOS, STYLE_PRESETS, GenerateImage
+from studio.schemas import STYLE_PRESETS, GenerateImage
 
 # --- Image Studio: Create ------------------------------------------------------------------
 #
@@ -37,6 +38,8 @@ def _image_request(values: dict[str, str]) -> GenerateImage:
             "prompt": values["prompt"],
             "count": values["count"],
             "aspect_ratio": values["aspect_ratio"],
+            "image_size": values["image_size"],
+            "output_format": values["output_format"],
             "negative_prompt": values["negative_prompt"].strip() or None,
             "seed": values["seed"].strip() or None,
             "style": values["style"] or None,
@@ -50,17 +53,21 @@ FORM = StudioForm(
         "prompt": "",
         "count": "1",
         "aspect_ratio": "1:1",
+        "image_size": "1K",
+        "output_format": "png",
         "negative_prompt": "",
         "seed": "",
         "style": "",
     },
     build=_image_request,
-    # The price depends on the count, not the words: shown before a prompt is written.
-    price=lambda values: (int(values["count"]), {}),
+    # The price depends on the count and the size, not the words: shown before a prompt is written.
+    price=lambda values: (int(values["count"]), {"image_size": values["image_size"]}),
     labels={
         "prompt": "Prompt",
         "count": "Number of images",
         "aspect_ratio": "Aspect ratio",
+        "image_size": "Size",
+        "output_format": "File type",
         "negative_prompt": "Negative prompt",
         "seed": "Seed",
         "style": "Style",
@@ -75,7 +82,9 @@ def _studio_context(request: PageRequest, values: dict[str, str], **kwargs) -> d
     context.update(
         show_form=True,
         styles=[(name, label, words) for name, (label, words) in STYLE_PRESETS.items()],
-        ratios=[(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
+        ratios=image_options.ratio_choices(image_options.serving_model(request.user, FORM.operation)),
+        sizes=image_options.size_choices(request.user, FORM.operation, providers.Operation.IMAGE_GENERATE),
+        formats=image_options.format_choices(),
         counts=forms.counts(most),
         max_count=most,
     )
@@ -99,7 +108,12 @@ def image_create(request: PageRequest) -> HttpResponse:
     if request.method == "GET":
         return _render_form(request, FORM.values(request.GET))
     values = FORM.values(request.POST)
-    job = FORM.post(request, values, lambda values, **kw: _render_form(request, values, **kw))
+    job = FORM.post(
+        request,
+        values,
+        lambda values, **kw: _render_form(request, values, **kw),
+        beside_fields=image_options.BESIDE_FIELDS,
+    )
     if isinstance(job, HttpResponse):
         return job
     return forms.submitted(request, job, STUDIO_PAGE, lambda: _studio_context(request, values))

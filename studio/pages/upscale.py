@@ -27,7 +27,6 @@ from studio.pages import common, forms
 from studio.pages.common import PageRequest
 from studio.pages.forms import StudioForm
 from studio.schemas import UpscaleImage
-from studio.serving import media_url
 
 PAGE = "studio/image_upscale.html"
 PICKER_LIMIT = 24
@@ -113,26 +112,7 @@ def _picker(user, selected: MediaAsset | None) -> list[dict]:
     images = list(MediaAsset.objects.for_user(user).images().select_related("source_job")[:PICKER_LIMIT])
     if selected is not None and all(a.pk != selected.pk for a in images):
         images.insert(0, selected)
-    return [
-        {
-            "asset": a,
-            "thumb": media_url(a, "thumbnail") or media_url(a),
-            "alt": _describe(a),
-        }
-        for a in images
-    ]
-
-
-def _describe(asset: MediaAsset) -> str:
-    """Short words for an image: its prompt, or where it came from."""
-    job = asset.source_job
-    prompt = (job.params or {}).get("prompt", "") if job else ""
-    if prompt:
-        return prompt[:80]
-    if asset.origin == MediaAsset.Origin.UPLOADED:
-        return f"Uploaded image, {asset.width} × {asset.height}"
-    made = operations.for_job(job).alt_text(job.params or {}) if job is not None else "Image"
-    return f"{made}, {asset.width} × {asset.height}"
+    return common.picker_tiles(images)
 
 
 def _context(

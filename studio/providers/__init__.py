@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from .base import (
     CircuitOpenError,
+    ComposeImageRequest,
     ConfigurationError,
     EditImageRequest,
     EditMode,
@@ -56,6 +57,7 @@ from .seeds import seed_note
 __all__ = [
     "MAX_UPSCALED_PIXELS",
     "CircuitOpenError",
+    "ComposeImageRequest",
     "ConfigurationError",
     "EditImageRequest",
     "EditMode",
@@ -86,6 +88,7 @@ __all__ = [
     "admit",
     "breaker_states",
     "catalog_rows",
+    "compose_images",
     "configuration",
     "configuration_warnings",
     "edit_image",
@@ -159,12 +162,13 @@ def _adapter_for(route: Route):
 
 def generate_images(request: GenerateImagesRequest) -> ImageResult:
     """Text to image with the configured Google model (Imagen or Gemini image)."""
-    return get_provider(Operation.IMAGE_GENERATE).generate(request)
+    result = get_provider(Operation.IMAGE_GENERATE).generate(request)
+    return _in_format(result, request.output_mime_type)
 
 
 def generate_preview(request: GenerateImagesRequest) -> ImageResult:
     """The FREE tier's preview through Pollinations (no SynthID; the app adds its visible mark)."""
-    return get_provider(Operation.IMAGE_PREVIEW).generate(request)
+    return _in_format(get_provider(Operation.IMAGE_PREVIEW).generate(request), request.output_mime_type)
 
 
 def text_model() -> str:
@@ -183,7 +187,22 @@ def stream_text(request: TextRequest) -> Iterator[TextDelta | TextResult]:
 
 
 def edit_image(request: EditImageRequest) -> ImageResult:
-    return get_provider(Operation.IMAGE_EDIT).edit(request)
+    return _in_format(get_provider(Operation.IMAGE_EDIT).edit(request), request.output_mime_type)
+
+
+def compose_images(request: ComposeImageRequest) -> ImageResult:
+    """One new image from several of the user's images and a prompt (a Gemini image model)."""
+    return _in_format(get_provider(Operation.IMAGE_COMPOSE).compose(request), request.output_mime_type)
+
+
+def _in_format(result: ImageResult, mime_type: str) -> ImageResult:
+    """Every image in the type the request asked for: a model that cannot make it natively (WebP
+    on Google, anything but JPEG on Pollinations) is converted here (media.in_format)."""
+    from dataclasses import replace
+
+    from . import media
+
+    return replace(result, images=media.in_format(result.images, mime_type))
 
 
 def upscale_image(request: UpscaleImageRequest, *, version: str = "v3") -> ImageResult:

@@ -16,6 +16,7 @@ class Operation(enum.StrEnum):
 
     IMAGE_GENERATE = "image_generate"
     IMAGE_EDIT = "image_edit"
+    IMAGE_COMPOSE = "image_compose"  # several of the user's images and a prompt, one new image
     IMAGE_PREVIEW = "image_preview"  # the FREE tier's watermarked preview (Pollinations)
     UPSCALE_V3 = "upscale_v3"
     UPSCALE_V4 = "upscale_v4"
@@ -115,6 +116,24 @@ class EditImageRequest:
 
 
 @dataclass(frozen=True)
+class ComposeImageRequest:
+    """Several input images and an instruction that combines them ("put the person from image 1
+    in front of the mountain in image 2"); no mask. The model's limit on inputs is checked before
+    the call (catalog ModelInfo.max_input_images) and again by Google."""
+
+    images: tuple[ImageInput, ...]
+    prompt: str
+    count: int = 1
+    aspect_ratio: str | None = None  # None: the output follows the last input's shape
+    image_size: str | None = None  # "512" | "1K" | "2K" | "4K"
+    negative_prompt: str | None = None
+    seed: int | None = None
+    safety_setting: str | None = None
+    person_generation: str | None = None
+    output_mime_type: str = "image/png"
+
+
+@dataclass(frozen=True)
 class UpscaleImageRequest:
     image: ImageInput
     factor: str = "x2"  # x2 | x3 | x4
@@ -199,7 +218,7 @@ class VideoStatus:
     filtered_reasons: list[str] = field(default_factory=list)
 
 
-# --- What adapters offer (by family: Imagen all three image calls, Gemini generate and edit,
+# --- What adapters offer (by family: Imagen all three image calls, Gemini generate, edit and compose,
 # Pollinations generate, Veo start; polling a video needs only the operation name) -----------
 
 
@@ -209,6 +228,10 @@ class ImageGenerator(Protocol):
 
 class ImageEditor(Protocol):
     def edit(self, request: EditImageRequest) -> ImageResult: ...
+
+
+class ImageComposer(Protocol):
+    def compose(self, request: ComposeImageRequest) -> ImageResult: ...
 
 
 class ImageUpscaler(Protocol):

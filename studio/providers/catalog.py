@@ -44,7 +44,11 @@ class ModelInfo:
     location_kind: str = "regional"
     # Gemini image: how many candidates one request may ask for (3.x models: 1, so N images = N calls).
     max_candidates: int = 1
+    # What a request may ask of it: aspect ratios, output sizes (Gemini's imageSize; every other
+    # family makes about one megapixel, "1K") and, for composing, how many input images it takes.
     aspect_ratios: tuple[str, ...] = ()
+    image_sizes: tuple[str, ...] = ("1K",)
+    max_input_images: int = 0
     thinking_level: str | None = None
     note: str = ""
 
@@ -61,6 +65,10 @@ class ModelInfo:
 
 _GEMINI_RATIOS_10 = ("1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 _GEMINI_RATIOS_15 = _GEMINI_RATIOS_10 + ("1:4", "4:1", "1:8", "8:1", "9:21")
+# Imagen's :predict aspectRatio values (Imagen 3 model page).
+_IMAGEN_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
+# Gemini 3.x image model pages (google-models-2026-12.md §3): sizes, and up to 14 input images.
+_GEMINI_MAX_INPUTS = 14
 # Google's upscaler refuses results above 17 megapixels (Imagen upscale model page).
 MAX_UPSCALED_PIXELS = 17_000_000
 # Vertex AI release notes (2026-03-24) and the Imagen 4 model page, "Discontinued endpoints": "migrate
@@ -80,6 +88,7 @@ MODELS: dict[str, ModelInfo] = {
                 (Operation.IMAGE_GENERATE, "gemini-3.1-flash-image"),
                 (Operation.UPSCALE_V3, "imagen-4.0-upscale-preview"),
             ),
+            aspect_ratios=_IMAGEN_RATIOS,
             note=(
                 "Seed model, shut down 2026-06-30 (generate and the seed's V3 upscale). "
                 "Successor: gemini-3.1-flash-image; V3 upscale now runs on imagen-4.0-upscale-preview."
@@ -92,6 +101,7 @@ MODELS: dict[str, ModelInfo] = {
             Lifecycle.DEPRECATED,
             _IMAGEN_SHUTDOWN,
             successors=((Operation.IMAGE_EDIT, "gemini-3.1-flash-image"),),
+            aspect_ratios=_IMAGEN_RATIOS,
             note=(
                 "Seed model, shut down 2026-06-30. No Google successor keeps mask editing; "
                 "Gemini edits composite on our side."
@@ -110,20 +120,24 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo(
             "gemini-3.1-flash-image",
             Family.GEMINI_IMAGE,
-            frozenset({Operation.IMAGE_GENERATE, Operation.IMAGE_EDIT}),
+            frozenset({Operation.IMAGE_GENERATE, Operation.IMAGE_EDIT, Operation.IMAGE_COMPOSE}),
             Lifecycle.GA,
             location_kind="global",
             aspect_ratios=_GEMINI_RATIOS_15,
+            image_sizes=("512", "1K", "2K", "4K"),  # 4K is Preview on Google's page
+            max_input_images=_GEMINI_MAX_INPUTS,
             thinking_level="HIGH",
             note="Nano Banana 2; GA 2026-05-28.",
         ),
         ModelInfo(
             "gemini-3-pro-image",
             Family.GEMINI_IMAGE,
-            frozenset({Operation.IMAGE_GENERATE, Operation.IMAGE_EDIT}),
+            frozenset({Operation.IMAGE_GENERATE, Operation.IMAGE_EDIT, Operation.IMAGE_COMPOSE}),
             Lifecycle.GA,
             location_kind="global",
             aspect_ratios=_GEMINI_RATIOS_10,
+            image_sizes=("1K", "2K", "4K"),  # no 512; 4K is Preview on Google's page
+            max_input_images=_GEMINI_MAX_INPUTS,
             note="Nano Banana Pro; GA 2026-05-28; always thinks.",
         ),
         ModelInfo(
@@ -169,6 +183,8 @@ MODELS: dict[str, ModelInfo] = {
             frozenset({Operation.IMAGE_PREVIEW}),
             Lifecycle.GA,
             location_kind="pollinations",
+            # Any width and height: the adapter sizes each ratio at about one megapixel.
+            aspect_ratios=_GEMINI_RATIOS_15,
             note="Pollinations gen gateway; about 0.002 Pollen per image.",
         ),
     ]
@@ -197,6 +213,13 @@ OPERATIONS: dict[Operation, OperationSpec] = {
         frozenset({Family.IMAGEN, Family.GEMINI_IMAGE}),
         "image",
     ),
+    Operation.IMAGE_COMPOSE: OperationSpec(
+        # Several input images in one request: only generateContent (Gemini image) takes them.
+        "MODEL_IMAGE_COMPOSE",
+        "gemini-3.1-flash-image",
+        frozenset({Family.GEMINI_IMAGE}),
+        "image",
+    ),
     Operation.IMAGE_PREVIEW: OperationSpec(
         "MODEL_IMAGE_PREVIEW", "flux", frozenset({Family.POLLINATIONS}), "pollinations"
     ),
@@ -220,8 +243,10 @@ OPERATIONS: dict[Operation, OperationSpec] = {
     Operation.TEXT: OperationSpec("MODEL_TEXT", "gemini-3.8-flash", frozenset({Family.GEMINI_TEXT}), "text"),
 }
 
-# The one switch that moves both image operations (e.g. to gemini-3.1-flash-image).
+# The one switch that moves the image operations together (e.g. to gemini-3-pro-image); compose
+# follows it only to a model that can compose (a Gemini image model).
 _SHARED_IMAGE_SETTING = "MODEL_IMAGE"
+_SHARED = (Operation.IMAGE_GENERATE, Operation.IMAGE_EDIT, Operation.IMAGE_COMPOSE)
 
 
 @dataclass(frozen=True)
@@ -273,7 +298,10 @@ def model_info(model_id: str) -> ModelInfo:
                 frozenset(op for op, spec in OPERATIONS.items() if family in spec.families),
                 Lifecycle.UNKNOWN,
                 location_kind=location_kind,
-                aspect_ratios=_GEMINI_RATIOS_10 if family == Family.GEMINI_IMAGE else (),
+                # Unknown: the ratios every Gemini image model takes, Imagen's own, and 1K; a
+                # Gemini id composes with at most 3 images (the oldest model's limit).
+                aspect_ratios=_GEMINI_RATIOS_10 if family == Family.GEMINI_IMAGE else _IMAGEN_RATIOS,
+                max_input_images=3 if family == Family.GEMINI_IMAGE else 0,
             )
     # Anything else is taken to be a Pollinations model name (flux, zimage, ...).
     return ModelInfo(
@@ -288,8 +316,10 @@ def model_info(model_id: str) -> ModelInfo:
 def configured_model_id(operation: Operation) -> str:
     spec = OPERATIONS[operation]
     chosen = getattr(settings, spec.setting, "") or ""
-    if not chosen and operation in (Operation.IMAGE_GENERATE, Operation.IMAGE_EDIT):
-        chosen = getattr(settings, _SHARED_IMAGE_SETTING, "") or ""
+    if not chosen and operation in _SHARED:
+        shared = (getattr(settings, _SHARED_IMAGE_SETTING, "") or "").strip()
+        if operation != Operation.IMAGE_COMPOSE or model_info(shared or "-").family in spec.families:
+            chosen = shared
     return chosen.strip() or spec.default_model
 
 

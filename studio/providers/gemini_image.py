@@ -16,6 +16,7 @@ from google.genai import types
 
 from . import gcs, media, vertex
 from .base import (
+    ComposeImageRequest,
     EditImageRequest,
     EditMode,
     Family,
@@ -69,6 +70,13 @@ EDIT_INSTRUCTIONS = {
         "{prompt_clause}. Keep the original central region unchanged. Return only the edited photo."
     ),
 }
+# Gemini 3.x pages: an inline input image is at most 7 MB; bigger uploads are re-encoded to fit.
+MAX_INLINE_INPUT_BYTES = 7 * 1024 * 1024
+COMPOSE_INSTRUCTION = (
+    "The {count} images above are numbered 1 to {count} in the order given. Make one new, "
+    "coherent photo from them as asked; keep people's faces, clothes and objects' details as "
+    "they are in their image. {prompt}"
+)
 # Background swap without a painted mask: Google's semantic-masking template.
 BACKGROUND_SWAP_NO_MASK = (
     "Using the provided photo, replace only the background with {prompt}. Keep the subject exactly "
@@ -104,6 +112,7 @@ class GeminiImageAdapter:
 
     def generate(self, request: GenerateImagesRequest) -> ImageResult:
         self._check_ratio(request.aspect_ratio)
+        self._check_size(request.image_size)
         text = request.prompt
         if request.negative_prompt:
             # generateContent has no negative prompt; say it in words.
@@ -116,13 +125,39 @@ class GeminiImageAdapter:
             seed=request.seed,
             person_generation=request.person_generation,
             safety_setting=request.safety_setting,
-            mime_type=request.output_mime_type,
+            mime_type=media.google_output_type(request.output_mime_type),
         )
-        images = []
-        for data, mime in outputs.images:
-            width, height = media.image_size(data) or (None, None)
-            images.append(GeneratedImage(mime_type=mime, data=data, width=width, height=height))
-        return self._result(images, outputs, request.seed is not None)
+        return self._result(_described(outputs), outputs, request.seed is not None)
+
+    def compose(self, request: ComposeImageRequest) -> ImageResult:
+        """One new image from several inputs and an instruction, in one generateContent call per
+        output (no mask: the model places and blends; nothing is composited on our side)."""
+        if request.aspect_ratio:
+            self._check_ratio(request.aspect_ratio)
+        self._check_size(request.image_size)
+        if not request.images:
+            raise InvalidRequestError("Composing needs at least one input image")
+        if self.info.max_input_images and len(request.images) > self.info.max_input_images:
+            raise InvalidRequestError(
+                f"{self.model} takes at most {self.info.max_input_images} input images, "
+                f"not {len(request.images)}"
+            )
+        text = COMPOSE_INSTRUCTION.format(count=len(request.images), prompt=request.prompt.strip())
+        if request.negative_prompt:
+            text += f"\n\nAvoid: {request.negative_prompt}."
+        parts = [_input_part(image) for image in request.images]
+        parts.append(types.Part.from_text(text=text))
+        outputs = self._generate(
+            parts,
+            count=request.count,
+            aspect_ratio=request.aspect_ratio,
+            image_size=request.image_size,
+            seed=request.seed,
+            person_generation=request.person_generation,
+            safety_setting=request.safety_setting,
+            mime_type=media.google_output_type(request.output_mime_type),
+        )
+        return self._result(_described(outputs), outputs, request.seed is not None)
 
     def edit(self, request: EditImageRequest) -> ImageResult:
         original = media.open_image(_input_bytes(request.image), "image")
@@ -194,6 +229,12 @@ class GeminiImageAdapter:
 
     # --- helpers --------------------------------------------------------------------------
 
+    def _check_size(self, size: str | None) -> None:
+        if size and size not in self.info.image_sizes:
+            raise InvalidRequestError(
+                f"{self.model} makes images of size {', '.join(self.info.image_sizes)}, not {size}"
+            )
+
     def _check_ratio(self, ratio: str) -> None:
         if self.info.aspect_ratios and ratio not in self.info.aspect_ratios:
             raise InvalidRequestError(
@@ -205,7 +246,7 @@ class GeminiImageAdapter:
         parts: list[types.Part],
         *,
         count: int,
-        aspect_ratio: str,
+        aspect_ratio: str | None,
         image_size: str | None,
         seed: int | None,
         person_generation: str | None,
@@ -333,6 +374,25 @@ def _last_image_part(candidate: types.Candidate) -> tuple[bytes, str] | None:
         if part.inline_data and part.inline_data.data and not part.thought:
             return part.inline_data.data, part.inline_data.mime_type or "image/png"
     return None
+
+
+def _described(outputs: _Outputs) -> list[GeneratedImage]:
+    images = []
+    for data, mime in outputs.images:
+        width, height = media.image_size(data) or (None, None)
+        images.append(GeneratedImage(mime_type=mime, data=data, width=width, height=height))
+    return images
+
+
+def _input_part(image: ImageInput) -> types.Part:
+    """An input image as a part: a gs:// file as it is (Google reads up to 30 MB), inline bytes
+    re-encoded as JPEG when they pass the 7 MB inline limit (an upload may be 10 MB)."""
+    if image.gcs_uri:
+        return types.Part.from_uri(file_uri=image.gcs_uri, mime_type=image.mime_type)
+    data, mime = image.data or b"", image.mime_type
+    if len(data) > MAX_INLINE_INPUT_BYTES:
+        data, mime = media.encode(media.open_image(data, "input image"), "image/jpeg"), "image/jpeg"
+    return types.Part.from_bytes(data=data, mime_type=mime)
 
 
 def _input_bytes(image: ImageInput) -> bytes:

@@ -16,6 +16,7 @@ from PIL import Image
 
 from . import catalog, gcs
 from .base import (
+    ComposeImageRequest,
     EditImageRequest,
     EditMode,
     Family,
@@ -174,6 +175,9 @@ def live_check() -> list[LiveResult]:
                 mode=EditMode.INSERT,
                 prompt="a small blue ball",
             )
+        ),
+        Operation.IMAGE_COMPOSE: lambda p: p.compose(
+            ComposeImageRequest(images=(ImageInput(data=tiny), ImageInput(data=tiny)), prompt="side by side")
         ),
         Operation.UPSCALE_V3: lambda p: p.upscale(
             UpscaleImageRequest(image=ImageInput(data=tiny), factor="x2")

@@ -65,7 +65,7 @@ class ImagenAdapter:
             add_watermark=request.add_watermark,  # always explicit: the default differs by model
             safety_filter_level=_enum(types.SafetyFilterLevel, request.safety_setting),
             person_generation=_enum(types.PersonGeneration, request.person_generation),
-            output_mime_type=request.output_mime_type,
+            output_mime_type=media.google_output_type(request.output_mime_type),
             output_gcs_uri=request.output_gcs_uri,
             include_rai_reason=True,  # so filtered outputs come back with a reason
         )
@@ -92,7 +92,7 @@ class ImagenAdapter:
             add_watermark=request.add_watermark,
             safety_filter_level=_enum(types.SafetyFilterLevel, request.safety_setting),
             person_generation=_enum(types.PersonGeneration, request.person_generation),
-            output_mime_type=request.output_mime_type,
+            output_mime_type=media.google_output_type(request.output_mime_type),
             output_gcs_uri=request.output_gcs_uri,
             base_steps=request.base_steps,
             include_rai_reason=True,
@@ -111,7 +111,7 @@ class ImagenAdapter:
         if request.add_watermark is not None:
             extra = {"parameters": {"addWatermark": request.add_watermark}}
         config = types.UpscaleImageConfig(
-            output_mime_type=request.output_mime_type,
+            output_mime_type=media.google_output_type(request.output_mime_type),
             output_gcs_uri=request.output_gcs_uri,
             include_rai_reason=True,
             http_options=types.HttpOptions(extra_body=extra) if extra else None,

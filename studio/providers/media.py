@@ -11,9 +11,13 @@ from collections.abc import Callable
 
 from PIL import Image, ImageChops, ImageFile, ImageFilter
 
-from .base import InvalidRequestError, Outpaint
+from .base import GeneratedImage, InvalidRequestError, Outpaint
 
 _FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+# What Google's image models return: Gemini's imageOutputOptions.mimeType and Imagen's
+# outputOptions.mimeType are documented with PNG and JPEG; WebP output is not (google-models-2026-12.md
+# §3), so a WebP request asks for PNG and is converted here (in_format).
+GOOGLE_OUTPUT_TYPES = ("image/png", "image/jpeg")
 OUTPAINT_FILL = (128, 128, 128)  # flat mid-grey: the prompt calls it the empty border to extend into
 
 
@@ -34,6 +38,26 @@ def encode(image: Image.Image, mime_type: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format=fmt)
     return out.getvalue()
+
+
+def google_output_type(mime_type: str) -> str:
+    """The output type to ask Google for: the one wanted if Google makes it, else PNG (lossless)."""
+    return mime_type if mime_type in GOOGLE_OUTPUT_TYPES else "image/png"
+
+
+def in_format(images: list[GeneratedImage], mime_type: str) -> list[GeneratedImage]:
+    """The images as `mime_type`: those a model returned in another type are re-encoded (WebP from
+    Google's PNG, PNG or WebP from Pollinations' JPEG). Images left in a bucket stay as they are."""
+    converted = []
+    for image in images:
+        if image.data is None or image.mime_type == mime_type:
+            converted.append(image)
+            continue
+        data = encode(open_image(image.data, "model output"), mime_type)
+        converted.append(
+            GeneratedImage(mime_type=mime_type, data=data, width=image.width, height=image.height)
+        )
+    return converted
 
 
 def open_image(data: bytes, what: str) -> Image.Image:

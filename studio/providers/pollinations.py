@@ -41,6 +41,19 @@ SIZES = {
     "9:16": (768, 1344),
     "16:9": (1344, 768),
 }
+MAX_SIDE = 2048  # the long side of a preview, so that 1:8 stays a sensible download
+
+
+def size_for(ratio: str) -> tuple[int, int]:
+    """Pixels for `ratio` ("21:9"): the table's, else about one megapixel, sides in multiples of 64."""
+    if ratio in SIZES:
+        return SIZES[ratio]
+    try:
+        wide, high = (int(part) for part in ratio.split(":"))
+    except ValueError:
+        return SIZES["1:1"]
+    scale = min((1024 * 1024 / (wide * high)) ** 0.5, MAX_SIDE / max(wide, high))
+    return max(64, round(wide * scale / 64) * 64), max(64, round(high * scale / 64) * 64)
 
 
 class PollinationsAdapter:
@@ -53,7 +66,7 @@ class PollinationsAdapter:
     def generate(self, request: GenerateImagesRequest) -> ImageResult:
         width, height = request.width, request.height
         if not (width and height):
-            width, height = SIZES.get(request.aspect_ratio, SIZES["1:1"])
+            width, height = size_for(request.aspect_ratio)
         images: list[GeneratedImage] = []
         for index in range(request.count):
             # The gateway takes seeds up to 2^31-1; fold larger ones (the studio's are uint32).

@@ -52,6 +52,7 @@ def providers_env(emulator, settings, monkeypatch, tmp_path):
         "MODEL_IMAGE",
         "MODEL_IMAGE_GENERATE",
         "MODEL_IMAGE_EDIT",
+        "MODEL_IMAGE_COMPOSE",
         "MODEL_IMAGE_PREVIEW",
         "MODEL_UPSCALE_V3",
         "MODEL_UPSCALE_V4",

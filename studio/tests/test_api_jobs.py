@@ -383,10 +383,11 @@ def test_it_offers_the_tools_and_calls_them_for_the_user(studio_env, api, make_u
     assert [t["function"]["name"] for t in definitions["openai"]] == [
         "generate_image",
         "edit_image",
+        "compose_image",
         "upscale_image",
         "generate_video",
     ]
-    assert len(definitions["gemini"]["functionDeclarations"]) == 4
+    assert len(definitions["gemini"]["functionDeclarations"]) == 5
 
     refused = api.post("/tools/call", {"name": "generate_video", "arguments": {"prompt": "a braai"}})
     assert refused.status_code == 200

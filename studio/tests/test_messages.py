@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from studio import messages, schemas
-from studio.schemas import EditImage, GenerateImage, GenerateVideo
+from studio.schemas import ComposeImage, EditImage, GenerateImage, GenerateVideo
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = str(uuid.uuid4())
@@ -90,6 +90,13 @@ CASES = [
     ),
     (GenerateImage, {"prompt": "a kudu\x01"}, schemas.CONTROL_CHARACTERS, "prompt", None),
     (GenerateImage, {"prompt": "--"}, schemas.PROMPT_WITHOUT_MEANING, "prompt", None),
+    (
+        ComposeImage,
+        {"prompt": "side by side", "image_ids": [IMAGE, IMAGE]},
+        schemas.DUPLICATE_IMAGE,
+        "image_ids",
+        "Choose each image once.",
+    ),
 ]
 
 

@@ -16,7 +16,7 @@ STUDIO = pathlib.Path(__file__).resolve().parents[1]
 
 def test_it_lists_every_operation_once_with_its_schema_and_words():
     names = operations.names()
-    assert names == ["generate_image", "edit_image", "upscale_image", "generate_video"]
+    assert names == ["generate_image", "edit_image", "compose_image", "upscale_image", "generate_video"]
     for operation in operations.all():
         assert operations.get(operation.name) is operation
         assert operation.schema.model_json_schema()["type"] == "object"

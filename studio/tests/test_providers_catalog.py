@@ -155,6 +155,7 @@ def test_provider_check_live_calls_every_configured_model_once(providers_env):
         "veo-3.1-generate-001",
         "veo-3.1-fast-generate-001",
         "gemini-3.8-flash",
+        "gemini-3.1-flash-image",  # compose: only a Gemini image model serves it
     }
     assert "storage media-studio-local" in text
 

@@ -12,7 +12,10 @@ from .conftest import product_requests
 def test_it_sends_the_gateway_shape_with_the_key(providers_env, settings):
     result = providers.generate_preview(
         providers.GenerateImagesRequest(
-            prompt="Table Mountain at dawn & mist/fog", seed=42, aspect_ratio="16:9"
+            prompt="Table Mountain at dawn & mist/fog",
+            seed=42,
+            aspect_ratio="16:9",
+            output_mime_type="image/jpeg",  # what the gateway answers; another type is converted
         )
     )
 

@@ -138,7 +138,7 @@ def test_it_refuses_an_unbalanced_quote_clearly():
 def test_it_refuses_an_unknown_command_and_suggests_the_closest():
     message = refusal("/imag a baobab")
     assert "There is no /imag command" in message and "Did you mean /image?" in message
-    assert "/image, /video, /help" in refusal("/draw a baobab")
+    assert "/image, /compose, /video, /help" in refusal("/draw a baobab")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "a baobab at dusk", "image a baobab"])
@@ -149,7 +149,7 @@ def test_it_refuses_text_that_is_not_a_command(text):
 def test_it_refuses_an_unknown_flag_naming_it_and_the_flags_there_are():
     message = refusal("/image x --aspect-ratio 16:9")
     assert "/image has no --aspect-ratio flag" in message and "Did you mean --aspect?" in message
-    assert "--ar, --n, --style, --no, --seed" in message
+    assert "--ar, --size, --format, --n, --style, --no, --seed" in message
 
 
 def test_it_says_when_a_flag_belongs_to_the_other_command():
@@ -160,7 +160,7 @@ def test_it_says_when_a_flag_belongs_to_the_other_command():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("/image x --ar", "--ar needs a value: 1:1, 3:4, 4:3, 9:16, 16:9."),
+        ("/image x --ar", "--ar needs a value: 1:1, 3:2, 2:3, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9, 9:21,"),
         ("/image x --ar --n 2", "--ar needs a value"),
         ("/image x --seed", "--seed needs a value (0 to 2147483647)."),
         ("/image x --no", "--no needs some words."),
@@ -186,7 +186,9 @@ def test_it_refuses_a_value_on_a_switch_and_a_flag_given_twice():
         ("/image x --count two", "--count must be a whole number from 1 to 4"),
         ("/image x --seed -1", f"--seed must be a whole number from 0 to {MAX_SEED} for /image"),
         (f"/image x --seed {MAX_SEED + 1}", "--seed must be a whole number"),
-        ("/image x --ar 2:1", "--ar must be one of 1:1, 3:4, 4:3, 9:16, 16:9 for /image (not “2:1”)."),
+        ("/image x --ar 2:1", "--ar must be one of 1:1, 3:2, 2:3, 3:4, 4:3, 4:5, 5:4, 9:16, 16:9, 21:9,"),
+        ("/image x --size 3K", "--size must be one of 512, 1K, 2K, 4K for /image (not “3K”)."),
+        ("/image x --format gif", "--format must be one of png, jpeg, webp for /image (not “gif”)."),
         ("/image x --style pastel", "--style must be one of photographic, cinematic,"),
         ("/video x --ar 1:1", "--ar must be one of 16:9, 9:16 for /video (not “1:1”)."),
         ("/video x --seconds 5", "--seconds must be one of 4, 6, 8 for /video (not “5”)."),

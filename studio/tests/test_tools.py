@@ -15,9 +15,10 @@ from google.genai import types
 from billing.models import Reservation
 from studio import tools
 from studio.models import MediaJob
+from studio.schemas import IMAGE_ASPECT_RATIOS, GenerateImage
 from studio.tests.factories import make_photo
 
-TOOL_NAMES = ["generate_image", "edit_image", "upscale_image", "generate_video"]
+TOOL_NAMES = ["generate_image", "edit_image", "compose_image", "upscale_image", "generate_video"]
 
 
 @pytest.fixture
@@ -97,7 +98,9 @@ def test_it_inlines_refs_for_openai_and_keeps_the_constraints():
 
     image = definitions["generate_image"]["function"]["parameters"]
     assert image["required"] == ["prompt"]
-    assert image["properties"]["aspect_ratio"]["enum"] == ["1:1", "3:4", "4:3", "9:16", "16:9"]
+    assert image["properties"]["aspect_ratio"]["enum"] == list(IMAGE_ASPECT_RATIOS)
+    assert image["properties"]["image_size"]["enum"] == ["512", "1K", "2K", "4K"]
+    assert image["properties"]["output_format"]["enum"] == ["png", "jpeg", "webp"]
     assert image["properties"]["aspect_ratio"]["default"] == "1:1"
     assert (image["properties"]["count"]["minimum"], image["properties"]["count"]["maximum"]) == (1, 4)
     assert image["properties"]["prompt"]["maxLength"] == 2000
@@ -142,8 +145,8 @@ def test_it_collapses_optionals_and_keeps_enums_for_gemini():
     assert image["type"] == "OBJECT" and image["required"] == ["prompt"]
     assert image["properties"]["aspect_ratio"] == {
         "type": "STRING",
-        "enum": ["1:1", "3:4", "4:3", "9:16", "16:9"],
-        "description": 'Width:height of the image. Default: "1:1".',
+        "enum": list(IMAGE_ASPECT_RATIOS),
+        "description": f'{GenerateImage.model_fields["aspect_ratio"].description} Default: "1:1".',
     }
     assert image["properties"]["seed"] == {
         "type": "INTEGER",

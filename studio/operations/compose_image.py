@@ -1,0 +1,119 @@
+"""Compose image: one new image from several of the user's images and a prompt, without a mask
+("put the person from image 1 at Table Mountain, image 2"). Gemini image models only: they take
+up to 14 input images in one generateContent request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing import services as billing
+from billing.models import Meter, PriceClass
+from studio import assets, providers
+from studio.errors import upgrade_required
+from studio.models import MediaAsset
+from studio.operations import image_options
+from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
+from studio.schemas import OUTPUT_FORMATS, ComposeImage
+
+
+class ComposeImageOperation(Operation):
+    name = "compose_image"
+    label = "Compose image"
+    schema = ComposeImage
+    image_fields = ("image_ids",)
+    nouns = ("composition", "compositions")
+    typical_seconds = 20
+    api_path = "/images/compose"
+    api_summary = "Compose an image from several of yours"
+    api_description = (
+        "One new image from up to the model's limit of your images (Gemini 3.x image models: 14) "
+        "and a prompt that names them by number; no mask (JIVE, JIGGA). Priced per output image "
+        "at the chosen size, like Create. Another user's image id answers not_found; more images "
+        "than the model takes, too_many_images; nothing is reserved for either."
+    )
+    api_error_codes = ("not_found", "too_many_images", "unsupported_aspect_ratio", "unsupported_image_size")
+    price_choices = {"image_size": "1K"}
+
+    tool_description = (
+        "Combine several of the user's images into one new image, given their image_ids (in the "
+        "order the prompt numbers them) and a prompt such as 'put the person from image 1 in front "
+        "of the mountain in image 2'. Up to 14 images on Gemini 3.x image models; no mask. Sizes "
+        "512, 1K, 2K (JIGGA also 4K; larger costs more); png, jpeg or webp. Tiers: JIVE and JIGGA "
+        "(monthly image allowance, per output image); FREE users are refused with an upgrade answer."
+    )
+    slash_command = SlashCommand(
+        name="compose",
+        summary="Make one image from several of yours.",
+        example="/compose put the person from image 1 at Table Mountain --images <id> <id>",
+        flags=(
+            Flag(("--images", "--image"), "image_ids", "Your image ids, image 1 first.", "list"),
+            Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
+            Flag(("--size",), "image_size", "Output size (larger costs more)."),
+            Flag(("--format",), "output_format", "File type of the result."),
+            Flag(("--n", "--count"), "count", "How many variations."),
+            Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words"),
+            Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
+        ),
+    )
+
+    def meter(self, **choices) -> str:
+        return Meter.IMAGES
+
+    def price_variant(self, **choices) -> str:
+        return self.choices(choices)["image_size"]
+
+    def admit(self, plan, units: int, **choices) -> JobPlan:
+        # The same plans as editing: composing changes the user's own pictures.
+        if plan.edit_demo_only:
+            raise upgrade_required(
+                f"Composing images is not part of the {plan.name} plan. Upgrade to combine your own images.",
+                tier=plan.code,
+                upgrade=billing.upgrade_options(plan, Meter.IMAGES, units),
+            )
+        image_options.admit_size(plan, self.choices(choices)["image_size"], Meter.IMAGES, units)
+        return JobPlan(providers.Operation.IMAGE_COMPOSE, Meter.IMAGES, units, PriceClass.IMAGE)
+
+    def check_model(self, model, fields: dict[str, Any]) -> None:
+        image_options.check_model(model, fields)
+
+    def call_provider(self, job):
+        params = ComposeImage.model_construct(**job.params)  # stored after validation
+        by_id = {
+            str(asset.pk): asset
+            for asset in MediaAsset.objects.for_user(job.owner).images().filter(pk__in=params.image_ids)
+        }
+        images = [by_id[str(image_id)] for image_id in params.image_ids]  # in the prompt's order
+        request = providers.ComposeImageRequest(
+            images=tuple(
+                providers.ImageInput(data=assets.read_bytes(image.file), mime_type=image.mime_type)
+                for image in images
+            ),
+            prompt=params.prompt,
+            count=params.count,
+            aspect_ratio=params.aspect_ratio,
+            image_size=params.image_size,
+            negative_prompt=params.negative_prompt,
+            seed=params.seed,
+            output_mime_type=OUTPUT_FORMATS[params.output_format],
+        )
+        return providers.compose_images(request), images[0]
+
+    def started_message(self, params, answer: dict) -> str:
+        many = f" ({params.count} variations)" if params.count > 1 else ""
+        return f"Started composing {len(params.image_ids)} images into one{many}"
+
+    def alt_text(self, params: dict) -> str:
+        return f"Composition of {len(params.get('image_ids') or [])} images"
+
+    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
+        return [("Images used", str(len(params.get("image_ids") or [])))] + (
+            image_options.size_and_format_rows(params)
+        )
+
+    def summary(self, params: dict) -> str:
+        count = params.get("count", 1)
+        made = f"{count} {self.nouns[0] if count == 1 else self.nouns[1]}"
+        return f"{made} of {len(params.get('image_ids') or [])} images"
+
+
+OPERATION = ComposeImageOperation()

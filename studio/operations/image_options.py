@@ -1,0 +1,82 @@
+"""What the image operations share about a request's options: the output size each plan may ask
+for, and the aspect ratios, sizes and input counts the chosen model takes.
+
+Not an operation (no OPERATION here): generate_image and compose_image call these from their
+tier gate (admit) and their model check (check_model). README: "Image sizes, ratios and formats".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing import services as billing
+from studio.errors import StudioError, upgrade_required
+from studio.schemas import IMAGE_SIZES
+
+# The output sizes each plan may ask for, by plan code. 512 is smaller than the 1K every plan has,
+# but only Gemini 3.1 Flash Image makes it and FREE's previews come from Pollinations at 1K.
+# A plan not listed here (a new one staff add) gets 1K until it is.
+PLAN_IMAGE_SIZES: dict[str, tuple[str, ...]] = {
+    "FREE": ("1K",),
+    "JIVE": ("512", "1K", "2K"),
+    "JIGGA": IMAGE_SIZES,
+}
+SIZE_WORDS = {"512": "512 (0.25 MP)", "1K": "1K", "2K": "2K", "4K": "4K"}
+
+
+def plan_sizes(plan) -> tuple[str, ...]:
+    return PLAN_IMAGE_SIZES.get(plan.code, ("1K",))
+
+
+def admit_size(plan, size: str, meter: str, units: int) -> None:
+    """The tier gate on the output size: StudioError(upgrade_required) with the plans that have it."""
+    if size in plan_sizes(plan):
+        return
+    offering = {p.code for p in billing.upgrade_plans(plan) if size in plan_sizes(p)}
+    options = [o for o in billing.upgrade_options(plan, meter, units) if o["tier"] in offering]
+    raise upgrade_required(
+        f"{size} images are not part of the {plan.name} plan.", tier=plan.code, upgrade=options
+    )
+
+
+def check_model(model, fields: dict[str, Any]) -> None:
+    """Refuse what the model that would serve the request cannot do (`model`: the catalog's
+    ModelInfo). `fields` are the request's (or a quote's choices): aspect_ratio, image_size,
+    image_ids; those absent or None are not checked. Nothing is reserved before this passes."""
+    ratio = fields.get("aspect_ratio")
+    if ratio and model.aspect_ratios and ratio not in model.aspect_ratios:
+        raise StudioError(
+            "unsupported_aspect_ratio",
+            f"The image model in use does not make {ratio} images. It offers "
+            f"{', '.join(model.aspect_ratios)}.",
+            status=422,
+            field="aspect_ratio",
+            supported=list(model.aspect_ratios),
+        )
+    size = fields.get("image_size")
+    if size and size not in model.image_sizes:
+        raise StudioError(
+            "unsupported_image_size",
+            f"The image model in use does not make {size} images. It offers {', '.join(model.image_sizes)}.",
+            status=422,
+            field="image_size",
+            supported=list(model.image_sizes),
+        )
+    images = fields.get("image_ids")
+    if images is not None and len(images) > model.max_input_images:
+        raise StudioError(
+            "too_many_images",
+            f"The image model in use takes at most {model.max_input_images} images; "
+            f"{len(images)} were chosen.",
+            status=422,
+            field="image_ids",
+            most=model.max_input_images,
+        )
+
+
+def size_and_format_rows(params: dict) -> list[tuple[str, str]]:
+    """The gallery's rows for a request's size and file type (jobs from before them: 1K, PNG)."""
+    return [
+        ("Size", SIZE_WORDS.get(params.get("image_size") or "1K", "1K")),
+        ("Format", (params.get("output_format") or "png").upper()),
+    ]
