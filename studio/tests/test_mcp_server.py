@@ -24,7 +24,7 @@ from studio.tests.factories import make_photo
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.timeout(180)]
 
-OPERATIONS = {"generate_image", "edit_image", "upscale_image", "generate_video"}
+OPERATIONS = {"generate_image", "edit_image", "compose_image", "upscale_image", "generate_video"}
 
 
 @pytest.fixture
