@@ -147,6 +147,15 @@ def _apply_due_change(user: User, subscription: Subscription) -> bool:
     return True
 
 
+def apply_due_changes(now: datetime | None = None) -> int:
+    """Make every scheduled change due by `now`; how many were made (billing.tasks' sweep)."""
+    due = Subscription.objects.filter(change_at__lte=now or timezone.now()).select_related("user")
+    made = 0
+    for subscription in due:
+        made += _apply_due_change(subscription.user, subscription)
+    return made
+
+
 def schedule_change(user: User, plan: Plan | None, *, at: datetime | None, reason: str) -> None:
     """Move the user to `plan` at `at` (plan_for makes the change); None, None clears it."""
     Subscription.objects.filter(user=user).update(

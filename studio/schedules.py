@@ -11,6 +11,8 @@ SCHEDULES = {
     "studio: sweep jobs": ("studio.tasks.sweep", 1),
     "studio: poll videos": ("studio.tasks.poll_videos", 1),
     "studio: purge idempotency keys": ("studio.tasks.purge_idempotency_records", 60),
+    # Plan changes at a paid period's end; plan_for makes them at request time too (README, "Plans").
+    "billing: scheduled plan changes": ("billing.tasks.apply_due_changes", 15),
 }
 
 

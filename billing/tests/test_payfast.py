@@ -331,6 +331,19 @@ def test_without_a_renewal_the_plan_falls_back_to_free_at_the_periods_end(client
     assert Subscription.objects.get(user=sipho).change_at is None
 
 
+def test_the_clusters_sweep_makes_due_changes_for_users_who_do_not_come_back(client, make_user, pf, capture):
+    from billing.tasks import apply_due_changes
+
+    sipho = make_user(username="sipho")
+    subscribe(client, pf, capture, sipho)
+    assert apply_due_changes() == 0  # nothing due yet
+    _period_ends(sipho)
+    assert apply_due_changes() == 1
+    row = Subscription.objects.select_related("plan").get(user=sipho)
+    assert row.plan.code == "FREE" and row.change_at is None
+    assert apply_due_changes() == 0
+
+
 def test_a_renewal_keeps_the_plan_for_another_month(client, make_user, pf, capture):
     sipho = make_user(username="sipho")
     subscribe(client, pf, capture, sipho)

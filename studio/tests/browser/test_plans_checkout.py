@@ -15,6 +15,7 @@ from billing.models import PayFastNotification, PayFastSubscription, TierChange
 from billing.tests.helpers import use_payfast_stand_in
 from emulator import PAYFAST_MERCHANT
 from studio.models import MediaJob
+from studio.tests.browser.a11y import assert_accessible
 from studio.tests.browser.loading import assert_loaded
 from studio.tests.cluster import wait_for_job
 
@@ -49,11 +50,13 @@ def test_a_free_user_upgrades_to_jive_through_payfast_then_generates(
     expect(current).to_contain_text("Your plan")
     expect(page.locator("#plan-JIVE").locator("..")).to_contain_text("R49.00")
     expect(page.locator("table.plans-table")).to_contain_text("50 a month")
+    assert_accessible(page, "plans, FREE")
     shoot(page, "plans-free")
 
     # Subscribe: our page with the signed form, then PayFast's checkout (the stand-in).
     page.get_by_role("button", name="Subscribe to JIVE").click()
     expect(page.get_by_role("heading", name="Subscribe to JIVE")).to_be_visible()
+    assert_accessible(page, "checkout")
     shoot(page, "plans-checkout")
     with page.expect_navigation():
         page.get_by_role("button", name="Pay R49.00 a month with PayFast").click()
