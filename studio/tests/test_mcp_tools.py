@@ -1,0 +1,75 @@
+"""The MCP tools' answers for cases the HTTP tests (test_mcp_server.py) do not reach quickly: a
+video's result, a failed job, the submit rate limit. Called as the SDK's handler calls them
+(studio/mcp_server.call), in-process, on the emulator."""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import urljoin
+
+import pytest
+from mcp import MCPError
+
+from studio import mcp_server
+from studio.models import MediaAsset, MediaJob
+from studio.tests.factories import make_asset, make_job
+
+pytestmark = pytest.mark.django_db
+
+absolute = functools.partial(urljoin, "http://testserver/")
+
+
+def call(user, name, arguments):
+    return mcp_server.call(user, name, arguments, key=None, absolute=absolute)
+
+
+def test_a_finished_video_comes_back_as_a_signed_link_only(make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    user = make_user(tier="JIGGA")
+    job = make_job(user, operation="generate_video", state=MediaJob.State.SUCCEEDED)
+    make_asset(
+        user, job=job, data=b"\x00\x00\x00\x18ftypmp42", kind=MediaAsset.Kind.VIDEO, mime_type="video/mp4"
+    )
+
+    answer = call(user, "job_status", {"job_id": str(job.id)})
+
+    assert not answer.is_error
+    assert [block.type for block in answer.content] == ["text", "resource_link"]
+    link = answer.content[1]
+    assert link.mime_type == "video/mp4" and str(link.uri).startswith("http://testserver/media/a/")
+    assert "?sig=" in str(link.uri)  # signed: it opens without a session (studio/serving.py)
+    assert answer.structured_content["assets"][0]["kind"] == "video"
+
+
+def test_a_failed_job_says_so_and_that_nothing_was_charged(make_user):
+    user = make_user(tier="JIVE")
+    job = make_job(user, state=MediaJob.State.FAILED, error_code="safety_blocked")
+
+    answer = call(user, "job_status", {"job_id": str(job.id)})
+
+    assert not answer.is_error  # the call worked; the job did not
+    assert answer.structured_content["error"]["code"] == "safety_blocked"
+    assert "not charged" in answer.content[0].text
+
+
+def test_the_submit_rate_limit_is_a_structured_refusal(make_user, studio_env, settings):
+    settings.SUBMITS_PER_MINUTE = 1
+    user = make_user(tier="JIVE")
+    assert not call(user, "generate_image", {"prompt": "a protea"}).is_error
+
+    refused = call(user, "generate_image", {"prompt": "another protea"})
+
+    assert refused.is_error
+    assert refused.structured_content["error"]["code"] == "rate_limited"
+    assert refused.structured_content["error"]["retry_after"] >= 1
+    assert MediaJob.objects.filter(owner=user).count() == 1
+
+
+def test_quota_and_media_take_no_arguments_they_do_not_know(make_user):
+    user = make_user()
+    with pytest.raises(MCPError) as caught:
+        call(user, "get_quota", {"tier": "JIGGA"})
+    assert caught.value.error.data["details"][0]["type"] == "extra_forbidden"
+    with pytest.raises(MCPError):
+        call(user, "list_media", {"limit": 500})
+    assert call(user, "list_media", {}).structured_content == {"assets": [], "expires_in_hours": 24}
