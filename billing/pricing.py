@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from mediastudio.brief import BriefCache
+
 MICROS_PER_DOLLAR = 1_000_000
 CENTS_PER_RAND = 100
 
@@ -88,22 +90,43 @@ def video_variant(resolution: str, audio: bool) -> str:
     return f"{resolution}+audio" if audio else resolution
 
 
-def model_unit_price(model: str, variant: str) -> int:
-    """USD micro-dollars per unit of `model` in `variant`; PriceMissing when there is no row."""
+# Quotes' prices, remembered PRICE_CACHE_SECONDS per process (billing.signals forgets on edit).
+quoted_prices: BriefCache[int] = BriefCache(lambda: settings.PRICE_CACHE_SECONDS)
+
+
+def model_unit_price(model: str, variant: str, *, remembered: bool = False) -> int:
+    """USD micro-dollars per unit of `model` in `variant`; PriceMissing when there is no row.
+    `remembered`: a read of the last PRICE_CACHE_SECONDS will do (a quote; a charge reads the row)."""
     from billing.models import ModelPrice
 
-    try:
-        return ModelPrice.objects.values_list("usd_micros", flat=True).get(model=model, variant=variant)
-    except ModelPrice.DoesNotExist:
-        raise PriceMissing(model, variant) from None
+    def read() -> int | None:
+        return (
+            ModelPrice.objects.filter(model=model, variant=variant)
+            .values_list("usd_micros", flat=True)
+            .first()
+        )
+
+    price = quoted_prices.get((model, variant), read) if remembered else read()
+    if price is None:
+        raise PriceMissing(model, variant)
+    return price
 
 
-def quote_model(price_class: str, model: str, variant: str, units: int, rate: Decimal | None = None) -> Quote:
-    """What `units` of `model` in `variant` cost now, in both currencies (the model price rows)."""
+def quote_model(
+    price_class: str,
+    model: str,
+    variant: str,
+    units: int,
+    rate: Decimal | None = None,
+    *,
+    remembered: bool = False,
+) -> Quote:
+    """What `units` of `model` in `variant` cost now, in both currencies (the model price rows).
+    `remembered`: the price may be PRICE_CACHE_SECONDS old (quotes, not charges)."""
     if units < 0:
         raise ValueError("units must not be negative")
     rate = current_rate() if rate is None else rate
-    usd_micros = model_unit_price(model, variant) * units
+    usd_micros = model_unit_price(model, variant, remembered=remembered) * units
     return Quote(
         price_class, units, usd_micros, usd_micros_to_zar_cents(usd_micros, rate), rate, model, variant
     )

@@ -11,15 +11,16 @@ that flipped it touches the counters or the ledger.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -31,12 +32,14 @@ from billing.models import (
     Grant,
     Meter,
     Plan,
+    PlanAllowance,
     PriceClass,
     Reservation,
     Subscription,
     TierChange,
 )
 from billing.periods import SAST, Window, window_for
+from mediastudio.sql import Subquery, in_a_transaction, insert_or_nothing
 
 log = logging.getLogger(__name__)
 
@@ -105,23 +108,68 @@ def plans_remembered() -> Iterator[None]:
         _request_plans.reset(token)
 
 
-def plan_for(user: User) -> Plan:
+_PLAN_FIELDS = tuple(f.attname for f in Plan._meta.concrete_fields)
+_ALLOWANCE_FIELDS = ("id", "meter", "units", "period")
+_SUBSCRIPTION_FIELDS = ("id", "user_id", "plan_id", "change_at", "change_to_id", "change_reason")
+
+
+def plan_for(user: User, *, lock: bool = False) -> Plan:
     """The user's plan, with its allowances; users without a subscription row are put on the
-    default plan. Once per request (plans_remembered)."""
+    default plan. Once per request (plans_remembered), in one query (the plan and its allowance
+    rows joined).
+
+    `lock` (inside a transaction): also lock the user's subscription row until the transaction
+    ends, in the same statement, so a user's submits are counted one after another
+    (studio.jobs.submit_job); it always asks the database."""
     remembered = _request_plans.get()
-    if remembered is not None and user.pk in remembered:
+    if not lock and remembered is not None and user.pk in remembered:
         return remembered[user.pk]
-    subscriptions = Subscription.objects.select_related("plan").prefetch_related("plan__allowances")
-    subscription = subscriptions.filter(user=user).first()
-    if subscription is None:
+    plan, subscription = _read_plan(user, lock)
+    if plan is None or subscription is None:
         Subscription.objects.get_or_create(user=user, defaults={"plan": default_plan()})
-        subscription = subscriptions.get(user=user)
+        plan, subscription = _read_plan(user, lock)
+        assert plan is not None
     elif subscription.change_at is not None and subscription.change_at <= timezone.now():
         if _apply_due_change(user, subscription):
-            subscription = subscriptions.get(user=user)
+            plan, subscription = _read_plan(user, lock)
+            assert plan is not None
     if remembered is not None:
-        remembered[user.pk] = subscription.plan
-    return subscription.plan
+        remembered[user.pk] = plan
+    return plan
+
+
+def _read_plan(user: User, lock: bool) -> tuple[Plan | None, Subscription | None]:
+    """The plan with its allowances, and the subscription's fields plan_for needs, in one query."""
+    rows = Subscription.objects.filter(user_id=user.pk).values_list(
+        *_SUBSCRIPTION_FIELDS,
+        *(f"plan__{name}" for name in _PLAN_FIELDS),
+        *(f"plan__allowances__{name}" for name in _ALLOWANCE_FIELDS),
+    )
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    found = list(rows)
+    if not found:
+        return None, None
+    db = Subscription.objects.db
+    at_plan = len(_SUBSCRIPTION_FIELDS)
+    at_allowance = at_plan + len(_PLAN_FIELDS)
+    subscription = Subscription.from_db(db, list(_SUBSCRIPTION_FIELDS), found[0][:at_plan])
+    plan = Plan.from_db(db, list(_PLAN_FIELDS), found[0][at_plan:at_allowance])
+    allowances = [
+        PlanAllowance.from_db(db, ["plan_id", *_ALLOWANCE_FIELDS], (plan.pk, *row[at_allowance:]))
+        for row in found
+        if row[at_allowance] is not None
+    ]
+    allowances.sort(key=lambda a: a.meter)
+    for allowance in allowances:
+        allowance.plan = plan
+    # What prefetch_related("allowances") would have left: plan.allowances.all() asks nothing.
+    cached = plan.allowances.all()
+    cached._result_cache = allowances
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    plan._prefetched_objects_cache = {"allowances": cached}  # type: ignore[attr-defined]
+    subscription.plan = plan
+    return plan, subscription
 
 
 def _apply_due_change(user: User, subscription: Subscription) -> bool:
@@ -245,40 +293,80 @@ def _limit_after(returned_units: int = 0) -> Greatest:
     return Greatest(F("entitled"), F("used") + F("reserved") - returned_units)
 
 
+@dataclass(frozen=True)
+class Guard:
+    """A caller's own condition on a reservation, checked in the same statement as the allowance
+    (a boolean expression usable in a filter of Allowance rows, e.g. ~Exists(...)); when the
+    reservation misses, `explain()` runs first and raises the caller's refusal if the condition
+    is why. studio.limits' submit rate is one."""
+
+    condition: Any
+    explain: Callable[[], None]
+
+
 def reserve(
-    user: User, meter: str, units: int, reference: str, *, when: datetime | None = None
+    user: User,
+    meter: str,
+    units: int,
+    reference: str,
+    *,
+    when: datetime | None = None,
+    guard: Guard | None = None,
 ) -> Reservation:
     """Hold `units` of `meter` for the job `reference`, or raise QuotaExceeded.
+
+    Two statements when the period's allowance row exists: one conditional UPDATE of the row
+    (`limit >= used + reserved + units`, and the guard's condition), and the reservation's
+    INSERT … ON CONFLICT, in the caller's transaction if there is one (no savepoint: a refusal
+    has written nothing). Only when the UPDATE matches no row is anything else
+    read: the guard's explanation, the entitlement (plan + grants) for a period's first row,
+    the balance for QuotaExceeded.
 
     `when` (default now) picks the period; tests use it to cross month and day boundaries.
     """
     check_meter(meter)
     if units <= 0:
         raise BillingError("units must be a positive whole number")
-    with transaction.atomic():
-        allowance = _current_allowance(user, meter, when)
-        claimed = Allowance.objects.filter(
-            pk=allowance.pk, limit__gte=F("used") + F("reserved") + units
-        ).update(reserved=F("reserved") + units)
-        if not claimed:
-            allowance.refresh_from_db()
-            plan = plan_for(user)
-            raise QuotaExceeded(
-                meter=meter,
-                needed=units,
-                remaining=max(allowance.remaining, 0),
-                resets_at=allowance.period_end,
-                tier=plan.code,
-                upgrade=upgrade_options(plan, meter, units),
-            )
-        try:
-            with transaction.atomic():
-                return Reservation.objects.create(
-                    reference=reference, user=user, allowance=allowance, meter=meter, units=units
+    period, _ = _plan_terms(plan_for(user), meter)
+    start = window_for(period, when).start
+    row = Allowance.objects.filter(user_id=user.pk, meter=meter, period_start=start)
+    with in_a_transaction():
+        if not _claim(row, units, guard):
+            if guard is not None:
+                guard.explain()
+            allowance = _current_allowance(user, meter, when)  # the period's first reserve makes it
+            if not _claim(row, units, guard):
+                allowance.refresh_from_db()
+                plan = plan_for(user)
+                raise QuotaExceeded(
+                    meter=meter,
+                    needed=units,
+                    remaining=max(allowance.remaining, 0),
+                    resets_at=allowance.period_end,
+                    tier=plan.code,
+                    upgrade=upgrade_options(plan, meter, units),
                 )
-        except IntegrityError:
-            # Raising rolls the outer transaction back, undoing the counter update above.
-            raise BillingError(f"reference {reference!r} already has a reservation") from None
+        now = timezone.now()
+        values = {
+            "reference": reference,
+            "user": user.pk,
+            "allowance": Subquery(*row.order_by().values_list("pk").query.sql_with_params()),
+            "meter": meter,
+            "units": units,
+            "created_at": now,
+        }
+        pk = insert_or_nothing(Reservation, values, conflict=("reference",))
+        if pk is None:  # undone here: the caller's transaction may go on
+            row.update(reserved=F("reserved") - units)
+            raise BillingError(f"reference {reference!r} already has a reservation")
+        return Reservation(pk=pk, reference=reference, user=user, meter=meter, units=units, created_at=now)
+
+
+def _claim(row, units: int, guard: Guard | None) -> bool:
+    claim = row.filter(limit__gte=F("used") + F("reserved") + units)
+    if guard is not None:
+        claim = claim.filter(guard.condition)
+    return bool(claim.update(reserved=F("reserved") + units))
 
 
 def commit(

@@ -331,10 +331,17 @@ IDEMPOTENCY_VIDEO_TTL_MINUTES = envint("IDEMPOTENCY_VIDEO_TTL_MINUTES", "120")
 # A duplicate that arrives while the first request is still being handled waits this long for
 # its answer before getting 409.
 IDEMPOTENCY_WAIT_SECONDS = float(envstr("IDEMPOTENCY_WAIT_SECONDS", "3"))
+# How long a web process remembers an API token it has looked up (studio/auth.py): a token
+# revoked, or a user deactivated, in another process is refused within this many seconds (at
+# once in the process that did it).
+API_TOKEN_CACHE_SECONDS = float(envstr("API_TOKEN_CACHE_SECONDS", "10"))
 
 # --- Billing ----------------------------------------------------------------------------
 # The USD→ZAR rate used for new cost records; every record stores the rate it used.
 USD_TO_ZAR_RATE = Decimal(envstr("USD_TO_ZAR_RATE", "18.50"))
+# How long a web process remembers a model's price for quotes (mediastudio/brief.py): a price
+# edited in the admin reaches other processes' quotes within this; charges always read the row.
+PRICE_CACHE_SECONDS = float(envstr("PRICE_CACHE_SECONDS", "10"))
 
 # --- PayFast: plans are bought as a PayFast monthly subscription (billing/payfast.py) -------------
 # The merchant's credentials come from the environment only; without them the plans page says

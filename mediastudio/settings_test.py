@@ -64,3 +64,8 @@ if XDIST_WORKER:
     # One Redis database serves both workers: keys and the task queue carry the worker's name.
     CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": XDIST_WORKER}}
     Q_CLUSTER = {**Q_CLUSTER, "name": f"{Q_CLUSTER['name']}-{XDIST_WORKER}"}
+
+# The brief per-process caches (mediastudio/brief.py) are off: a test that edits a price or revokes
+# a token with a queryset update sees it at once. Their bounds have tests of their own.
+API_TOKEN_CACHE_SECONDS = 0
+PRICE_CACHE_SECONDS = 0

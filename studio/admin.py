@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from billing import pricing
 from billing.admin import ReadOnlyAdmin
 from studio import errors
+from studio.auth import known_tokens
 from studio.models import ApiToken, IdempotencyRecord, MediaAsset, MediaJob, WorkerLease
 
 
@@ -103,6 +104,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             revoked_at=timezone.now()
         )
         for api_token in tokens:
+            known_tokens.forget(api_token.token_hash)  # this process at once; others within the bound
             self.log_change(request, api_token, "Revoked the token.")
         if revoked:
             self.message_user(request, f"Revoked {revoked} token{'s' if revoked != 1 else ''}.")

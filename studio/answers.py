@@ -67,7 +67,26 @@ def progress(job: MediaJob) -> dict:
     return {"fraction": round(fraction, 2), "eta_seconds": max(1, round(typical - elapsed))}
 
 
+# The columns status() reads: a poll loads these, not the params, mask or lease (api/media.py).
+STATUS_FIELDS = (
+    "id",
+    "operation",
+    "state",
+    "model",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "error_code",
+    "error_message",
+    "quote_zar_cents",
+    "quote_usd_micros",
+    "cost_zar_cents",
+    "cost_usd_micros",
+)
+
+
 def status(job: MediaJob) -> dict:
+    """The status answer; `job` may carry only STATUS_FIELDS."""
     return {
         "job_id": str(job.id),
         "operation": job.operation,

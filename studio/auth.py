@@ -7,25 +7,42 @@ goes first: a script that sends no cookies must never reach the CSRF check.
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
+from mediastudio.brief import BriefCache
 from studio.models import ApiToken
 
 # How stale `last_used_at` may get: writing it on every call would turn each API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Tokens looked up in the last API_TOKEN_CACHE_SECONDS, with their users, by the secret's hash:
+# a poll then costs no query for who is calling. The bound: a token revoked (or its user
+# deactivated) in another process still works here for at most that long; revoking through
+# the admin forgets it in that process at once (studio/admin.py). Unknown secrets are not kept.
+known_tokens: BriefCache[ApiToken] = BriefCache(lambda: settings.API_TOKEN_CACHE_SECONDS)
+
+
+def forget_tokens_of_saved_user(sender, instance, **kwargs) -> None:
+    """A user saved in this process (deactivated in the admin, say): its tokens are looked up
+    again at once (connected in studio/apps.py)."""
+    if not instance.is_active:
+        known_tokens.forget()
 
 
 class ApiTokenAuth(HttpBearer):
     """`Authorization: Bearer ms_…`, checked against the stored SHA-256 of the secret.
 
     There is no secret comparison in Python to time: the lookup is by the hash of what was sent,
-    through a unique index, so a near miss and a wild guess cost the same. Revoked tokens and
+    through a unique index (or the process's brief memory, known_tokens), so a near miss and a
+    wild guess cost the same. Revoked tokens and
     tokens of deactivated users are not `usable()` and answer None, which ninja turns into 401.
     """
 
@@ -45,11 +62,18 @@ def usable_token(secret: str) -> ApiToken | None:
     MCP server's (studio/mcp_server.py) both ask this."""
     if not secret:
         return None
-    api_token = (
-        ApiToken.objects.usable().select_related("user").filter(token_hash=ApiToken.hash(secret)).first()
+    token_hash = ApiToken.hash(secret)
+    remembered = known_tokens.get(
+        token_hash,
+        lambda: ApiToken.objects.usable().select_related("user").filter(token_hash=token_hash).first(),
     )
-    if api_token is not None:
-        _touch(api_token)
+    if remembered is None:
+        return None
+    # Each caller its own copies: nothing a view sets on request.user outlives the request.
+    api_token = copy.copy(remembered)
+    api_token.user = copy.copy(remembered.user)
+    _touch(api_token)
+    remembered.last_used_at = api_token.last_used_at
     return api_token
 
 

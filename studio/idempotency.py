@@ -3,12 +3,13 @@
     status, body, replayed = run_once(request.user, key_header, fingerprint, ttl, handler)
 
 - No key: the handler simply runs (the pages send one per form; API clients should).
-- First use: the key is claimed (an INSERT that the unique constraint makes exclusive), then the
-  handler runs and its answer is stored in the same transaction as the work, so "work done but
-  answer not recorded" cannot happen.
+- First use: the key is claimed (an INSERT … ON CONFLICT that the unique constraint makes
+  exclusive) as the first statement of the transaction that does the work and stores its answer,
+  so "work done but answer not recorded" cannot happen, and a crash leaves no claim behind.
 - Same key, same request, finished: the first answer is replayed byte for byte.
-- Same key, same request, still running: we wait a moment for the first to finish (it usually
-  takes milliseconds) and replay; if it is still running after IDEMPOTENCY_WAIT_SECONDS, 409.
+- Same key, same request, still running: the duplicate's claim waits in the database for the
+  first transaction (it usually takes milliseconds) and replays its answer. (A claim committed in
+  progress by an older release is waited for up to IDEMPOTENCY_WAIT_SECONDS, then 409.)
 - Same key, different request: 422.
 - Only accepted work is stored (201 Created, 202 Accepted). Refusals are not, whether a 4xx of
   the REST endpoints or the 200 ok=false of /tools/call, and neither are crashes: the claim is
@@ -33,10 +34,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
+from mediastudio.sql import insert_or_nothing
 from studio.errors import StudioError
 from studio.models import IdempotencyRecord
 
@@ -74,63 +76,74 @@ def fingerprint(method: str, path: str, payload) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 
 
+class _NotStored(Exception):
+    """A refusal answered without an exception (the tools' 200 ok=false): roll the claim back."""
+
+    def __init__(self, status: int, body: dict):
+        self.status, self.body = status, body
+
+
 def run_once(
     user, key: uuid.UUID | None, request_fingerprint: str, ttl_minutes: int, handler: Handler
 ) -> tuple[int, dict, bool]:
-    """(status, body, replayed): the handler's answer, or the stored answer of the first request."""
+    """(status, body, replayed): the handler's answer, or the stored answer of the first request.
+
+    The claim is the transaction's first statement (INSERT … ON CONFLICT DO NOTHING), the work
+    and the stored answer follow in the same transaction. A concurrent duplicate's INSERT waits
+    for the first transaction on the unique index (PostgreSQL; SQLite's write lock serialises
+    them anyway) and then either finds the answer to replay or, if the first rolled back, claims
+    the key itself. A record still in progress after commit exists only if written by an older
+    release; it is waited for up to IDEMPOTENCY_WAIT_SECONDS, or taken over once its lease ends.
+    """
     if key is None:
         return (*handler(), False)
-    record = None
-    for _ in range(3):  # a vanished or expired claim is retried from the top
-        record, replay = _claim(user, key, request_fingerprint, ttl_minutes)
+    for _ in range(3):  # a vanished, expired or abandoned claim is retried from the top
+        try:
+            with transaction.atomic():
+                if _claim(user, key, request_fingerprint, ttl_minutes):
+                    status, body = handler()
+                    if status not in ACCEPTED_STATUSES:
+                        raise _NotStored(status, body)
+                    IdempotencyRecord.objects.filter(user=user, key=key).update(
+                        state=IdempotencyRecord.State.COMPLETED,
+                        response_status=status,
+                        response_body=json.dumps(body, cls=DjangoJSONEncoder),
+                    )
+                    return status, body, False
+        except _NotStored as refusal:
+            return refusal.status, refusal.body, False
+        replay = _existing(user, key, request_fingerprint)
         if replay is not None:
             return (*replay, True)
-        if record is not None:
-            break
-    if record is None:
-        raise _conflict()
-    try:
-        with transaction.atomic():
-            status, body = handler()
-            if status in ACCEPTED_STATUSES:
-                IdempotencyRecord.objects.filter(pk=record.pk).update(
-                    state=IdempotencyRecord.State.COMPLETED,
-                    response_status=status,
-                    response_body=json.dumps(body, cls=DjangoJSONEncoder),
-                )
-                return status, body, False
-    except BaseException:
-        IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).delete()
-        raise
-    IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).delete()
-    return status, body, False
+    raise _conflict()
 
 
-def _claim(user, key, request_fingerprint, ttl_minutes):
-    """(our claimed record, None) or (None, (status, body) to replay) or (None, None): try again."""
+def _claim(user, key, request_fingerprint, ttl_minutes) -> bool:
+    """Claim the key inside the current transaction; False when another request holds it."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                user=user,
-                key=key,
-                fingerprint=request_fingerprint,
-                locked_until=now + timedelta(seconds=CLAIM_LEASE_SECONDS),
-                created_at=now,
-                expires_at=now + timedelta(minutes=ttl_minutes),
-            )
-        return record, None
-    except IntegrityError:
-        pass
+    values = {
+        "user": user.pk,
+        "key": key,
+        "fingerprint": request_fingerprint,
+        "locked_until": now + timedelta(seconds=CLAIM_LEASE_SECONDS),
+        "created_at": now,
+        "expires_at": now + timedelta(minutes=ttl_minutes),
+    }
+    return insert_or_nothing(IdempotencyRecord, values, conflict=("user", "key")) is not None
+
+
+def _existing(user, key, request_fingerprint):
+    """The (status, body) to replay, or None to claim again (the key is free, expired or
+    abandoned); raises 422 for another request's key and 409 while it is still in progress."""
     deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
     while True:
         existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
         now = timezone.now()
         if existing is None:
-            return None, None  # the first request failed and dropped its claim: ours now
+            return None  # the first request failed and dropped its claim: ours now
         if existing.expires_at < now:
             IdempotencyRecord.objects.filter(pk=existing.pk, expires_at__lt=now).delete()
-            return None, None
+            return None
         if existing.fingerprint != request_fingerprint:
             raise StudioError(
                 "idempotency_mismatch",
@@ -138,17 +151,13 @@ def _claim(user, key, request_fingerprint, ttl_minutes):
                 status=422,
             )
         if existing.state == IdempotencyRecord.State.COMPLETED:
-            return None, (existing.response_status, json.loads(existing.response_body))
+            return existing.response_status, json.loads(existing.response_body)
         if existing.locked_until < now:
-            # The first request's process died mid-way (its work rolled back): take over.
-            took = IdempotencyRecord.objects.filter(
-                pk=existing.pk,
-                state=IdempotencyRecord.State.IN_PROGRESS,
-                locked_until=existing.locked_until,
-            ).update(locked_until=now + timedelta(seconds=CLAIM_LEASE_SECONDS))
-            if took:
-                existing.refresh_from_db()
-                return existing, None
+            # Its process died mid-way (an older release committed claims first): take over.
+            IdempotencyRecord.objects.filter(
+                pk=existing.pk, state=IdempotencyRecord.State.IN_PROGRESS, locked_until=existing.locked_until
+            ).delete()
+            return None
         if time.monotonic() >= deadline:
             raise _conflict()
         time.sleep(WAIT_STEP_SECONDS)

@@ -10,6 +10,7 @@ The worker side (run, poll videos, sweep) is studio/worker.py.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from pydantic import BaseModel
 
 from billing import pricing
 from billing import services as billing
+from mediastudio.sql import in_a_transaction
 from studio import errors, limits, operations, providers
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
@@ -48,71 +50,95 @@ def submit_job(user, operation: str, params: BaseModel) -> MediaJob:
     """Accept a request: gate, check its inputs, reserve the allowance, create the job, enqueue.
 
     Raises StudioError (nothing reserved, nothing charged) when the request is refused.
-    Call inside a transaction if the caller has more to commit with it (the idempotency record).
+
+    One transaction, no savepoint: inside a caller's (the idempotency record's, run_once) it is
+    part of that one. Every refusal is raised before anything is written (the allowance UPDATE
+    that misses writes nothing), so a caller may catch it and go on. On
+    PostgreSQL an accepted submit is BEGIN, the plan read with the user's subscription locked,
+    the allowance UPDATE (with the rate limit in it), the reservation and job INSERTs, COMMIT;
+    the model's price comes from pricing's short cache and the enqueue runs on commit.
     """
-    job_plan = plan_job(user, operation, params)
-    files = _check_inputs(user, operation, params)
-    # A model setting that cannot serve this operation is the operator's to fix, not the user's.
-    route = operations.route_for(job_plan)
-    op = operations.get(operation)
-    # What that model cannot make (an aspect ratio, a size, too many images) is refused here.
-    op.check_model(route.model, params.model_dump())
-    # Priced by the model the route resolved to; no price row refuses here, before any reserve.
-    quote = operations.price(job_plan, op.price_variant(**op.choices_of(params)), route.model_id)
-    job_id = uuid.uuid4()
-    trial = _admit_past_breaker(route, job_id)
-    try:
-        return _create_job(user, operation, params, job_id, job_plan, route, files, quote)
-    except BaseException:
-        if trial:  # the job that was to be the breaker's trial will not exist
-            providers.end_trial(route.model_id, route.family, str(job_id))
-        raise
+    with in_a_transaction():
+        # The user's submits one at a time from here to commit (the rate limit counts exactly);
+        # the same statement reads the plan the tier gate asks for.
+        billing.plan_for(user, lock=True)
+        job_plan = plan_job(user, operation, params)
+        files = _check_inputs(user, operation, params)
+        # A model setting that cannot serve this operation is the operator's to fix, not the user's.
+        route = operations.route_for(job_plan)
+        op = operations.get(operation)
+        # What that model cannot make (an aspect ratio, a size, too many images) is refused here.
+        op.check_model(route.model, params.model_dump())
+        # Priced by the model the route resolved to; no price row refuses here, before any reserve.
+        quote = operations.price(job_plan, op.price_variant(**op.choices_of(params)), route.model_id)
+        job_id = uuid.uuid4()
+        trial = _admit_past_breaker(route, job_id)
+        try:
+            return _create_job(user, operation, params, job_id, job_plan, route, files, quote)
+        except BaseException:
+            if trial:  # the job that was to be the breaker's trial will not exist
+                providers.end_trial(route.model_id, route.family, str(job_id))
+            raise
 
 
 def _create_job(user, operation, params, job_id, job_plan, route, files, quote) -> MediaJob:
     reference = f"job:{job_id}"
     now = timezone.now()
-    with transaction.atomic():
-        limits.check_submit_rate(user)  # every channel comes through here; the lock lasts to commit
-        try:
-            billing.reserve(user, job_plan.meter, job_plan.units, reference)
-        except billing.QuotaExceeded as e:
-            raise StudioError(
-                "quota_exceeded",
-                f"Not enough allowance left: {e}.",
-                status=429,
-                **e.as_dict(),
-                plans_url=reverse("plans"),
-            ) from e
-        job = MediaJob(
-            id=job_id,
-            owner=user,
-            operation=operation,
-            # The edit mask is kept as a file (job.mask), not in the params.
-            params=params.model_dump(mode="json", exclude=set(operations.get(operation).file_fields)),
-            capability=job_plan.capability,
-            model=route.model_id,
-            meter=job_plan.meter,
-            price_class=job_plan.price_class,
-            units=job_plan.units,
-            watermark=job_plan.watermark,
-            reservation_reference=reference,
-            quote_zar_cents=quote.zar_cents,
-            quote_usd_micros=quote.usd_micros,
-            created_at=now,
-            lease_until=now + timedelta(seconds=settings.JOB_REQUEUE_SECONDS),
-        )
-        for field, data in files.items():
-            getattr(job, field).save(f"{job_id}.png", ContentFile(data), save=False)
-        job.save()
-        transaction.on_commit(lambda: enqueue_job(job.id))
+    try:
+        # Every channel comes through here: the rate limit is checked in the reserve's UPDATE.
+        billing.reserve(user, job_plan.meter, job_plan.units, reference, guard=limits.submit_rate_guard(user))
+    except billing.QuotaExceeded as e:
+        raise StudioError(
+            "quota_exceeded",
+            f"Not enough allowance left: {e}.",
+            status=429,
+            **e.as_dict(),
+            plans_url=reverse("plans"),
+        ) from e
+    job = MediaJob(
+        id=job_id,
+        owner=user,
+        operation=operation,
+        # The edit mask is kept as a file (job.mask), not in the params.
+        params=params.model_dump(mode="json", exclude=set(operations.get(operation).file_fields)),
+        capability=job_plan.capability,
+        model=route.model_id,
+        meter=job_plan.meter,
+        price_class=job_plan.price_class,
+        units=job_plan.units,
+        watermark=job_plan.watermark,
+        reservation_reference=reference,
+        quote_zar_cents=quote.zar_cents,
+        quote_usd_micros=quote.usd_micros,
+        created_at=now,
+        lease_until=now + timedelta(seconds=settings.JOB_REQUEUE_SECONDS),
+    )
+    for field, data in files.items():
+        getattr(job, field).save(f"{job_id}.png", ContentFile(data), save=False)
+    job.save(force_insert=True)
+    transaction.on_commit(lambda: enqueue_job(job.id))
     return job
 
 
 def enqueue_job(job_id) -> None:
     from django_q.tasks import async_task
 
-    async_task("studio.tasks.run_job", str(job_id), task_name=f"job {job_id}")
+    async_task("studio.tasks.run_job", str(job_id), task_name=f"job {job_id}", broker=_broker())
+
+
+_brokers: dict[int, object] = {}
+
+
+def _broker():
+    """The process's one broker, kept: django-q makes a new one (a new Redis connection, and its
+    hand-shake) for every task unless given one. Per process id: a forked worker makes its own."""
+    from django_q.brokers import get_broker
+
+    pid = os.getpid()
+    if pid not in _brokers:
+        _brokers.clear()
+        _brokers[pid] = get_broker()
+    return _brokers[pid]
 
 
 def _check_inputs(user, operation: str, params: BaseModel) -> dict[str, bytes]:

@@ -3,7 +3,8 @@ for a password reset, which address a request comes from, and the page a locked-
 
     upload_allowed(user, nbytes)   a with-block around storing an upload: per-day bytes and count,
                                    per-minute rate (assets.save_upload)
-    check_submit_rate(user)        accepted jobs per minute, every channel (jobs.submit_job)
+    submit_rate_guard(user)        accepted jobs per minute, every channel, checked inside the
+                                   allowance reservation's UPDATE (jobs.submit_job)
     claim_address_slot(...)        sign-ups and password resets per address per window (pages/home.py)
     client_ip(request)             the caller's address behind TRUSTED_PROXY_COUNT proxies (axes too)
     login_locked_out(...)          django-axes' lockout answer: the log-in form with a message
@@ -12,7 +13,8 @@ Every limit is counted in the database, never in a cache. Locally the default ca
 private to each process (gunicorn workers and the qcluster would each count their own share), and
 counts taken from the rows the limits are about are exact with or without Redis: an upload is a
 MediaAsset row, an accepted submit a MediaJob row. The check and the write it guards share one
-transaction holding the user's row lock (PostgreSQL: SELECT … FOR UPDATE; SQLite: the IMMEDIATE
+transaction holding a lock of the user's (PostgreSQL: SELECT … FOR UPDATE of the user row for
+uploads, of the subscription row, read with the plan, for submits; SQLite: the IMMEDIATE
 transaction's write lock), so concurrent requests of one user are counted one after another and
 the limit is never passed, whichever process serves them. Refusals are StudioError with the codes
 `upload_quota_exceeded` and `rate_limited` (429, `retry_after` seconds): the API answers JSON with a
@@ -32,11 +34,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from billing import services as billing
 from mediastudio.clientip import client_ip
 from studio.errors import StudioError
 from studio.models import AddressWindow, MediaAsset, MediaJob
@@ -75,21 +78,32 @@ def upload_allowed(user, nbytes: int) -> Iterator[None]:
         yield
 
 
+def submit_rate_guard(user) -> billing.Guard:
+    """The per-minute submit limit as a condition of the allowance reservation (jobs.submit_job):
+    "the user has no SUBMITS_PER_MINUTE-th job in the last minute", checked inside the reserve's
+    own UPDATE, so an accepted submit pays no statement for it. The caller holds the user's
+    subscription lock (billing.plan_for(lock=True)) from before that UPDATE to commit, so the
+    jobs of racing submits are counted one after another. When the reservation misses,
+    `explain` tells the rate limit apart from the allowance (check_submit_rate)."""
+    since = timezone.now() - RATE_WINDOW
+    limit = settings.SUBMITS_PER_MINUTE
+    recent = MediaJob.objects.filter(owner_id=user.pk, created_at__gte=since)
+    return billing.Guard(
+        condition=~Exists(recent[limit - 1 : limit]), explain=lambda: check_submit_rate(user)
+    )
+
+
 def check_submit_rate(user) -> None:
     """Refuse a submit when the user's accepted jobs of the last minute reach SUBMITS_PER_MINUTE.
-
-    Call it inside the transaction that creates the job (jobs.submit_job does, just before
-    it reserves the allowance): the lock taken here is held until that job is committed."""
-    with transaction.atomic():
-        _lock(user)
-        now = timezone.now()
-        created = list(
-            MediaJob.objects.for_user(user)
-            .filter(created_at__gte=now - RATE_WINDOW)
-            .order_by("created_at")
-            .values_list("created_at", flat=True)
-        )
-        _refuse_if_too_fast(created, settings.SUBMITS_PER_MINUTE, now, "requests")
+    Call it under the user's lock (submit_rate_guard's caller holds it)."""
+    now = timezone.now()
+    created = list(
+        MediaJob.objects.for_user(user)
+        .filter(created_at__gte=now - RATE_WINDOW)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    _refuse_if_too_fast(created, settings.SUBMITS_PER_MINUTE, now, "requests")
 
 
 def _lock(user) -> None:

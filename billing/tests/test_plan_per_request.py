@@ -10,9 +10,12 @@ from billing.models import Subscription
 def test_within_a_request_the_plan_is_read_once(make_user, django_assert_num_queries):
     user = make_user(tier="JIVE")
     with services.plans_remembered():
-        with django_assert_num_queries(2):  # the subscription with its plan, the plan's allowances
+        with django_assert_num_queries(1):  # the subscription, its plan and the plan's allowances joined
+            plan = services.plan_for(user)
             services.plan_for(user)
-            services.plan_for(user)
+        with django_assert_num_queries(0):  # the allowances came with the plan
+            assert {a.meter for a in plan.allowances.all()} >= {"images", "edits"}
+            assert plan.allowance_for("images").units > 0
         with django_assert_num_queries(2):  # the period's allowance rows and grants: no plan query
             services.remaining(user)
         assert services.plan_for(user).code == "JIVE"

@@ -145,8 +145,10 @@ def upload_image(request, file: File[UploadedFile] = None):  # type: ignore[assi
 # --- Jobs and assets -----------------------------------------------------------------------
 
 
-def _user_job(request, kind: str, job_id: uuid.UUID) -> MediaJob:
+def _user_job(request, kind: str, job_id: uuid.UUID, fields: tuple[str, ...] = ()) -> MediaJob:
     mine = MediaJob.objects.for_user(request.user)
+    if fields:
+        mine = mine.only(*fields)
     mine = mine.filter(operation__in=operations.names(output_kind="video" if kind == "videos" else "image"))
     job = mine.filter(pk=job_id).first()
     if job is None:
@@ -166,7 +168,7 @@ def _user_job(request, kind: str, job_id: uuid.UUID) -> MediaJob:
 )
 def job_status(request, kind: JobKind, job_id: uuid.UUID):
     """State, a progress hint, timestamps, and the error code and message of a failed job."""
-    return answers.status(_user_job(request, kind, job_id))
+    return answers.status(_user_job(request, kind, job_id, answers.STATUS_FIELDS))
 
 
 @route(

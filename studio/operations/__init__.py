@@ -113,7 +113,7 @@ def price(job_plan, variant: str, model: str | None = None):
     if model is None:
         model = route_for(job_plan).model_id
     try:
-        return pricing.quote_model(job_plan.price_class, model, variant, job_plan.units)
+        return pricing.quote_model(job_plan.price_class, model, variant, job_plan.units, remembered=True)
     except pricing.PriceMissing as e:
         log.error("refused to price %s: %s", job_plan.capability, e)
         raise errors.price_missing() from e

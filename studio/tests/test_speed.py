@@ -1,0 +1,136 @@
+"""Issue 17: submit and status near their floor, counted in statements (the timings are in
+scripts/load_api.py, not here). With the production caches on: the token and the price are
+remembered briefly by the process, so an accepted submit is BEGIN (here a SAVEPOINT: the test
+runs in a transaction), the key's claim, the plan with the user's lock, the allowance UPDATE,
+the reservation and job INSERTs, the stored answer and COMMIT (RELEASE): 8 statements."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing import pricing
+from billing.models import ModelPrice
+from studio.auth import known_tokens
+from studio.models import ApiToken, IdempotencyRecord, MediaJob
+
+SUBMIT = "/api/v1/media/images/generate"
+
+
+@pytest.fixture
+def caches_on(settings):
+    settings.API_TOKEN_CACHE_SECONDS = 10
+    settings.PRICE_CACHE_SECONDS = 10
+    known_tokens.forget()
+    pricing.quoted_prices.forget()
+    yield
+    known_tokens.forget()
+    pricing.quoted_prices.forget()
+
+
+@pytest.fixture
+def bearer(make_user):
+    user = make_user(tier="JIGGA")
+    _, secret = ApiToken.issue(user, name="speed")
+    return user, {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def _submit(client, headers, prompt):
+    return client.post(
+        SUBMIT,
+        {"prompt": prompt},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        **headers,
+    )
+
+
+def _kinds(queries) -> list[str]:
+    """Each statement as its verb and table: "INSERT mediajob", "SAVEPOINT"."""
+    kinds = []
+    for query in queries.captured_queries:
+        table = re.match(r'(?:INSERT INTO|UPDATE|SELECT .*? FROM) "\w+?_(\w+)"', query["sql"])
+        kinds.append(f"{query['sql'].split()[0]} {table[1]}" if table else query["sql"].split()[0])
+    return kinds
+
+
+def test_an_accepted_submit_is_eight_statements(
+    client, bearer, studio_env, caches_on, django_capture_on_commit_callbacks
+):
+    user, headers = bearer
+    with django_capture_on_commit_callbacks():
+        assert _submit(client, headers, "the period's first").status_code == 202  # makes the allowance row
+    with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+        response = _submit(client, headers, "a protea at dawn")
+    assert response.status_code == 202, response.content
+    assert _kinds(queries) == [
+        "SAVEPOINT",  # BEGIN outside a test
+        "INSERT idempotencyrecord",  # the claim, ON CONFLICT DO NOTHING
+        "SELECT subscription",  # the plan and its allowances, the subscription row locked
+        "UPDATE allowance",  # the reservation, with the rate limit in its WHERE
+        "INSERT reservation",  # ON CONFLICT DO NOTHING, no savepoint
+        "INSERT mediajob",
+        "UPDATE idempotencyrecord",  # the answer to replay
+        "RELEASE",  # COMMIT outside a test
+    ], [q["sql"][:120] for q in queries.captured_queries]
+    assert MediaJob.objects.filter(owner=user).count() == 2
+    assert IdempotencyRecord.objects.filter(user=user, state="completed").count() == 2
+
+
+def test_a_status_poll_is_one_query_of_the_columns_it_answers(client, bearer, studio_env, caches_on):
+    _, headers = bearer
+    with CaptureQueriesContext(connection):
+        status_url = _submit(client, headers, "poll me").json()["status_url"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(status_url, **headers)
+    assert response.status_code == 200 and response.json()["state"] == "queued"
+    assert len(queries.captured_queries) == 1, [q["sql"][:120] for q in queries.captured_queries]
+    sql = queries.captured_queries[0]["sql"]
+    assert '"studio_mediajob"."state"' in sql and '"studio_mediajob"."params"' not in sql
+
+
+def test_a_revoked_token_is_refused_within_the_cache_bound(client, bearer, studio_env, caches_on, settings):
+    """The documented bound (settings.API_TOKEN_CACHE_SECONDS): a revocation made elsewhere (a
+    queryset update, as another process's would look from here) is seen once the bound passes."""
+    user, headers = bearer
+    now = [1000.0]
+    monotonic, known_tokens._clock = known_tokens._clock, lambda: now[0]
+    try:
+        assert client.get("/api/v1/media/quota", **headers).status_code == 200
+        ApiToken.objects.filter(user=user).update(revoked_at="2026-12-01T00:00:00Z")
+        now[0] += settings.API_TOKEN_CACHE_SECONDS - 0.5
+        assert client.get("/api/v1/media/quota", **headers).status_code == 200  # within the bound
+        now[0] += 1.0
+        assert client.get("/api/v1/media/quota", **headers).status_code == 401  # past it
+    finally:
+        known_tokens._clock = monotonic
+
+
+def test_a_price_edited_in_the_admin_is_quoted_at_once_and_elsewhere_within_the_bound(
+    caches_on, db, settings
+):
+    row = ModelPrice.objects.get(model="imagen-3.0-generate-002", variant="1K")
+    quote = lambda: pricing.quote_model("image", row.model, row.variant, 1, remembered=True).usd_micros  # noqa: E731
+    assert quote() == row.usd_micros
+    row.usd_micros = 50_000
+    row.save()  # the admin's save: this process forgets the old price (billing.signals)
+    assert quote() == 50_000
+    ModelPrice.objects.filter(pk=row.pk).update(usd_micros=60_000)  # as another process's edit looks here
+    assert quote() == 50_000  # remembered, for at most PRICE_CACHE_SECONDS
+    assert (
+        pricing.quote_model("image", row.model, row.variant, 1).usd_micros == 60_000
+    )  # charges read the row
+    now = [1000.0]
+    monotonic, pricing.quoted_prices._clock = pricing.quoted_prices._clock, lambda: now[0]
+    try:
+        pricing.quoted_prices.forget()
+        assert quote() == 60_000
+        ModelPrice.objects.filter(pk=row.pk).update(usd_micros=70_000)
+        now[0] += settings.PRICE_CACHE_SECONDS + 0.1
+        assert quote() == 70_000
+    finally:
+        pricing.quoted_prices._clock = monotonic
