@@ -602,3 +602,17 @@ def grant(user: User, meter: str, units: int, *, by: User | None, reason: str) -
             entitled=F("entitled") + units, limit=Greatest(F("entitled") + units, F("used") + F("reserved"))
         )
         return given
+
+
+def forget_user(user: User) -> None:
+    """Billing's part of deleting an account (studio/accounts.py anonymises the user row itself).
+
+    Deleted: the user's allowances, reservations and grants (what was left of a period's allowance
+    is of no use to anyone). Kept, pointing at the anonymous user row: the cost ledger (what each
+    job cost us, for accounting and tax: append-only, its rows name no person), the tier-change log
+    (the audit of plan changes and the payments behind them) and the subscription row. A payment
+    provider's recurring subscription must be cancelled here when there is one."""
+    with transaction.atomic():
+        Reservation.objects.filter(user=user).delete()
+        Allowance.objects.filter(user=user).delete()
+        Grant.objects.filter(user=user).delete()

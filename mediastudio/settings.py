@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "ninja",
+    "allauth",  # sign-up, email verification, password reset and change (the Auth section below)
+    "allauth.account",
     "axes",  # log-in throttling (the Auth section below)
     "billing",
     "studio",
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     # billing.plan_for asks the database once per request (billing/middleware.py).
     "billing.middleware.plan_per_request",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After the view, so rendering a page never writes: the header's new toasts are announced
@@ -180,6 +183,7 @@ LOGOUT_REDIRECT_URL = "login"
 # processes, no shared cache needed); staff unlock by deleting them in the admin ("Access attempts").
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: it refuses before the password is checked
+    "allauth.account.auth_backends.AuthenticationBackend",  # the one allauth logs people in with
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
@@ -192,6 +196,21 @@ AXES_CLIENT_IP_CALLABLE = "studio.limits.client_ip"
 AXES_LOCKOUT_CALLABLE = "studio.limits.login_locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # no log of every successful log-in (it would grow without end)
 AXES_VERBOSE = False  # no "AXES: BEGIN" banner on stderr: a command's error stays one line
+# django-allauth: accounts have a username (what people log in with) and an email address that must
+# be verified before the first log-in (a link by mail); reset, email and password changes by mail.
+# An address that is already taken gets a mail saying so; the page says the same as for a new one.
+# A link opens a page with a button (a mail scanner fetching it verifies nothing).
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Media Studio: "
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset asked for a stranger's address sends nothing
+# Links in mails are built from the request (https behind the proxy: SECURE_PROXY_SSL_HEADER).
+ACCOUNT_CHANGE_EMAIL = True  # one address at a time: a new one replaces the old once verified
+# Failed log-ins are django-axes' (above); allauth's other cache-counted limits stay.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
 # Abuse limits (studio/limits.py). Counted from database rows, so every process sees the same count.
 # Uploads: a rolling 24 hours of a user's uploaded images, by count and by stored bytes.

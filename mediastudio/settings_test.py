@@ -44,6 +44,11 @@ from mediastudio.settings import BREAKER_STATE_PATH, CACHES, Q_CLUSTER, STORAGES
 # Hashing thousands of test passwords with PBKDF2 costs minutes; MD5 is fine for throwaway users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# django-allauth's own rate limits (a verification mail per address per 3 minutes, ...) count in the
+# cache, which outlives a test (and on Redis, a run): tests sign up the same addresses again and
+# again. Our caps on sign-ups and reset mails count in the database and stay on.
+ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth takes False for "none"
+
 # Pages read static files from the source folders (no collectstatic before a test run); the
 # production storage (hashed names) is tested by test_static_files.py under mediastudio.settings.
 # Media stay on disk whatever GCS_BUCKET says: the qcluster of studio/tests/cluster.py gets the

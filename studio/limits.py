@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.db.models import Exists, F
@@ -259,7 +258,9 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
     if isinstance(original_response, TemplateResponse) and context and "form" in context:
         template_name = original_response.template_name
     else:  # a log-in outside the two forms (none today): our page
-        template_name, context = "registration/login.html", {"form": AuthenticationForm(request)}
+        from allauth.account.forms import LoginForm  # imported here: allauth's forms need the app registry
+
+        template_name, context = "account/login.html", {"form": LoginForm(request=request)}
     form = context["form"]
     form.errors[NON_FIELD_ERRORS] = form.error_class([message], error_class="nonfield")
     # Rendered here: axes answers from a middleware, after Django renders template responses.

@@ -8,7 +8,7 @@ from studio import bench, serving
 # Each page module of studio/pages/ owns its URLs.
 urlpatterns = [
     path("", include("studio.pages.home")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("studio.pages.account")),
     path("media/a/<uuid:asset_id>/<str:variant>", serving.serve_asset, name="asset-media"),
     path("", include("studio.pages.create")),
     path("", include("studio.pages.edit")),

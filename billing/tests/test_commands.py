@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
@@ -305,3 +306,5 @@ def test_seed_demo_is_idempotent_and_prints_credentials(db):
     assert "password: studio-demo" in first
     assert get_user_model().objects.filter(username__startswith="demo-").count() == 4
     assert get_user_model().objects.get(username="demo-staff").is_staff
+    # Verified, so they log in through the log-in page at once.
+    assert EmailAddress.objects.filter(user__username__startswith="demo-", verified=True).count() == 4

@@ -10,7 +10,7 @@ from typing import Literal
 
 from ninja import File, Router, UploadedFile
 
-from studio import answers, assets, errors, idempotency, jobs, operations, uploads
+from studio import accounts, answers, assets, errors, idempotency, jobs, operations, uploads
 from studio.api.errors import SIGNED_IN, SUBMIT, route
 from studio.errors import StudioError, not_found
 from studio.models import MediaAsset, MediaJob
@@ -233,3 +233,19 @@ def get_asset(request, asset_id: uuid.UUID):
     if asset is None:
         raise not_found("asset")
     return answers.asset(asset, absolute=request.build_absolute_uri)
+
+
+@route(
+    router,
+    "delete",
+    "/assets/{asset_id}",
+    ok={204: None},
+    error_codes=(*SIGNED_IN, "forbidden", "not_found", "validation_error"),
+    tags=["images"],
+    summary="Delete one of your images or videos",
+)
+def delete_asset(request, asset_id: uuid.UUID):
+    """Deletes the image or video and its file, thumbnail and poster from storage, for good. The
+    allowance it used is not given back. Another user's id answers 404 `not_found`, as a missing one."""
+    accounts.delete_asset(request.user, asset_id)
+    return 204, None

@@ -21,7 +21,7 @@ from studio.models import AddressWindow
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 SIGNUP = "/accounts/signup/"
-RESET = "/accounts/password_reset/"
+RESET = "/accounts/password/reset/"
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def lindiwe(make_user):
 
 
 def log_in(client, username, password, url=LOGIN, **extra):
-    return client.post(url, {"username": username, "password": password}, **extra)
+    field = "login" if url == LOGIN else "username"  # allauth's form names it "login", the admin's "username"
+    return client.post(url, {field: username, "password": password}, **extra)
 
 
 def logged_in(client) -> bool:
@@ -238,36 +239,50 @@ def test_sign_up_asks_for_an_email(client, db):
 # --- Password reset by mail ------------------------------------------------------------------
 
 
+def verify_email(client) -> None:
+    """Follow the verification link of the last mail and confirm (the page's button)."""
+    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    assert "Confirm my email" in client.get(link).content.decode()
+    assert client.post(link).status_code == 302
+
+
 def test_password_reset_sends_a_link_that_sets_a_new_password(client, db):
     sign_up(client, "thandi")
+    verify_email(client)
     client.logout()
+    mail.outbox.clear()
     assert "Forgot your password?" in client.get(LOGIN).content.decode()
 
     response = client.post(RESET, {"email": "thandi@example.co.za"})
 
-    assert response.status_code == 302 and response.url == "/accounts/password_reset/done/"
+    assert response.status_code == 302 and response.url == "/accounts/password/reset/done/"
     assert "Check your email" in client.get(response.url).content.decode()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == ["thandi@example.co.za"] and message.subject == "Reset your Media Studio password"
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
+    assert message.to == ["thandi@example.co.za"] and message.subject == "Media Studio: Reset your password"
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", message.body).group(1)
 
-    form_page = client.get(link, follow=True)  # Django swaps the token for a session marker
+    form_page = client.get(link, follow=True)  # allauth swaps the token for a session marker
     assert "Choose a new password" in form_page.content.decode()
     done = client.post(
         form_page.redirect_chain[-1][0],
-        {"new_password1": "a-brand-new-phrase", "new_password2": "a-brand-new-phrase"},
+        {"password1": "a-brand-new-phrase", "password2": "a-brand-new-phrase"},
     )
     assert done.status_code == 302 and "Your password is changed" in client.get(done.url).content.decode()
-    assert log_in(client, "thandi", "a-brand-new-phrase").status_code == 302
+    assert log_in(client, "thandi", "a-brand-new-phrase").status_code == 302 and logged_in(client)
     # The link worked once.
     client.logout()
     assert "This link no longer works" in client.get(link, follow=True).content.decode()
 
 
+def test_the_old_password_reset_address_leads_to_the_new_one(client, db):
+    response = client.get("/accounts/password_reset/")
+    assert response.status_code == 301 and response.url == RESET
+
+
 def test_password_reset_says_the_same_for_an_unknown_address(client, db):
     response = client.post(RESET, {"email": "nobody@example.co.za"})
-    assert response.status_code == 302 and response.url == "/accounts/password_reset/done/"
+    assert response.status_code == 302 and response.url == "/accounts/password/reset/done/"
     assert mail.outbox == []
 
 
@@ -275,6 +290,7 @@ def test_password_reset_requests_are_capped_per_address(client, db, settings):
     settings.PASSWORD_RESETS_PER_ADDRESS = 2
     sign_up(client, "thandi")
     client.logout()
+    mail.outbox.clear()  # the verification mail
     for _ in range(2):
         assert client.post(RESET, {"email": "thandi@example.co.za"}).status_code == 302
 

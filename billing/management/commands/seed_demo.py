@@ -1,9 +1,11 @@
-"""Idempotently create one demo user per tier (and a staff user) and print their credentials."""
+"""Idempotently create one demo user per tier (and a staff user), each with a verified email
+address, and print their credentials."""
 
 from __future__ import annotations
 
 import os
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from billing import services
@@ -33,6 +35,10 @@ class Command(OperatorCommand):
             user.set_password(password)
             user.is_staff = user.is_superuser = staff
             user.save()
+            # Verified, so the demo accounts log in at once (sign-up verifies by mail).
+            EmailAddress.objects.update_or_create(
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
             plan = services.get_plan(tier)
             if services.plan_for(user) != plan:
                 services.change_tier(user, plan, by=None, reason="seed_demo")
