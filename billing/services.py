@@ -606,13 +606,20 @@ def grant(user: User, meter: str, units: int, *, by: User | None, reason: str) -
 
 def forget_user(user: User) -> None:
     """Billing's part of deleting an account (studio/accounts.py anonymises the user row itself).
+    Call it inside the deleting transaction.
 
+    A PayFast subscription that is paying is cancelled at PayFast first, so the person is charged
+    no more; if PayFast cannot be reached this raises PayFastError and the deletion must not go on.
     Deleted: the user's allowances, reservations and grants (what was left of a period's allowance
-    is of no use to anyone). Kept, pointing at the anonymous user row: the cost ledger (what each
-    job cost us, for accounting and tax: append-only, its rows name no person), the tier-change log
-    (the audit of plan changes and the payments behind them) and the subscription row. A payment
-    provider's recurring subscription must be cancelled here when there is one."""
-    with transaction.atomic():
-        Reservation.objects.filter(user=user).delete()
-        Allowance.objects.filter(user=user).delete()
-        Grant.objects.filter(user=user).delete()
+    is of no use to anyone), and any plan change scheduled. Kept, pointing at the anonymous user
+    row: the cost ledger (what each job cost us, for accounting and tax: append-only, its rows name
+    no person), the tier-change log (the audit of plan changes) and the PayFast subscriptions and
+    notifications (the payments)."""
+    from billing import payfast  # payfast uses this module
+
+    if payfast.active_subscription(user) is not None:
+        payfast.cancel(user)
+    schedule_change(user, None, at=None, reason="")
+    Reservation.objects.filter(user=user).delete()
+    Allowance.objects.filter(user=user).delete()
+    Grant.objects.filter(user=user).delete()

@@ -372,6 +372,34 @@ def test_a_cancel_stops_payfast_and_takes_effect_at_the_periods_end(client, make
     assert refresh_plan(sipho) == "FREE"
 
 
+def test_forgetting_a_user_cancels_the_paying_subscription_at_payfast(client, make_user, pf, capture):
+    """Deleting an account (studio/accounts.py calls forget_user) stops PayFast charging; the payment
+    records stay for accounting."""
+    sipho = make_user(username="sipho")
+    subscribe(client, pf, capture, sipho)
+    record = PayFastSubscription.objects.get(user=sipho)
+
+    services.forget_user(sipho)
+
+    assert pf.payfast()["subscriptions"][record.token]["status"] == "CANCELLED"
+    kept = PayFastSubscription.objects.get(pk=record.pk)
+    assert kept.status == PayFastSubscription.Status.CANCELLED and kept.user_id == sipho.pk
+    assert PayFastNotification.objects.filter(subscription=record).exists()
+    assert TierChange.objects.filter(user=sipho).exists()
+    assert Subscription.objects.get(user=sipho).change_at is None
+
+
+def test_forgetting_a_user_stops_when_payfast_cannot_cancel(client, make_user, pf, capture, settings):
+    sipho = make_user(username="sipho")
+    subscribe(client, pf, capture, sipho)
+    settings.PAYFAST_API_URL = "http://127.0.0.1:9"  # nothing answers
+
+    with pytest.raises(payfast.PayFastError):
+        services.forget_user(sipho)
+
+    assert PayFastSubscription.objects.get(user=sipho).status == PayFastSubscription.Status.ACTIVE
+
+
 def test_a_cancelled_notification_falls_back_to_free_at_the_periods_end(client, make_user, pf, capture):
     sipho = make_user(username="sipho")
     subscribe(client, pf, capture, sipho)

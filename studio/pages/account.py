@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import RedirectView
 
 from billing import services as billing
+from billing.payfast import PayFastError
 from studio import accounts, limits
 from studio.errors import StudioError
 from studio.models import AddressWindow, MediaAsset, MediaJob
@@ -133,7 +134,7 @@ def account_delete(request: PageRequest) -> HttpResponse:
     if form.is_valid():
         try:
             accounts.delete_account(request.user)
-        except accounts.JobsRunning as e:
+        except (accounts.JobsRunning, PayFastError) as e:
             form.add_error(None, str(e))
         else:
             logout(request)
