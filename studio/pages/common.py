@@ -8,8 +8,10 @@ a slow connection or a resubmitted form makes one job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
@@ -34,6 +36,29 @@ class PageRequest(HttpRequest):
 
 # An Idempotency-Key refusal that a fresh key fixes: the form was sent before, or tampered with.
 STALE_KEY_CODES = ("idempotency_mismatch", "invalid_idempotency_key")
+
+
+# How a job goes back to its own form, filled in with its settings ("Try again", "Reuse settings"),
+# by operation: each page's StudioForm registers its own (forms.StudioForm.again).
+AGAIN_URLS: dict[str, Callable[[MediaJob], str]] = {}
+
+
+def again_url(job: MediaJob) -> str:
+    """The job's form with the job's settings, or "" when its page has none."""
+    again = AGAIN_URLS.get(job.operation)
+    return again(job) if again else ""
+
+
+def settings_query(job: MediaJob, names: tuple[str, ...]) -> str:
+    """`names` of the job's params as a form's query string: set values only, booleans as the
+    forms read them, and the seed only if the model applied it (an ignored seed repeats nothing)."""
+    params = job.params or {}
+    query = {
+        name: ("true" if value is True else "false" if value is False else value)
+        for name in names
+        if (value := params.get(name)) not in (None, "") and (name != "seed" or job.seed_applied)
+    }
+    return urlencode(query)
 
 
 def period_words(period: str) -> str:
@@ -98,6 +123,7 @@ def job_card(job: MediaJob) -> dict:
         "images": images,
         "synthid": any(item["asset"].synthid for item in images),
         "error": error,
+        "again": again_url(job) if job.state in (MediaJob.State.FAILED, MediaJob.State.CANCELLED) else "",
     }
 
 

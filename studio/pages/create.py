@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -47,18 +47,22 @@ def _image_request(values: dict[str, str]) -> GenerateImage:
     )
 
 
+FORM_DEFAULTS = {
+    "prompt": "",
+    "count": "1",
+    "aspect_ratio": "1:1",
+    "image_size": "1K",
+    "output_format": "png",
+    "negative_prompt": "",
+    "seed": "",
+    "style": "",
+}
+# What "Try again" and "Reuse settings" send back to this form: all of it, in its order.
+REUSABLE = tuple(FORM_DEFAULTS)
+
 FORM = StudioForm(
     operation="generate_image",
-    defaults={
-        "prompt": "",
-        "count": "1",
-        "aspect_ratio": "1:1",
-        "image_size": "1K",
-        "output_format": "png",
-        "negative_prompt": "",
-        "seed": "",
-        "style": "",
-    },
+    defaults=FORM_DEFAULTS,
     build=_image_request,
     # The price depends on the count and the size, not the words: shown before a prompt is written.
     price=lambda values: (int(values["count"]), {"image_size": values["image_size"]}),
@@ -72,6 +76,7 @@ FORM = StudioForm(
         "seed": "Seed",
         "style": "Style",
     },
+    again=lambda job: f"{reverse('image-create')}?{common.settings_query(job, REUSABLE)}",
 )
 
 

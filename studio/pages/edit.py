@@ -16,6 +16,7 @@ mask against the image (size, not empty), exactly as for the JSON API.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -111,6 +112,17 @@ def _edit_request(values: dict[str, str]) -> EditImage:
     return EditImage.model_validate(data)
 
 
+def _edit_again(job) -> str:
+    """The canvas of the job's image with its mode, words and sides (the mask is painted again)."""
+    params = job.params or {}
+    query = common.settings_query(job, ("mode", "prompt", "count", "negative_prompt", "seed"))
+    sides = {side: value for side, value in (params.get("outpaint") or {}).items() if value}
+    if params.get("outpaint_aspect_ratio"):
+        sides = {"outpaint_by": "ratio", "outpaint_aspect_ratio": params["outpaint_aspect_ratio"]}
+    url = reverse("image-edit-canvas", kwargs={"asset_id": params["image_id"]})
+    return f"{url}?{query}&{urlencode(sides)}" if sides else f"{url}?{query}"
+
+
 FORM = StudioForm(
     operation="edit_image",
     defaults=FORM_DEFAULTS,
@@ -119,6 +131,7 @@ FORM = StudioForm(
     price=lambda values: (int(values["count"]), {}),
     labels={"count": "Number of images"},
     estimate_fields=("count",),
+    again=_edit_again,
 )
 
 

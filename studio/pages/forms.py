@@ -64,6 +64,12 @@ class StudioForm:
     booleans: tuple[str, ...] = ()  # read as "true"/"false" from a checkbox, a radio or JSON
     # Form field names that differ from the schema's ({"image_id": "image"}): errors go to the form's.
     renamed: dict[str, str] = field(default_factory=dict)
+    # This form's URL filled in with a job's settings: the failed card's "Try again" (common.again_url).
+    again: Callable[[MediaJob], str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.again is not None:
+            common.AGAIN_URLS[self.operation] = self.again
 
     def values(self, data) -> dict[str, str]:
         """The form's raw values (as typed, for re-display), with the defaults for missing ones.

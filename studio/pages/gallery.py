@@ -24,6 +24,7 @@ from billing import services as billing
 from billing.models import UpscaleModel
 from studio import operations
 from studio.models import MediaAsset, MediaJob
+from studio.pages import common
 from studio.pages.common import PageRequest
 from studio.schemas import STYLE_PRESETS
 from studio.serving import media_url
@@ -32,8 +33,6 @@ GALLERY_PAGE = "studio/image_gallery.html"
 VIEWER_PAGE = "studio/image_viewer.html"
 PAGE_SIZE = 24
 STRIP_EACH_SIDE = 6
-# What Create's GET accepts, in its order: "Reuse settings" sends these back.
-REUSABLE = ("prompt", "count", "aspect_ratio", "negative_prompt", "seed", "style")
 
 
 # --- Gallery -------------------------------------------------------------------------------
@@ -205,11 +204,7 @@ def _cost(job: MediaJob | None) -> dict | None:
 def _reuse_url(job: MediaJob | None) -> str:
     if job is None or job.operation != "generate_image":  # Create reuses its own settings
         return ""
-    params = job.params or {}
-    query = {name: params[name] for name in REUSABLE if params.get(name) not in (None, "")}
-    if not job.seed_applied:  # a seed the model ignored would not repeat this image
-        query.pop("seed", None)
-    return f"{reverse('image-create')}?{urlencode(query)}"
+    return common.again_url(job)
 
 
 @require_GET

@@ -13,7 +13,7 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -51,7 +51,13 @@ FORM = StudioForm(
     price=lambda values: (1, {"model": values["model"]}),
     estimate_fields=("factor", "model"),
     renamed={"image_id": "image"},
+    again=lambda job: _upscale_again(job),
 )
+
+
+def _upscale_again(job) -> str:
+    settings = common.settings_query(job, ("factor", "model"))
+    return f"{reverse('image-upscale')}?image={job.params['image_id']}&{settings}"
 
 
 def _own_image(user, value: str) -> MediaAsset | None:

@@ -121,6 +121,7 @@ FORM = StudioForm(
     labels=_LABELS,
     estimate_fields=tuple(_LABELS),
     booleans=("fast", "generate_audio"),
+    again=lambda job: _reuse_url(job.params or {}),
 )
 
 
