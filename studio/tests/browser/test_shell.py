@@ -41,6 +41,7 @@ PAGES = [
     ("video-progress", "JIVE", "video-job", "video"),
     ("video-samples-free", "FREE", "video-create", "samples"),
     ("plans", "JIVE", "plans", None),
+    ("assistant", "JIVE", "assistant", None),
     ("account", "JIVE", "account", None),
     ("not-found", "JIVE", None, None),
 ]
