@@ -218,6 +218,8 @@ def test_it_shows_a_generated_image_with_its_actions_settings_synthid_and_cost(
         "prompt": ["A protea at sunrise"],
         "count": ["2"],
         "aspect_ratio": ["16:9"],
+        "image_size": ["1K"],  # every setting of the job, the defaults it was made with too
+        "output_format": ["png"],
         "style": ["watercolour"],
     }
     assert "Compare plans" not in actions  # nothing locked for JIGGA

@@ -12,7 +12,6 @@ from django.test import RequestFactory
 from billing import services
 from studio.tests.factories import make_asset, make_job
 
-
 STUDIOS = {"Image Studio", "Video Studio", "Gallery", "Plans"}
 
 
