@@ -174,6 +174,7 @@ def quota(user) -> dict:
         "upgrade": [
             {"tier": p.code, "price": pricing.format_zar(p.price_cents)} for p in billing.upgrade_plans(plan)
         ],
+        "plans_url": reverse("plans"),
     }
 
 

@@ -57,6 +57,7 @@ class Quota(Schema):
     prices: dict[str, UnitPrice] = Field(description="The price of one unit of each price class.")
     usd_to_zar_rate: str
     upgrade: list[UpgradeOffer] = Field(description="The plans above yours.")
+    plans_url: str = Field(description="The page that compares the plans, where the user subscribes.")
 
 
 @route(
