@@ -192,3 +192,23 @@ def test_a_refusal_after_a_submit_is_in_view_and_focused(page, live_server, make
     assert 0 <= top < size["height"] / 2, top
     assert_accessible(page, f"the refusal at {size['width']}px")
     shoot(page, "refusal-in-view")
+
+
+def test_a_quick_typist_gets_the_last_estimate_and_no_console_errors(page, live_server, make_user, log_in):
+    """The estimate's requests queue the last change instead of aborting the one in flight (htmx
+    logs every aborted request as a console error)."""
+    log_in(page, make_user(username="alice", tier="JIVE"))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    page.goto(live_server.url + "/studio/images/create/")
+    prompt = page.get_by_label("Prompt", exact=True)
+    for key in "A protea at sunrise":
+        prompt.press(key)
+    counts = page.get_by_role("group", name="Number of images")
+    for n in "2341234":
+        counts.get_by_text(n, exact=True).click()
+
+    expect(page.locator("#estimate")).to_contain_text("R2.96")  # four images at R0.74
+    page.wait_for_timeout(1_000)
+    expect(page.locator("#estimate")).to_contain_text("R2.96")
+    assert console == []
