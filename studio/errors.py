@@ -112,6 +112,13 @@ def not_found(what: str) -> StudioError:
     return StudioError("not_found", f"No {what} with that id.", status=404)
 
 
+def quota_exceeded(refusal) -> StudioError:
+    """billing.QuotaExceeded as the user's refusal: what remains, when it resets, the way up."""
+    return StudioError(
+        "quota_exceeded", f"Not enough allowance left: {refusal}.", status=429, **refusal.as_dict()
+    )
+
+
 def upgrade_required(message: str, *, tier: str, upgrade: list[dict]) -> StudioError:
     return StudioError(
         "upgrade_required", message, status=403, tier=tier, upgrade=upgrade, plans_url=reverse("plans")

@@ -17,7 +17,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -25,7 +24,7 @@ from billing import pricing
 from billing import services as billing
 from mediastudio.sql import in_a_transaction
 from studio import errors, limits, operations, providers
-from studio.errors import StudioError, not_found
+from studio.errors import not_found
 from studio.models import MediaAsset, MediaJob
 from studio.operations import JobPlan
 
@@ -88,13 +87,7 @@ def _create_job(user, operation, params, job_id, job_plan, route, files, quote) 
         # Every channel comes through here: the rate limit is checked in the reserve's UPDATE.
         billing.reserve(user, job_plan.meter, job_plan.units, reference, guard=limits.submit_rate_guard(user))
     except billing.QuotaExceeded as e:
-        raise StudioError(
-            "quota_exceeded",
-            f"Not enough allowance left: {e}.",
-            status=429,
-            **e.as_dict(),
-            plans_url=reverse("plans"),
-        ) from e
+        raise errors.quota_exceeded(e) from e
     job = MediaJob(
         id=job_id,
         owner=user,

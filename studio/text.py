@@ -112,9 +112,7 @@ def stream(user, request: providers.TextRequest, *, purpose: str) -> Iterator[pr
     try:
         billing.reserve(user, Meter.TEXT_TOKENS, tokens, reference)
     except billing.QuotaExceeded as e:
-        raise StudioError(
-            "quota_exceeded", f"Not enough allowance left: {e}.", status=429, **e.as_dict()
-        ) from e
+        raise errors.quota_exceeded(e) from e
     settled = False
     try:
         for item in providers.stream_text(request):

@@ -29,7 +29,6 @@ from .base import (
     SafetyBlockedError,
 )
 from .catalog import Route
-from .resilience import call_guarded
 
 log = logging.getLogger(__name__)
 
@@ -306,14 +305,7 @@ class GeminiImageAdapter:
         return outputs
 
     def _call(self, use_client):
-        client = vertex.client(self.route.location, settings.PROVIDER_IMAGE_TIMEOUT_SECONDS)
-        return call_guarded(
-            vertex.guarded_sdk_call(
-                lambda: use_client(client), model=self.model, operation=self.route.operation
-            ),
-            model_id=self.model,
-            family=self.family,
-        )
+        return vertex.call(self.route, settings.PROVIDER_IMAGE_TIMEOUT_SECONDS, use_client)
 
     def _result(self, images: list[GeneratedImage], outputs: _Outputs, seed_applied: bool) -> ImageResult:
         if not images:

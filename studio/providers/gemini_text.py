@@ -18,7 +18,6 @@ from google.genai import types
 from . import vertex
 from .base import Family, FunctionCall, SafetyBlockedError, TextDelta, TextRequest, TextResult
 from .catalog import Route
-from .resilience import call_guarded
 
 
 class GeminiTextAdapter:
@@ -70,14 +69,7 @@ class GeminiTextAdapter:
         )
 
     def _call(self, use_client):
-        client = vertex.client(self.route.location, settings.PROVIDER_TEXT_TIMEOUT_SECONDS)
-        return call_guarded(
-            vertex.guarded_sdk_call(
-                lambda: use_client(client), model=self.model, operation=self.route.operation
-            ),
-            model_id=self.model,
-            family=self.family,
-        )
+        return vertex.call(self.route, settings.PROVIDER_TEXT_TIMEOUT_SECONDS, use_client)
 
 
 def _contents(request: TextRequest) -> list[types.Content]:

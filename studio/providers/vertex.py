@@ -22,8 +22,8 @@ from .base import (
     RetryableError,
     SafetyBlockedError,
 )
-from .catalog import OPERATIONS, successor_for
-from .resilience import transport_error
+from .catalog import OPERATIONS, Route, successor_for
+from .resilience import call_guarded, transport_error
 
 
 def client(location: str, timeout_seconds: float) -> genai.Client:
@@ -116,6 +116,17 @@ def model_unavailable(model: str, operation: Operation | None, *, detail: str = 
     if detail:
         message += f" ({detail})"
     return ModelUnavailableError(message, successor=successor, model=model, http_status=404)
+
+
+def call(route: Route, timeout_seconds: float, use_client):
+    """`use_client(client)` for `route`'s model: our errors only, our retries, inside the model's
+    circuit breaker (resilience.call_guarded). Shared by the generateContent families."""
+    sdk_client = client(route.location, timeout_seconds)
+    return call_guarded(
+        guarded_sdk_call(lambda: use_client(sdk_client), model=route.model_id, operation=route.operation),
+        model_id=route.model_id,
+        family=route.family,
+    )
 
 
 def guarded_sdk_call(fn, *, model: str, operation: Operation | None = None):
