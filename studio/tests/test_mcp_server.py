@@ -18,9 +18,11 @@ from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
 
 from billing import services as billing
+from mediastudio.settings_test import SEED_MODELS
+from studio.assets import create_image_asset, save_upload
 from studio.models import ApiToken, MediaJob
 from studio.tests.cluster import Cluster, WebServer, wait_for_job
-from studio.tests.factories import make_photo
+from studio.tests.factories import make_mask, make_photo
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.timeout(180)]
 
@@ -40,9 +42,20 @@ def stack(providers_env, settings, tmp_path):
 
 
 def image_asset(user, size=(96, 64)):
-    from studio.assets import create_image_asset
-
     return create_image_asset(owner=user, data=make_photo(size), mime_type="image/png", origin="uploaded")
+
+
+@pytest.fixture
+def gemini_stack(default_models, settings, tmp_path):
+    """The stack on the product's default models (Gemini image edits), not the suite's seed ones."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    today = dict.fromkeys(SEED_MODELS, "")
+    cluster = Cluster(default_models, tmp_path, **today)
+    web = WebServer(default_models, tmp_path, **today)
+    yield web
+    web.stop()
+    cluster.stop()
 
 
 def token_for(user) -> str:
@@ -201,10 +214,34 @@ def test_a_client_of_the_handshake_era_works_too_and_a_key_can_come_in_meta(stac
         return tools, first, again
 
     tools, first, again = mcp(stack, token, work, mode="legacy")
-    assert len(tools.tools) == 7
+    assert len(tools.tools) == len(OPERATIONS) + 3
     assert first.structured_content["job_id"] == again.structured_content["job_id"]
     assert MediaJob.objects.filter(owner=user).count() == 1
     assert ApiToken.objects.get(user=user).last_used_at is not None  # the token's use is recorded
+
+
+def test_the_edit_tool_edits_an_area_in_words_or_inside_an_uploaded_mask(gemini_stack, make_user):
+    user = make_user(tier="JIVE")
+    token = token_for(user)
+    photo = image_asset(user)
+    mask = save_upload(user, make_mask((96, 64), (10, 10, 40, 40)))
+    done = []
+    for arguments in (
+        {"mode": "remove", "mask_description": "the green square"},
+        {"mode": "insert", "prompt": "a sunbird", "mask_asset_id": str(mask.id)},
+    ):
+        accepted = call(gemini_stack, token, "edit_image", {"image_id": str(photo.id), **arguments})
+        assert not accepted.is_error, accepted.content[0].text
+        wait_for_job(accepted.structured_content["job_id"], timeout=60)
+        done.append(
+            call(gemini_stack, token, "job_status", {"job_id": accepted.structured_content["job_id"]})
+        )
+    for status in done:
+        assert status.structured_content["state"] == "succeeded"
+        assert [block.type for block in status.content] == ["text", "resource_link", "image"]
+    inserted = MediaJob.objects.get(pk=done[1].structured_content["job_id"])
+    assert inserted.mask and inserted.model == "gemini-3.1-flash-image"
+    assert not MediaJob.objects.get(pk=done[0].structured_content["job_id"]).mask
 
 
 def test_no_token_or_a_revoked_one_is_401(stack, make_user):
