@@ -217,7 +217,7 @@ def test_a_purchase_completes_end_to_end_against_the_payfast_stand_in(run_local,
     assert (
         post(
             base + "/accounts/login/",
-            {"csrfmiddlewaretoken": token, "username": "thandi", "password": "pw-123456"},
+            {"csrfmiddlewaretoken": token, "login": "thandi", "password": "pw-123456"},
         )[0]
         == 302
     )
