@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from billing import services as billing
 from billing.models import CostEntry
 from studio.models import MediaJob
+from studio.tests.browser.a11y import assert_accessible
 from studio.tests.browser.loading import assert_loaded
 from studio.tests.cluster import wait_for_job
 
@@ -50,6 +51,7 @@ def test_a_chat_message_becomes_a_tool_call_a_job_card_and_the_image(
     image = card.get_by_role("img")
     expect(image).to_be_visible(timeout=15_000)
     assert_loaded(page, image)
+    assert_accessible(page, "the assistant with a job card")
     shoot(page, "assistant-image")
     # The conversation is kept: after a reload it is all there.
     page.reload()
@@ -73,6 +75,7 @@ def test_a_request_over_the_allowance_shows_the_refusal_with_the_upgrade_and_cha
     expect(refusal.get_by_role("link", name="See the plans")).to_have_attribute("href", "/plans/")
     expect(refusal).to_contain_text("Nothing was created and you were not charged.")
     expect(page.locator(".msg-model .msg-text").last).to_contain_text("I could not do that")
+    assert_accessible(page, "the assistant with a refusal")
     shoot(page, "assistant-refused")
     assert not MediaJob.objects.exists()
     assert not CostEntry.objects.filter(user=alice).exclude(operation="assistant").exists()
@@ -96,6 +99,7 @@ def test_an_isizulu_prompt_is_translated_in_a_preview_accepted_and_submitted(
     expect(suggestion).to_have_value(ENGLISH)
     expect(prompt).to_have_value(ZULU)  # never replaced before the user accepts
     expect(page.locator(".helper-charged")).to_contain_text("tokens (less than R0.01)")
+    assert_accessible(page, "the prompt helper's preview")
     shoot(page, "prompt-helper-preview")
     suggestion.fill(ENGLISH + ", golden light")  # the preview is editable
     page.get_by_role("button", name="Use this prompt").click()
@@ -113,3 +117,27 @@ def test_an_isizulu_prompt_is_translated_in_a_preview_accepted_and_submitted(
     # A translation is a fraction of a cent: the ledger keeps it in micro-dollars.
     assert helper_charges.count() == 1 and helper_charges.get().usd_micros > 0
     assert CostEntry.objects.filter(user=alice, operation="generate_image").count() == 1
+
+
+def test_a_call_above_the_setting_waits_for_a_yes_then_shows_its_job_card(
+    page, live_server, make_user, log_in, providers_env, settings, shoot
+):
+    settings.ASSISTANT_CONFIRM_ABOVE_ZAR = "0.50"
+    alice = make_user(username="alice", tier="JIVE")
+    log_in(page, alice)
+    page.goto(live_server.url + "/studio/assistant/")
+
+    send(page, "make me a picture of a braai at Kirstenbosch")
+
+    waiting = page.locator(".tool-awaiting")
+    expect(waiting).to_contain_text("this costs R0.74, more than the R0.50 the assistant spends without asking")
+    assert not MediaJob.objects.exists()
+    assert_accessible(page, "a call waiting for a yes")
+    shoot(page, "assistant-confirm")
+    waiting.get_by_role("button", name="Yes, make it (R0.74)").click()
+
+    card = page.locator(".tool-started article.job")
+    expect(card).to_contain_text("a braai at Kirstenbosch")
+    expect(page.locator(".tool-awaiting")).to_have_count(0)
+    expect(page.locator(".msg-model .msg-text").last).to_contain_text("Started generating 1 image")
+    assert MediaJob.objects.get(owner=alice).params["prompt"] == "a braai at Kirstenbosch"
