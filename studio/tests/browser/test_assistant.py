@@ -130,7 +130,9 @@ def test_a_call_above_the_setting_waits_for_a_yes_then_shows_its_job_card(
     send(page, "make me a picture of a braai at Kirstenbosch")
 
     waiting = page.locator(".tool-awaiting")
-    expect(waiting).to_contain_text("this costs R0.74, more than the R0.50 the assistant spends without asking")
+    expect(waiting).to_contain_text(
+        "this costs R0.74, more than the R0.50 the assistant spends without asking"
+    )
     assert not MediaJob.objects.exists()
     assert_accessible(page, "a call waiting for a yes")
     shoot(page, "assistant-confirm")
