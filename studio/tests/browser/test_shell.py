@@ -32,6 +32,7 @@ PAGES = [
     ("edit-pick", "JIVE", "image-edit", None),
     ("edit-canvas", "JIVE", "image-edit-canvas", "asset"),
     ("edit-demo-free", "FREE", "image-edit", None),
+    ("compose", "JIVE", "image-compose", None),
     ("upscale", "JIGGA", "image-upscale", None),
     ("upscale-free", "FREE", "image-upscale", None),
     ("gallery", "JIVE", "image-gallery", None),
@@ -45,6 +46,13 @@ PAGES = [
     ("account", "JIVE", "account", None),
     ("not-found", "JIVE", None, None),
 ]
+
+
+MODEL_WORDS = re.compile(
+    r"\b(?:imagen|gemini|veo|flux)-[\w.-]+|projects/\S+|publishers/\S+|generateContent|predictLongRunning",
+    re.I,
+)
+RUN_TOGETHER = re.compile(r"\b[a-z]{2,}[.!?][A-Z][a-z]+")
 
 
 def check_shell(page, label: str, *, meter: bool = True) -> None:
@@ -63,6 +71,10 @@ def check_shell(page, label: str, *, meter: bool = True) -> None:
              && getComputedStyle(a).color === "rgb(0, 0, 238)").map(a => a.textContent.trim())"""
     )
     assert not blue, f"{label}: links in the browser's blue: {blue}"
+    # The words users read: no model ids, no provider paths, no sentences run together.
+    text = page.evaluate("() => document.body.innerText")
+    assert not MODEL_WORDS.findall(text), f"{label}: {MODEL_WORDS.findall(text)}"
+    assert not RUN_TOGETHER.findall(text), f"{label}: run-together sentences {RUN_TOGETHER.findall(text)}"
     assert_accessible(page, label)
 
 
