@@ -152,9 +152,10 @@ def wait_until_up(server: subprocess.Popen, base: str, log_path: Path, seconds: 
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
         try:
-            if requests.get(f"{base}/bench/bare", timeout=2).status_code == 200:
+            # A cold worker's first answer may take seconds (imports, the first connections).
+            if requests.get(f"{base}/bench/bare", timeout=(2, 30)).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer within {seconds:.0f} s:\n{log_path.read_text()[-3000:]}")

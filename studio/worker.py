@@ -103,17 +103,16 @@ def _run_image_job(job: MediaJob, operation: operations.Operation) -> None:
         )
     stored = []
     for image in outputs:
-        raw = cast(bytes, image.data)  # outputs keep only the images with data
-        data = assets.add_watermark(raw, image.mime_type) if job.watermark else raw
         stored.append(
-            assets.create_image_asset(
+            assets.store_output(
                 owner=job.owner,
-                data=data,
+                data=cast(bytes, image.data),  # outputs keep only the images with data
                 mime_type=image.mime_type,
+                watermark=job.watermark,
                 synthid=result.synthid,
-                watermarked=job.watermark,
                 source_job=job,
                 parent=parent,
+                like_parent=operation.output_looks_like_parent,
             )
         )
     units = operation.delivered_units(job, len(stored))

@@ -74,6 +74,9 @@ class Operation:
     image_fields: ClassVar[tuple[str, ...]] = ()
     # Request fields kept as files on the job (MediaJob.mask), never in its params.
     file_fields: ClassVar[frozenset[str]] = frozenset()
+    # Its output is the parent image at a larger size (an upscale): the parent's thumbnail is the
+    # output's, so the worker does not decode a 4096² file to make it again.
+    output_looks_like_parent: ClassVar[bool] = False
 
     # --- The words users see ----------------------------------------------------------------
     nouns: ClassVar[tuple[str, str]]  # what a toast calls its output: (one, several)

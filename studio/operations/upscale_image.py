@@ -36,6 +36,7 @@ class UpscaleImageOperation(Operation):
     label = "Upscale image"
     schema = UpscaleImage
     image_fields = ("image_id",)
+    output_looks_like_parent = True  # the thumbnail is the parent's (assets.create_image_asset)
     nouns = ("upscale", "upscales")
     typical_seconds = 10
     api_path = "/images/upscale"

@@ -6,17 +6,21 @@ the reservation and job INSERTs, the stored answer and COMMIT (RELEASE): 8 state
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from PIL import Image
 
 from billing import pricing
 from billing.models import ModelPrice
+from studio import assets
 from studio.auth import known_tokens
 from studio.models import ApiToken, IdempotencyRecord, MediaJob
+from studio.tests.factories import make_photo
 
 SUBMIT = "/api/v1/media/images/generate"
 
@@ -134,3 +138,44 @@ def test_a_price_edited_in_the_admin_is_quoted_at_once_and_elsewhere_within_the_
         assert quote() == 70_000
     finally:
         pricing.quoted_prices._clock = monotonic
+
+
+# --- Post-processing (issue 17.4) ---------------------------------------------------------------
+
+
+def test_a_free_preview_is_marked_in_rgb_and_its_thumbnail_made_from_the_same_decode(
+    make_user, settings, tmp_path, monkeypatch
+):
+    settings.MEDIA_ROOT = tmp_path
+    decodes = []
+    real_open = assets.Image.open
+    monkeypatch.setattr(assets.Image, "open", lambda *a, **k: decodes.append(1) or real_open(*a, **k))
+    photo = make_photo((256, 192))
+    asset = assets.store_output(
+        owner=make_user(),
+        data=photo,
+        mime_type="image/png",
+        watermark=True,
+        synthid=False,
+        source_job=None,
+        parent=None,
+    )
+    # The mark and the thumbnail: one decode; create_image_asset reads the new file's header once.
+    assert len(decodes) == 2
+    stored = Image.open(asset.file.path)
+    assert stored.mode == "RGB" and asset.watermarked
+    assert stored.getpixel((5, 190))[0] < Image.open(io.BytesIO(photo)).getpixel((5, 190))[0]  # the band
+    assert Image.open(asset.thumbnail.path).size == (256, 192)
+
+
+def test_an_upscale_takes_its_parents_thumbnail_without_decoding_the_big_file(make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    user = make_user()
+    parent = assets.create_image_asset(owner=user, data=make_photo((96, 64)), mime_type="image/png")
+    big = make_photo((384, 256))
+    upscaled = assets.store_output(
+        owner=user, data=big, mime_type="image/png", watermark=False, synthid=True, source_job=None,
+        parent=parent, like_parent=True,
+    )  # fmt: skip
+    assert assets.read_bytes(upscaled.thumbnail) == assets.read_bytes(parent.thumbnail)
+    assert (upscaled.width, upscaled.height) == (384, 256)

@@ -1,0 +1,424 @@
+"""Speed near the floor (issue 17): the API's submit and status beside the same SQL and Redis work
+done raw, the bare view, and post-processing, on PostgreSQL + Redis. A benchmark, not a test.
+
+    .venv/bin/python scripts/bench.py [--rounds 3] [--requests 400] [--concurrency 16] [--json]
+
+In one run:
+
+1. Its own database (`mediastudio_bench`, created and dropped; never `test` or the app's) and a
+   Redis database it names (`--redis`, db 14 by default, never 0). It refuses a Redis db that
+   already holds the job queue, and at the end deletes only the keys it created: it never
+   flushes anything. `manage.py migrate`, one JIGGA user with 100,000 extra images, an API token.
+2. In-process, in a Django process on that database (`manage.py shell`), after a warm-up:
+   submit (`POST /api/v1/media/images/generate`, bearer token, an Idempotency-Key) and status
+   (`GET` its status_url) through Django's test client, median of `--inproc` requests each; the
+   SQL statements of one of each (BEGIN and COMMIT counted), the Redis round trips and new
+   Redis connections; and post-processing: watermark + thumbnail + store of a photo-like 1024²
+   PNG (the FREE preview path), the thumbnail of a 4096² upscale (from its parent, and, for
+   comparison, by decoding the file as before).
+3. The floor, in this process, without Django: the same statements with psycopg (BEGIN, the
+   key's claim, the plan with the subscription locked, the allowance UPDATE with the rate limit,
+   the reservation and job INSERTs, the stored answer, COMMIT) and the same Redis commands with
+   redis-py (the breaker's MGET, the queue's RPUSH) on kept connections; status is its one SELECT
+   and a JSON answer. Median of `--inproc` each. Each in-process figure is printed as a ratio to
+   its floor.
+4. gunicorn (`--workers` sync workers, DEBUG off, as scripts/load_api.py starts it): `--rounds`
+   rounds, each running bare, submit and status in turn (interleaved, so a slow minute hurts all
+   three alike), `--requests` requests each from `--concurrency` clients after a warm-up; the
+   median over the rounds of each round's median latency and throughput. The first request
+   gets 60 s (a cold worker), the others 30 s.
+
+Everything it started is stopped, and its database dropped, also after an error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg
+import redis
+import requests
+from psycopg.types.json import Jsonb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load_api  # noqa: E402  (its server and client helpers: one copy of each)
+
+ROOT = load_api.ROOT
+DATABASE_NAME = "mediastudio_bench"
+QUEUE_KEY = load_api.QUEUE_KEY
+
+INPROC_CODE = r"""
+import io, json, statistics, time, uuid
+import redis.connection
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+N = int(__N__)
+redis_sends = [0]; redis_connects = [0]
+_send = redis.connection.AbstractConnection.send_packed_command
+_connect = redis.connection.AbstractConnection.connect
+def send(self, *a, **k):
+    redis_sends[0] += 1
+    return _send(self, *a, **k)
+def connect(self, *a, **k):
+    if self._sock is None:
+        redis_connects[0] += 1
+    return _connect(self, *a, **k)
+redis.connection.AbstractConnection.send_packed_command = send
+redis.connection.AbstractConnection.connect = connect
+transactions = [0]
+_commit, _rollback = connection.commit, connection.rollback
+def commit(*a, **k):
+    transactions[0] += 1
+    return _commit(*a, **k)
+def rollback(*a, **k):
+    transactions[0] += 1
+    return _rollback(*a, **k)
+connection.commit, connection.rollback = commit, rollback
+
+client = Client(HTTP_HOST="127.0.0.1")
+H = {"HTTP_AUTHORIZATION": "Bearer __SECRET__"}
+def submit(i):
+    r = client.post("/api/v1/media/images/generate", {"prompt": f"in-process {i}"},
+                    content_type="application/json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **H)
+    assert r.status_code == 202, r.content
+    return r.json()["status_url"]
+def status(url):
+    r = client.get(url, **H)
+    assert r.status_code == 200, r.content
+def counted(fn, *a):
+    redis_sends[0] = redis_connects[0] = transactions[0] = 0
+    with CaptureQueriesContext(connection) as q:
+        value = fn(*a)
+    return value, len(q.captured_queries) + 2 * transactions[0], redis_sends[0], redis_connects[0]
+def median_ms(fn, args):
+    times = []
+    for a in args:
+        t = time.perf_counter(); fn(a); times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+urls = [submit(i) for i in range(50)]  # warm: code paths, connections, caches
+for u in urls[:50]: status(u)
+# Counted right after a request, so the brief token and price caches hold as they do under load.
+status(submit("refresh"))
+url, submit_sql, submit_redis, submit_connects = counted(submit, "counted")
+_, status_sql, status_redis, status_connects = counted(status, url)
+out = {
+    "submit_ms": median_ms(submit, range(100, 100 + N)),
+    "status_ms": median_ms(status, [urls[i % len(urls)] for i in range(N)]),
+    "submit_sql": submit_sql, "submit_redis": submit_redis, "submit_redis_connects": submit_connects,
+    "status_sql": status_sql, "status_redis": status_redis, "status_redis_connects": status_connects,
+}
+
+# Post-processing.
+from PIL import Image, ImageFilter
+from studio import assets
+from studio.models import MediaAsset
+from django.contrib.auth import get_user_model
+user = get_user_model().objects.get(username="load")
+def photo(side):
+    # Photo-like: smooth noise (what a camera or a model makes), not flat colour a PNG squeezes.
+    small = Image.effect_noise((side // 8, side // 8), 64).convert("RGB")
+    image = small.resize((side, side), Image.BICUBIC).filter(ImageFilter.GaussianBlur(1))
+    grain = Image.effect_noise((side, side), 12).convert("RGB")
+    image = Image.blend(image, grain, 0.15)
+    buf = io.BytesIO(); image.save(buf, format="PNG"); return buf.getvalue()
+def timed(fn, runs=5):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter(); fn(); times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+p1024 = photo(1024)
+out["photo_1024_png_bytes"] = len(p1024)
+out["free_preview_1024_ms"] = timed(lambda: assets.store_output(owner=user, data=p1024, mime_type="image/png",
+    watermark=True, synthid=False, source_job=None, parent=None))
+def before():  # the old path, for comparison: RGBA mark, PNG level 6, then a second decode for the thumbnail
+    image = Image.open(io.BytesIO(p1024)).convert("RGBA")
+    buf = io.BytesIO(); image.save(buf, format="PNG"); marked = buf.getvalue()
+    assets.create_image_asset(owner=user, data=marked, mime_type="image/png", watermarked=True)
+out["free_preview_1024_before_ms"] = timed(before)
+parent = assets.create_image_asset(owner=user, data=p1024, mime_type="image/png")
+p4096 = photo(4096)
+out["upscale_4096_png_bytes"] = len(p4096)
+def store_upscale():
+    assets.store_output(owner=user, data=p4096, mime_type="image/png", watermark=False, synthid=True,
+                        source_job=None, parent=parent, like_parent=True)
+out["upscale_4096_store_ms"] = timed(store_upscale, runs=3)
+out["upscale_4096_thumbnail_ms"] = timed(lambda: assets.read_bytes(parent.thumbnail), runs=3)
+out["upscale_4096_thumbnail_decoded_ms"] = timed(lambda: assets.thumbnail(p4096), runs=3)
+print("RESULT=" + json.dumps(out))
+"""
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- The floor: the same SQL and Redis work without Django ------------------------------------
+
+
+class Floor:
+    """psycopg and redis-py doing what an accepted submit and a status poll do, on kept connections."""
+
+    def __init__(self, database_url: str, redis_url: str):
+        self.db = psycopg.connect(database_url)
+        self.redis = redis.Redis.from_url(redis_url)
+        row = self.db.execute("SELECT user_id FROM studio_apitoken LIMIT 1").fetchone()
+        assert row is not None
+        self.user_id = row[0]
+        columns = self.db.execute(
+            "SELECT * FROM studio_mediajob WHERE owner_id = %s LIMIT 1", (self.user_id,)
+        )
+        self.job_columns = [c.name for c in columns.description or []]
+        template = columns.fetchone()
+        assert template is not None, "run the in-process phase first: the floor copies one of its jobs"
+        self.template = dict(zip(self.job_columns, template, strict=True))
+        self.period_start = self.db.execute(
+            "SELECT period_start FROM billing_allowance WHERE user_id = %s AND meter = 'images'",
+            (self.user_id,),
+        ).fetchone()[0]
+        self.db.commit()
+        self.job_ids: list[uuid.UUID] = []
+
+    def submit(self, i: int) -> None:
+        now = datetime.now(UTC)
+        job_id = uuid.uuid4()
+        key = uuid.uuid4()
+        cur = self.db.cursor()
+        # psycopg opens the transaction with the first statement: BEGIN.
+        cur.execute(
+            "INSERT INTO studio_idempotencyrecord (user_id, key, fingerprint, state, response_status,"
+            " response_body, locked_until, created_at, expires_at) VALUES (%s, %s, %s, 'in_progress', NULL,"
+            " '', %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            (self.user_id, key, "f" * 64, now + timedelta(seconds=60), now, now + timedelta(hours=1)),
+        )
+        assert cur.fetchone() is not None
+        cur.execute(
+            "SELECT s.id, s.plan_id, s.change_at, p.code, p.watermark_output, pa.meter, pa.units, pa.period"
+            " FROM billing_subscription s JOIN billing_plan p ON p.id = s.plan_id"
+            " LEFT JOIN billing_planallowance pa ON pa.plan_id = p.id WHERE s.user_id = %s"
+            " FOR UPDATE OF s",
+            (self.user_id,),
+        )
+        cur.fetchall()
+        self.redis.mget([f"bench-floor:breaker:{k}" for k in ("state", "fail_counter", "opened_at", "trial")])
+        cur.execute(
+            "UPDATE billing_allowance SET reserved = reserved + 1 WHERE user_id = %s AND meter = %s"
+            ' AND period_start = %s AND "limit" >= used + reserved + 1 AND NOT EXISTS (SELECT 1 FROM'
+            " studio_mediajob WHERE owner_id = %s AND created_at >= %s LIMIT 1 OFFSET 999999)",
+            (self.user_id, "images", self.period_start, self.user_id, now - timedelta(minutes=1)),
+        )
+        assert cur.rowcount == 1
+        cur.execute(
+            "INSERT INTO billing_reservation (reference, user_id, allowance_id, meter, units, used_units,"
+            " state, release_reason, created_at, settled_at) VALUES (%s, %s, (SELECT id FROM"
+            " billing_allowance WHERE user_id = %s AND meter = %s AND period_start = %s), %s, 1, NULL,"
+            " 'reserved', '', %s, NULL) ON CONFLICT (reference) DO NOTHING RETURNING id",
+            (f"job:{job_id}", self.user_id, self.user_id, "images", self.period_start, "images", now),
+        )
+        assert cur.fetchone() is not None
+        values = dict(self.template, id=job_id, created_at=now, reservation_reference=f"job:{job_id}")
+        values["params"] = Jsonb({"prompt": f"floor {i}", "count": 1})
+        for name, value in values.items():
+            if isinstance(value, dict | list):
+                values[name] = Jsonb(value)
+        cur.execute(
+            f"INSERT INTO studio_mediajob ({', '.join(self.job_columns)}) VALUES"
+            f" ({', '.join(['%s'] * len(self.job_columns))})",
+            [values[c] for c in self.job_columns],
+        )
+        body = json.dumps({"job_id": str(job_id), "state": "queued", "status_url": f"/x/{job_id}/status"})
+        cur.execute(
+            "UPDATE studio_idempotencyrecord SET state = 'completed', response_status = 202,"
+            " response_body = %s WHERE user_id = %s AND key = %s",
+            (body, self.user_id, key),
+        )
+        self.db.commit()
+        self.redis.rpush("bench-floor:q", body)
+        self.job_ids.append(job_id)
+
+    def status(self, i: int) -> None:
+        job_id = self.job_ids[i % len(self.job_ids)]
+        row = self.db.execute(
+            "SELECT id, operation, state, model, created_at, started_at, finished_at, error_code,"
+            " error_message, quote_zar_cents, quote_usd_micros, cost_zar_cents, cost_usd_micros"
+            " FROM studio_mediajob WHERE owner_id = %s AND id = %s AND operation IN (%s, %s, %s)",
+            (self.user_id, job_id, "generate_image", "edit_image", "upscale_image"),
+        ).fetchone()
+        self.db.commit()
+        assert row is not None
+        json.dumps({"job_id": str(row[0]), "state": row[2], "created_at": row[4].isoformat()})
+
+    def close(self) -> None:
+        self.db.close()
+        self.redis.close()
+
+
+def median_ms(fn, n: int) -> float:
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of bare, submit, status")
+    parser.add_argument("--requests", type=int, default=400, help="timed HTTP requests per path and round")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent HTTP clients")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed HTTP requests per path first")
+    parser.add_argument("--inproc", type=int, default=300, help="in-process and floor requests per path")
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="a Redis db it names (not 0)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    args.worker_class, args.threads = "sync", 1
+
+    if int(urlparse(args.redis).path.lstrip("/") or 0) == 0:
+        sys.exit("--redis must name a database other than 0")
+    cache = redis.Redis.from_url(args.redis)
+    if cache.exists(QUEUE_KEY):
+        sys.exit(f"{args.redis} already holds {QUEUE_KEY}: name another Redis db (--redis)")
+    before = set(cache.scan_iter(count=1000))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    server_url = args.postgres.rstrip("/")
+    load_api.DATABASE_NAME = DATABASE_NAME  # its helpers create and drop this one
+    server = None
+    result: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        log_path = Path(tmp) / "gunicorn.log"
+        try:
+            say(f"database {DATABASE_NAME}: creating and migrating")
+            database_url = load_api.recreate_database(server_url)
+            env = load_api.child_env(database_url, args.redis, tmp)
+            env["BREAKER_NAMESPACE"] = f"bench-{uuid.uuid4().hex[:8]}"
+            secret = load_api.prepare_app(env)
+
+            say(f"in-process: {args.inproc} submits and polls, counts, post-processing")
+            code = INPROC_CODE.replace("__N__", str(args.inproc)).replace("__SECRET__", secret)
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
+                env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            result["in_process"] = json.loads(
+                next(line[7:] for line in out.splitlines() if line.startswith("RESULT="))
+            )
+
+            say(f"floor: {args.inproc} raw submits and polls (psycopg, redis-py)")
+            floor = Floor(database_url, args.redis)
+            try:
+                median_ms(floor.submit, 30)  # warm
+                result["floor"] = {
+                    "submit_ms": median_ms(floor.submit, args.inproc),
+                    "status_ms": median_ms(floor.status, args.inproc),
+                    "submit_sql": 8,
+                    "submit_redis": 2,
+                    "status_sql": 1,
+                    "status_redis": 0,
+                }
+            finally:
+                floor.close()
+
+            port = load_api.free_port()
+            base = f"http://127.0.0.1:{port}"
+            with open(log_path, "w") as log:
+                server = load_api.start_gunicorn(env, args, port, log)
+            load_api.wait_until_up(server, base, log_path, seconds=60)
+            requests.get(f"{base}/bench/bare", timeout=60)  # a slow first answer is waited for
+            say(f"gunicorn: {args.workers} sync workers; {args.rounds} interleaved rounds")
+            rounds = []
+            for number in range(args.rounds):
+                say(f"round {number + 1}")
+                args_round = argparse.Namespace(**vars(args))
+                args_round.warmup = args.warmup if number == 0 else 0
+                rounds.append([phase.summary() for phase in load_api.measure(base, secret, args_round)])
+            result["http"] = {
+                name: {
+                    "median_ms": statistics.median(r[i]["median_ms"] for r in rounds),
+                    "p95_ms": statistics.median(r[i]["p95_ms"] for r in rounds),
+                    "req_per_s": statistics.median(r[i]["req_per_s"] for r in rounds),
+                    "errors": sum(r[i]["errors"] for r in rounds),
+                }
+                for i, name in enumerate(("bare", "submit", "status"))
+            }
+        finally:
+            if server is not None:
+                load_api.stop_gunicorn(server)
+            created = [key for key in cache.scan_iter(count=1000) if key not in before]
+            if created:
+                cache.delete(*created)
+            load_api.drop_database(server_url)
+            say(f"cleaned up: gunicorn stopped, {len(created)} Redis keys it made deleted, database dropped")
+
+    result["setup"] = {"cpus": os.cpu_count(), "workers": args.workers, "concurrency": args.concurrency,
+                       "rounds": args.rounds, "requests": args.requests}  # fmt: skip
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    report(result)
+
+
+def report(result: dict) -> None:
+    inproc, floor, http, setup = result["in_process"], result["floor"], result["http"], result["setup"]
+    print(f"{setup['cpus']} CPUs, PostgreSQL + Redis, DEBUG off\n")
+    print("in-process (Django test client) against its floor (psycopg + redis-py, no Django):")
+    titles = ("ms", "floor ms", "ratio", "SQL", "floor SQL", "Redis", "floor Redis", "new conn")
+    print(f"{'path':<8}" + "".join(f"{t:>12}" for t in titles))
+    for path in ("submit", "status"):
+        ms, fl = inproc[f"{path}_ms"], floor[f"{path}_ms"]
+        cells = (
+            f"{ms:.2f}",
+            f"{fl:.2f}",
+            f"{ms / fl:.2f}x",
+            inproc[f"{path}_sql"],
+            floor[f"{path}_sql"],
+            inproc[f"{path}_redis"],
+            floor[f"{path}_redis"],
+            inproc[f"{path}_redis_connects"],
+        )
+        print(f"{path:<8}" + "".join(f"{c:>12}" for c in cells))
+    rounds = setup["rounds"]
+    print(
+        f"\nHTTP, gunicorn {setup['workers']} sync workers, {setup['concurrency']} clients, {rounds} rounds:"
+    )
+    print(f"{'path':<8}{'median ms':>11}{'p95 ms':>9}{'req/s':>9}{'errors':>8}")
+    for path, row in http.items():
+        print(
+            f"{path:<8}{row['median_ms']:>11.1f}{row['p95_ms']:>9.1f}{row['req_per_s']:>9.0f}{row['errors']:>8}"
+        )
+    print("\npost-processing (in-process, median):")
+    kb = inproc["photo_1024_png_bytes"] // 1024
+    now, old = inproc["free_preview_1024_ms"], inproc["free_preview_1024_before_ms"]
+    print(
+        f"  FREE preview, photo-like 1024² PNG ({kb} KB): watermark + thumbnail + store {now:.0f} ms"
+        f" (the old path: {old:.0f} ms)"
+    )
+    kb = inproc["upscale_4096_png_bytes"] // 1024
+    print(
+        f"  4096² upscale ({kb} KB): thumbnail {inproc['upscale_4096_thumbnail_ms']:.2f} ms from the parent"
+        f" (decoding the file: {inproc['upscale_4096_thumbnail_decoded_ms']:.0f} ms);"
+        f" stored with it in {inproc['upscale_4096_store_ms']:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
