@@ -45,6 +45,7 @@ import anyio.to_thread
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections
+from django.http.request import split_domain_port, validate_host
 from mcp import MCPError
 from mcp import types as mcp_types
 from mcp.server import Server, ServerRequestContext
@@ -54,6 +55,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 
 from studio import answers, assets, idempotency, operations, tools
@@ -411,56 +413,71 @@ server: Server = Server(
 _ISSUER = "https://media-studio.invalid"
 
 
-def _allowed_hosts() -> TransportSecuritySettings:
-    """The SDK's Host check stands in for ALLOWED_HOSTS, which /mcp (outside Django) never sees."""
-    if "*" in settings.ALLOWED_HOSTS:
-        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    hosts = []
-    for host in settings.ALLOWED_HOSTS:
-        hosts += [host, f"{host}:*"]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=hosts,
-        allowed_origins=settings.MCP_ALLOWED_ORIGINS,
-    )
-
-
 def asgi_app():
     """The /mcp app: stateless (any web worker answers any request: no session lives in one
-    process), JSON answers rather than SSE (nothing to buffer in a proxy), bearer auth."""
+    process), JSON answers rather than SSE (nothing to buffer in a proxy), bearer auth, behind
+    the Host and Origin checks of _guarded."""
     app = server.streamable_http_app(
         streamable_http_path=PATH,
         stateless_http=True,
         json_response=True,
         max_request_body_size=settings.MCP_MAX_REQUEST_BYTES,
-        transport_security=_allowed_hosts(),
+        # The SDK's own Host check knows exact names and "name:*" only; _guarded applies Django's
+        # (ALLOWED_HOSTS with its ".example.com" and "*" forms), so the two can never disagree.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         token_verifier=ApiTokenVerifier(),
         # Required with a verifier; no resource_server_url, so no OAuth metadata is advertised
         # (clients configured with a static bearer header would otherwise start OAuth discovery).
         auth=AuthSettings(issuer_url=_ISSUER, resource_server_url=None),
     )
-    return _too_large_as_json_rpc(app)
+    return _guarded(app)
 
 
-def _too_large_as_json_rpc(app: Starlette):
-    """The SDK answers a body over MCP_MAX_REQUEST_BYTES 413 in plain text; a client reads a
-    JSON-RPC error more easily, so the 413 says the same as one (id null: the body was not read)."""
-    body = json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": None,
-            "error": {
-                "code": mcp_types.INVALID_REQUEST,
-                "message": f"The request is larger than {settings.MCP_MAX_REQUEST_BYTES} bytes. "
-                "Refer to images by their asset id (list_media) rather than sending them.",
-                "data": {"code": "request_too_large"},
-            },
-        }
-    ).encode()
+def _json_rpc_error(status: int, code: int, message: str, data: dict) -> tuple[int, bytes]:
+    """An HTTP refusal whose body is a JSON-RPC error (id null: the request was not read)."""
+    body = {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message, "data": data}}
+    return status, json.dumps(body).encode()
+
+
+def _refusal(scope) -> tuple[int, bytes] | None:
+    """/mcp runs outside Django's middleware, so its two request checks are made here: the Host
+    must be one of ALLOWED_HOSTS (Django's own test; DNS rebinding), and a browser's Origin one of
+    MCP_ALLOWED_ORIGINS (desktop and command-line clients send none)."""
+    headers = Headers(scope=scope)
+    domain, _ = split_domain_port(headers.get("host", ""))
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return _json_rpc_error(
+            421, mcp_types.INVALID_REQUEST, "Invalid Host header.", {"code": "bad_request"}
+        )
+    origin = headers.get("origin")
+    if origin is not None and origin not in settings.MCP_ALLOWED_ORIGINS:
+        return _json_rpc_error(403, mcp_types.INVALID_REQUEST, "Origin not allowed.", {"code": "forbidden"})
+    return None
+
+
+def _guarded(app: Starlette):
+    """The MCP app behind _refusal's checks. The SDK answers a body over MCP_MAX_REQUEST_BYTES
+    413 in plain text; here that 413 is a JSON-RPC error too, which clients read more easily."""
+    too_large = _json_rpc_error(
+        413,
+        mcp_types.INVALID_REQUEST,
+        f"The request is larger than {settings.MCP_MAX_REQUEST_BYTES} bytes. "
+        "Refer to images by their asset id (list_media) rather than sending them.",
+        {"code": "request_too_large"},
+    )
+
+    async def answer(send, status: int, body: bytes) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def guarded(scope, receive, send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
+            return
+        refused = _refusal(scope)
+        if refused is not None:
+            await answer(send, *refused)
             return
         replaced = False
 
@@ -468,12 +485,7 @@ def _too_large_as_json_rpc(app: Starlette):
             nonlocal replaced
             if message["type"] == "http.response.start" and message["status"] == 413:
                 replaced = True
-                headers = [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ]
-                await send({"type": "http.response.start", "status": 413, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await answer(send, *too_large)
             elif not replaced:
                 await send(message)
 

@@ -4,9 +4,11 @@ video's result, a failed job, the submit rate limit. Called as the SDK's handler
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from urllib.parse import urljoin
 
+import httpx2
 import pytest
 from mcp import MCPError
 
@@ -73,3 +75,38 @@ def test_quota_and_media_take_no_arguments_they_do_not_know(make_user):
     with pytest.raises(MCPError):
         call(user, "list_media", {"limit": 500})
     assert call(user, "list_media", {}).structured_content == {"assets": [], "expires_in_hours": 24}
+
+
+# --- The checks /mcp makes in place of Django's middleware ----------------------------------------
+
+
+def post_mcp(host: str, **headers) -> httpx2.Response:
+    app = mcp_server.asgi_app()  # the refusals come before the SDK's session manager is needed
+
+    async def send():
+        transport = httpx2.ASGITransport(app=app)
+        async with httpx2.AsyncClient(transport=transport, base_url=f"http://{host}") as client:
+            return await client.post(
+                "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers=headers
+            )
+
+    return asyncio.run(send())
+
+
+def test_the_host_must_be_one_of_allowed_hosts_as_django_reads_them(settings):
+    settings.ALLOWED_HOSTS = ["studio.example.co.za", ".media.example"]
+    refused = post_mcp("rebound.attacker.example")
+    assert refused.status_code == 421 and refused.json()["error"]["data"]["code"] == "bad_request"
+    # Past the checks, the bearer middleware answers: no token here.
+    assert post_mcp("studio.example.co.za:8443").status_code == 401
+    assert post_mcp("eu.media.example").status_code == 401  # Django's leading-dot form
+    settings.ALLOWED_HOSTS = ["*"]
+    assert post_mcp("anything.example").status_code == 401
+
+
+def test_a_browser_origin_must_be_allowed(settings):
+    settings.ALLOWED_HOSTS = ["studio.example.co.za"]
+    refused = post_mcp("studio.example.co.za", Origin="https://evil.example")
+    assert refused.status_code == 403 and refused.json()["error"]["data"]["code"] == "forbidden"
+    settings.MCP_ALLOWED_ORIGINS = ["https://evil.example"]
+    assert post_mcp("studio.example.co.za", Origin="https://evil.example").status_code == 401
