@@ -42,6 +42,27 @@ from .state import Reply, json_reply
 
 # PayFast's published sandbox merchant (docs "Test transaction setup"): the stand-in's default.
 SANDBOX_MERCHANT = ("10000100", "46f0cd694581a", "jt7NOE43FZPn")
+# A monthly subscription's checkout fields and their signature with that merchant's passphrase, as
+# /work/shared/docs/payfast.md §2 gives them (checked against PayFast's published vectors): what the
+# stand-in's tests and the app's test their signing against.
+PUBLISHED_CHECKOUT = {
+    "merchant_id": "10000100",
+    "merchant_key": "46f0cd694581a",
+    "return_url": "https://studio.example/billing/return",
+    "cancel_url": "https://studio.example/billing/cancel",
+    "notify_url": "https://studio.example/billing/payfast/itn",
+    "email_address": "thandi@example.co.za",
+    "m_payment_id": "sub-42-jive",
+    "amount": "49.00",
+    "item_name": "JIVE monthly",
+    "custom_str1": "user:42",
+    "subscription_type": "1",
+    "billing_date": "2026-12-01",
+    "recurring_amount": "49.00",
+    "frequency": "3",
+    "cycles": "0",
+}
+PUBLISHED_CHECKOUT_SIGNATURE = "956ba72c565a50f7aee4fff9d0bdb540"
 
 _SIGNED_CHECKOUT_FIELDS = (
     "merchant_id merchant_key return_url cancel_url notify_url fica_idnumber name_first name_last "
@@ -136,25 +157,19 @@ def control(method: str, path: str, book: PayFastBook) -> Reply:
         return json_reply({"error": f"no PayFast control endpoint {method} {path}"}, 404)
     if found["action"] == "resend-itn":
         answer = _post_itn(subscription.fields["notify_url"], subscription.last_itn, book)
-    elif found["action"] == "cancel":  # the buyer cancels at PayFast: a CANCELLED ITN
-        subscription.status = "CANCELLED"
-        answer = _send_itn(
-            subscription.fields,
-            book,
-            status="CANCELLED",
-            amount_cents=subscription.amount_cents,
-            token=subscription.token,
-            subscription=subscription,
-        )
-    else:
-        answer = _send_itn(
-            subscription.fields,
-            book,
-            status="COMPLETE",
-            amount_cents=subscription.amount_cents,
-            token=subscription.token,
-            subscription=subscription,
-        )
+        return json_reply({"notify_status": answer})
+    # "cancel": the buyer cancels on PayFast's site (a CANCELLED ITN); "renew": a month's charge.
+    status = "CANCELLED" if found["action"] == "cancel" else "COMPLETE"
+    if status == "CANCELLED":
+        subscription.status = status
+    answer = _send_itn(
+        subscription.fields,
+        book,
+        status=status,
+        amount_cents=subscription.amount_cents,
+        token=subscription.token,
+        subscription=subscription,
+    )
     return json_reply({"notify_status": answer})
 
 

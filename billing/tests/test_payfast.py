@@ -127,24 +127,10 @@ def refresh_plan(user):
 
 
 def test_the_checkout_signature_matches_payfasts_documented_example():
-    fields = {
-        "merchant_id": "10000100",
-        "merchant_key": "46f0cd694581a",
-        "return_url": "https://studio.example/billing/return",
-        "cancel_url": "https://studio.example/billing/cancel",
-        "notify_url": "https://studio.example/billing/payfast/itn",
-        "email_address": "thandi@example.co.za",
-        "m_payment_id": "sub-42-jive",
-        "amount": "49.00",
-        "item_name": "JIVE monthly",
-        "custom_str1": "user:42",
-        "subscription_type": "1",
-        "billing_date": "2026-12-01",
-        "recurring_amount": "49.00",
-        "frequency": "3",
-        "cycles": "0",
-    }
-    assert payfast.checkout_signature(fields, "jt7NOE43FZPn") == "956ba72c565a50f7aee4fff9d0bdb540"
+    from emulator.payfast import PUBLISHED_CHECKOUT, PUBLISHED_CHECKOUT_SIGNATURE
+
+    assert payfast.checkout_signature(PUBLISHED_CHECKOUT, "jt7NOE43FZPn") == PUBLISHED_CHECKOUT_SIGNATURE
+    assert PUBLISHED_CHECKOUT_SIGNATURE == "956ba72c565a50f7aee4fff9d0bdb540"  # the doc's figure
 
 
 def test_the_itn_signature_keeps_blank_fields_in_posted_order():

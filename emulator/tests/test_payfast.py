@@ -15,26 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 from emulator import PAYFAST_MERCHANT
-from emulator.payfast import _md5, _php_urlencode
+from emulator.payfast import PUBLISHED_CHECKOUT, PUBLISHED_CHECKOUT_SIGNATURE, _md5, _php_urlencode
 
-# /work/shared/docs/payfast.md §2: with the passphrase, its signature is 956ba72c565a50f7aee4fff9d0bdb540.
-DOCUMENTED = {
-    "merchant_id": "10000100",
-    "merchant_key": "46f0cd694581a",
-    "return_url": "https://studio.example/billing/return",
-    "cancel_url": "https://studio.example/billing/cancel",
-    "notify_url": "https://studio.example/billing/payfast/itn",
-    "email_address": "thandi@example.co.za",
-    "m_payment_id": "sub-42-jive",
-    "amount": "49.00",
-    "item_name": "JIVE monthly",
-    "custom_str1": "user:42",
-    "subscription_type": "1",
-    "billing_date": "2026-12-01",
-    "recurring_amount": "49.00",
-    "frequency": "3",
-    "cycles": "0",
-}
+DOCUMENTED = PUBLISHED_CHECKOUT
 
 
 def post(emu, path: str, body: bytes, headers: dict | None = None, method: str = "POST"):
@@ -74,7 +57,7 @@ def signed(fields: dict[str, str]) -> dict[str, str]:
 
 
 def test_its_signing_matches_payfasts_published_example():
-    assert signed(DOCUMENTED)["signature"] == "956ba72c565a50f7aee4fff9d0bdb540"
+    assert signed(DOCUMENTED)["signature"] == PUBLISHED_CHECKOUT_SIGNATURE
     assert _php_urlencode("a b~*") == "a+b%7E%2A"
 
 
