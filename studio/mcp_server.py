@@ -256,11 +256,21 @@ def _link(item: MediaAsset, answer: dict) -> mcp_types.ResourceLink:
 
 
 def _media_blocks(item: MediaAsset, answer: dict) -> list[mcp_types.ContentBlock]:
-    """A signed link, and for an image the image itself when it is small enough."""
+    """A signed link, and for an image the image itself when it is at most
+    MCP_IMAGE_CONTENT_MAX_BYTES, else its thumbnail (a WebP of THUMBNAIL_SIDE px, some KB) when
+    that is: a 1K PNG from Google is often over a megabyte, and the model should still see it."""
     blocks: list[mcp_types.ContentBlock] = [_link(item, answer)]
-    if item.kind == MediaAsset.Kind.IMAGE and item.bytes <= settings.MCP_IMAGE_CONTENT_MAX_BYTES:
-        data = base64.b64encode(assets.read_bytes(item.file)).decode("ascii")
-        blocks.append(mcp_types.ImageContent(type="image", data=data, mime_type=item.mime_type))
+    if item.kind != MediaAsset.Kind.IMAGE:
+        return blocks
+    limit = settings.MCP_IMAGE_CONTENT_MAX_BYTES
+    if item.bytes <= limit:
+        data, mime_type = assets.read_bytes(item.file), item.mime_type
+    elif item.thumbnail and item.thumbnail.size <= limit:
+        data, mime_type = assets.read_bytes(item.thumbnail), "image/webp"
+    else:
+        return blocks
+    encoded = base64.b64encode(data).decode("ascii")
+    blocks.append(mcp_types.ImageContent(type="image", data=encoded, mime_type=mime_type))
     return blocks
 
 

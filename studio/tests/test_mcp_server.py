@@ -138,19 +138,6 @@ def test_a_client_lists_the_tools_generates_an_image_polls_it_and_gets_its_link(
     assert images_meter["used"] == 1 and quota["tier"] == "JIVE"
 
 
-def test_an_image_over_the_inline_limit_comes_as_a_link_only(providers_env, settings, tmp_path, make_user):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    web = WebServer(providers_env, tmp_path, MCP_IMAGE_CONTENT_MAX_BYTES="10")
-    try:
-        user = make_user(tier="JIVE")
-        image_asset(user)
-        listed = call(web, token_for(user), "list_media", {})
-    finally:
-        web.stop()
-    assert [block.type for block in listed.content] == ["text", "resource_link"]
-
-
 def test_over_the_allowance_is_a_structured_refusal_with_the_upgrade_path_and_charges_nothing(
     stack, make_user
 ):

@@ -5,14 +5,18 @@ video's result, a failed job, the submit rate limit. Called as the SDK's handler
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import io
 from urllib.parse import urljoin
 
 import httpx2
 import pytest
 from mcp import MCPError
+from PIL import Image
 
-from studio import mcp_server
+from studio import assets, mcp_server
+from studio.assets import create_image_asset
 from studio.models import MediaAsset, MediaJob
 from studio.tests.factories import make_asset, make_job
 
@@ -41,6 +45,38 @@ def test_a_finished_video_comes_back_as_a_signed_link_only(make_user, settings, 
     assert link.mime_type == "video/mp4" and str(link.uri).startswith("http://testserver/media/a/")
     assert "?sig=" in str(link.uri)  # signed: it opens without a session (studio/serving.py)
     assert answer.structured_content["assets"][0]["kind"] == "video"
+
+
+def noise_png(size=(600, 400)) -> bytes:
+    """A PNG that does not compress: its thumbnail is far smaller than it."""
+    out = io.BytesIO()
+    Image.effect_noise(size, 80).convert("RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_finished_image_comes_inline_when_small_enough_else_its_thumbnail_else_the_link_only(
+    make_user, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    user = make_user(tier="JIVE")
+    job = make_job(user, state=MediaJob.State.SUCCEEDED)
+    original = noise_png()
+    image = create_image_asset(owner=user, data=original, mime_type="image/png", source_job=job)
+    thumbnail = assets.read_bytes(image.thumbnail)
+    assert len(thumbnail) < len(original)
+
+    def inline():
+        answer = call(user, "job_status", {"job_id": str(job.id)})
+        assert answer.content[1].type == "resource_link"
+        images = [block for block in answer.content if block.type == "image"]
+        return [(block.mime_type, base64.b64decode(block.data)) for block in images]
+
+    settings.MCP_IMAGE_CONTENT_MAX_BYTES = len(original)
+    assert inline() == [("image/png", original)]
+    settings.MCP_IMAGE_CONTENT_MAX_BYTES = len(original) - 1
+    assert inline() == [("image/webp", thumbnail)]
+    settings.MCP_IMAGE_CONTENT_MAX_BYTES = len(thumbnail) - 1
+    assert inline() == []
 
 
 def test_a_failed_job_says_so_and_that_nothing_was_charged(make_user):
