@@ -6,4 +6,4 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import signals  # noqa: F401  (connects the new-user handler)
+        from billing import checks, signals  # noqa: F401  (the deploy checks; the new-user handler)

@@ -441,3 +441,18 @@ def test_a_user_on_jive_cannot_check_out_jive_again(client, make_user, pf):
     response = client.post("/plans/JIVE/checkout/", follow=True)
     assert "already on JIVE" in response.content.decode()
     assert not PayFastSubscription.objects.exists()
+
+
+def test_check_deploy_warns_when_real_merchants_pay_in_the_sandbox_or_unchecked(settings):
+    from billing.checks import payfast_settings
+
+    settings.PAYFAST_MERCHANT_ID = ""
+    assert payfast_settings(None) == []  # nothing set up, nothing to say (the default deploy is clean)
+    settings.PAYFAST_MERCHANT_ID, settings.PAYFAST_SANDBOX, settings.PAYFAST_CHECK_SOURCE_IP = (
+        "10000100",
+        True,
+        False,
+    )
+    assert [w.id for w in payfast_settings(None)] == ["billing.W001", "billing.W002"]
+    settings.PAYFAST_SANDBOX, settings.PAYFAST_CHECK_SOURCE_IP = False, True
+    assert payfast_settings(None) == []
