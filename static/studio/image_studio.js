@@ -12,5 +12,5 @@ document.addEventListener("keydown", (event) => {
 });
 document.addEventListener("htmx:oobAfterSwap", (event) => {
   const target = event.detail.target;
-  if (target.id === "results") target.firstElementChild?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  if (target.id === "results" || target.id === "compose-results") target.firstElementChild?.scrollIntoView({ block: "nearest", behavior: "smooth" });
 });

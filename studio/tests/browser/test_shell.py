@@ -33,6 +33,7 @@ PAGES = [
     ("edit-canvas", "JIVE", "image-edit-canvas", "asset"),
     ("edit-demo-free", "FREE", "image-edit", None),
     ("compose", "JIVE", "image-compose", None),
+    ("compose-free", "FREE", "image-compose", None),
     ("upscale", "JIGGA", "image-upscale", None),
     ("upscale-free", "FREE", "image-upscale", None),
     ("gallery", "JIVE", "image-gallery", None),
