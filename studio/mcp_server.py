@@ -346,7 +346,8 @@ def _call_operation(user, name: str, arguments, *, key: str | None, absolute) ->
         return _refused(e)
     if body.get("ok"):
         body = {**body, "idempotent_replayed": replayed}
-        return _ok([mcp_types.TextContent(type="text", text=body["message"])], body)
+        text = f"{body['message']} Call job_status with job_id {body['job_id']} to follow it."
+        return _ok([mcp_types.TextContent(type="text", text=text)], body)
     if body["error"]["code"] == "validation_error":
         raise _invalid_params(body["message"], body["error"])
     return mcp_types.CallToolResult(

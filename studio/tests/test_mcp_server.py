@@ -112,7 +112,7 @@ def test_a_client_lists_the_tools_generates_an_image_polls_it_and_gets_its_link(
     answer = accepted.structured_content
     assert answer["ok"] is True and answer["operation"] == "generate_image"
     assert answer["quote"]["zar"].startswith("R")
-    assert "Job " in accepted.content[0].text
+    assert f"Call job_status with job_id {answer['job_id']}" in accepted.content[0].text
 
     wait_for_job(answer["job_id"], timeout=60)
     for _ in range(50):  # the client polls as a model would
