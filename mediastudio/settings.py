@@ -208,6 +208,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Media Studio: "
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset asked for a stranger's address sends nothing
 # Links in mails are built from the request (https behind the proxy: SECURE_PROXY_SSL_HEADER).
+ACCOUNT_FORMS = {"login": "studio.pages.account.LoginForm"}
 ACCOUNT_CHANGE_EMAIL = True  # one address at a time: a new one replaces the old once verified
 # Failed log-ins are django-axes' (above); allauth's other cache-counted limits stay.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from allauth.account import forms as allauth_forms
 from allauth.account import views as allauth_views
 from allauth.account.models import EmailAddress
 from django import forms
@@ -35,6 +36,15 @@ from studio.serving import media_url
 
 def _address_window() -> timedelta:
     return timedelta(minutes=settings.SIGNUP_WINDOW_MINUTES)
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's, without the "Forgot your password?" link in the password's help text: the page
+    has it as a paragraph of its own (a link inside small help text is too small a target to tap)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
 
 
 class _AddressCap:

@@ -5,12 +5,14 @@ owner's, the allowance is not refunded, and the ledger rows accounting needs sta
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -289,3 +291,52 @@ def test_the_export_is_the_users_data_with_links(client, alice, bob, disk):
     # The link works without a session (signed), and gives the file.
     client.logout()
     assert b"".join(client.get(link).streaming_content) == mine.file.open("rb").read()
+
+
+# --- Email and password changes (django-allauth's flows, our pages) --------------------------
+
+
+def test_a_new_email_takes_over_once_its_link_is_followed(client, alice):
+    client.force_login(alice)
+    page = client.get("/accounts/email/")
+    assert page.status_code == 200 and "alice@example.com" in page.content.decode()
+
+    response = client.post("/accounts/email/", {"action_add": "", "email": "alice@example.co.za"})
+
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["alice@example.co.za"]
+    pending = client.get("/accounts/email/").content.decode()
+    assert "alice@example.co.za" in pending and "not verified yet" in pending
+    assert get_user_model().objects.get(pk=alice.pk).email == "alice@example.com"  # not yet
+    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    assert client.post(link).status_code == 302
+
+    assert get_user_model().objects.get(pk=alice.pk).email == "alice@example.co.za"
+    assert list(EmailAddress.objects.filter(user=alice).values_list("email", "verified", "primary")) == [
+        ("alice@example.co.za", True, True)
+    ]
+
+
+def test_the_password_changes_with_the_old_one(client, alice):
+    client.force_login(alice)
+    assert "Change your password" in client.get("/accounts/password/change/").content.decode()
+
+    wrong = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": "not-it", "password1": "a-new-long-phrase", "password2": "a-new-long-phrase"},
+    )
+    assert wrong.status_code == 200 and "errorlist" in wrong.content.decode()
+
+    response = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": "pw-123456", "password1": "a-new-long-phrase", "password2": "a-new-long-phrase"},
+    )
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("a-new-long-phrase")
+    client.logout()
+    assert (
+        client.post("/accounts/login/", {"login": "alice", "password": "a-new-long-phrase"}).status_code
+        == 302
+    )

@@ -11,6 +11,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from studio.tests.browser.a11y import assert_accessible
+
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
@@ -35,12 +37,15 @@ def test_a_locked_out_user_resets_the_password_and_logs_in(page, live_server, ma
     with page.expect_navigation():
         page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    assert_accessible(page)
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "Media Studio: Reset your password"
     link = re.search(r"http://\S+/accounts/password/reset/key/\S+/", mail.outbox[0].body).group(0)
     page.goto(link)
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    assert_accessible(page)
+    shoot(page, "password-reset-choose")
     page.get_by_label("New Password:", exact=True).fill("a-brand-new-phrase")
     page.get_by_label("New Password (again)").fill("a-brand-new-phrase")
     with page.expect_navigation():
@@ -59,6 +64,7 @@ def test_sign_up_verifies_the_email_before_the_first_log_in(page, live_server, s
     with page.expect_navigation():
         page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", name="Verify your email")).to_be_visible()
+    assert_accessible(page)
     shoot(page, "signup-verify-your-email")
 
     # Not in yet: logging in before the link is followed leads back to the same page.
@@ -76,6 +82,7 @@ def test_sign_up_verifies_the_email_before_the_first_log_in(page, live_server, s
     page.goto(link)
     expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
     expect(page.get_by_text("naledi@example.co.za")).to_be_visible()
+    assert_accessible(page)
     shoot(page, "signup-confirm-email")
     with page.expect_navigation():
         page.get_by_role("button", name="Confirm my email").click()

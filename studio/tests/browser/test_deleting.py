@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from studio import jobs
 from studio.models import MediaAsset, MediaJob
 from studio.schemas import GenerateImage
+from studio.tests.browser.a11y import assert_accessible
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -34,12 +35,14 @@ def test_deleting_an_image_from_the_viewer(page, live_server, make_user, log_in,
     page.goto(f"{live_server.url}/studio/images/{doomed.id}/")
     page.get_by_role("link", name="Delete", exact=True).click()
     expect(page.get_by_role("heading", name="Delete this image?")).to_be_visible()
+    assert_accessible(page)
     shoot(page, "image-delete-confirm")
     with page.expect_navigation():
         page.get_by_role("button", name="Delete for good").click()
 
     expect(page).to_have_url(live_server.url + "/studio/images/")
     expect(page.locator(".messages")).to_contain_text("The image is deleted.")
+    assert_accessible(page)
     expect(page.locator(f'a[href="/studio/images/{doomed.id}/"]')).to_have_count(0)
     expect(page.locator(f'a[href="/studio/images/{kept.id}/"]')).to_have_count(1)
     assert not MediaAsset.objects.filter(pk=doomed.pk).exists()
@@ -59,6 +62,7 @@ def test_deleting_the_account_and_its_media(page, live_server, make_user, log_in
     with page.expect_download() as download:
         page.get_by_role("link", name="Download my data").click()
     assert download.value.suggested_filename.startswith("media-studio-thabo-")
+    assert_accessible(page)
     shoot(page, "account")
 
     page.get_by_label("Your password").fill("not-my-password")
@@ -75,6 +79,7 @@ def test_deleting_the_account_and_its_media(page, live_server, make_user, log_in
     expect(page.get_by_role("status")).to_contain_text(
         "Your account and all its images and videos are deleted"
     )
+    assert_accessible(page)
     shoot(page, "account-deleted")
     assert not any(default_storage.exists(name) for name in files)
     assert not get_user_model().objects.filter(username="thabo").exists()
