@@ -125,3 +125,22 @@ def text(max_length: int, *, required: bool = False) -> Callable[[str], str]:
 
     parse.__name__ = "text"
     return parse
+
+
+def payfast_stand_in_env(base_url: str) -> dict[str, str]:
+    """The settings that point the app's PayFast at the emulator's sandbox stand-in at `base_url`
+    (run_local sets them, run_emulator prints them): PayFast's published sandbox merchant, which the
+    stand-in accepts, and no source-address check (its ITNs come from this machine)."""
+    from emulator import PAYFAST_MERCHANT
+
+    merchant_id, merchant_key, passphrase = PAYFAST_MERCHANT
+    return {
+        "PAYFAST_MERCHANT_ID": merchant_id,
+        "PAYFAST_MERCHANT_KEY": merchant_key,
+        "PAYFAST_PASSPHRASE": passphrase,
+        "PAYFAST_SANDBOX": "true",
+        "PAYFAST_PROCESS_URL": f"{base_url}/eng/process",
+        "PAYFAST_VALIDATE_URL": f"{base_url}/eng/query/validate",
+        "PAYFAST_API_URL": base_url,
+        "PAYFAST_CHECK_SOURCE_IP": "false",
+    }

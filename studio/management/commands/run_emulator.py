@@ -16,7 +16,7 @@ import threading
 from django.core.management.base import CommandError
 
 from emulator import FAULT_KINDS, POLLINATIONS_KEY, start_emulator
-from mediastudio.commands import OperatorCommand, number, tcp_port, text
+from mediastudio.commands import OperatorCommand, number, payfast_stand_in_env, tcp_port, text
 
 
 class Command(OperatorCommand):
@@ -57,7 +57,8 @@ class Command(OperatorCommand):
                 f"the emulator cannot listen on {host} ports {port} and {gcs_port}: {error.strerror or error}"
             ) from None
         self.stdout.write(
-            f"Emulator running: Vertex AI and Pollinations at {emulator.base_url}, GCS at {emulator.gcs_url}"
+            f"Emulator running: Vertex AI, Pollinations and PayFast's sandbox at {emulator.base_url}, "
+            f"GCS at {emulator.gcs_url}"
         )
         self.stdout.write("Point the app at it with:\n")
         for name, value in (
@@ -65,6 +66,7 @@ class Command(OperatorCommand):
             ("POLLINATIONS_BASE_URL", emulator.base_url),
             ("POLLINATIONS_API_KEY", POLLINATIONS_KEY),  # any key: like the real gateway, it wants one
             ("STORAGE_EMULATOR_HOST", emulator.gcs_url),
+            *payfast_stand_in_env(emulator.base_url).items(),  # PayFast's sandbox stand-in
         ):
             self.stdout.write(f"  export {name}={value}")
         self.stdout.write(

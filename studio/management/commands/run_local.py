@@ -30,8 +30,8 @@ import time
 
 from django.core.management.base import CommandError
 
-from emulator import PAYFAST_MERCHANT, POLLINATIONS_KEY, start_emulator
-from mediastudio.commands import OperatorCommand, tcp_port, text
+from emulator import POLLINATIONS_KEY, start_emulator
+from mediastudio.commands import OperatorCommand, payfast_stand_in_env, tcp_port, text
 
 STOP_SECONDS = 30
 _PR_SET_PDEATHSIG = 1
@@ -72,16 +72,8 @@ class Command(OperatorCommand):
             "POLLINATIONS_BASE_URL": emulator.base_url,
             # Like the real gateway, the emulator refuses Pollinations calls without a key.
             "POLLINATIONS_API_KEY": POLLINATIONS_KEY,
-            # PayFast's sandbox stand-in, with PayFast's published sandbox merchant; its ITNs come
-            # from this machine, so the source-address check is off.
-            "PAYFAST_MERCHANT_ID": PAYFAST_MERCHANT[0],
-            "PAYFAST_MERCHANT_KEY": PAYFAST_MERCHANT[1],
-            "PAYFAST_PASSPHRASE": PAYFAST_MERCHANT[2],
-            "PAYFAST_SANDBOX": "true",
-            "PAYFAST_PROCESS_URL": f"{emulator.base_url}/eng/process",
-            "PAYFAST_VALIDATE_URL": f"{emulator.base_url}/eng/query/validate",
-            "PAYFAST_API_URL": emulator.base_url,
-            "PAYFAST_CHECK_SOURCE_IP": "false",
+            # PayFast's sandbox stand-in (checkout, ITN, validation, subscriptions API).
+            **payfast_stand_in_env(emulator.base_url),
         }
         self.stdout.write(
             f"Offline emulator: Vertex, Pollinations and PayFast's sandbox at {emulator.base_url}, "
