@@ -43,16 +43,10 @@ def run_cli(capsys, monkeypatch, *argv) -> tuple[int, str]:
 
 
 def use_payfast_stand_in(settings, base_url: str, *, notify_url: str = "") -> None:
-    """The app's PayFast settings on the emulator's sandbox stand-in at `base_url`, as `make run`
-    sets them: PayFast's published sandbox merchant, the source-address check off."""
-    from emulator import PAYFAST_MERCHANT
+    """The app's PayFast settings on the emulator's sandbox stand-in at `base_url`, exactly as
+    `make run` sets them (mediastudio.commands.payfast_stand_in_env), ITNs to `notify_url`."""
+    from mediastudio.commands import payfast_stand_in_env
 
-    settings.PAYFAST_MERCHANT_ID, settings.PAYFAST_MERCHANT_KEY, settings.PAYFAST_PASSPHRASE = (
-        PAYFAST_MERCHANT
-    )
-    settings.PAYFAST_SANDBOX = True
-    settings.PAYFAST_PROCESS_URL = base_url + "/eng/process"
-    settings.PAYFAST_VALIDATE_URL = base_url + "/eng/query/validate"
-    settings.PAYFAST_API_URL = base_url
+    for name, value in payfast_stand_in_env(base_url).items():
+        setattr(settings, name, {"true": True, "false": False}.get(value, value))
     settings.PAYFAST_NOTIFY_URL = notify_url
-    settings.PAYFAST_CHECK_SOURCE_IP = False
