@@ -110,6 +110,17 @@ def studio_env(providers_env, settings, tmp_path, q_sync):
 
 
 @pytest.fixture
+def alice(make_user):
+    """Two JIVE users, for tests of what one may do to the other's things."""
+    return make_user(username="alice", tier="JIVE")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user(username="bob", tier="JIVE")
+
+
+@pytest.fixture
 def api(client, django_capture_on_commit_callbacks):
     """A JSON client for /api/v1/media/ that runs on-commit work (the enqueue) like production."""
     return ApiClient(client, django_capture_on_commit_callbacks)

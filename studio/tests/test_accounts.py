@@ -42,16 +42,6 @@ def stored(name: str) -> bool:
     return default_storage.exists(name)
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user(username="alice", tier="JIVE")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(username="bob", tier="JIVE")
-
-
 def done_job(user, **fields) -> MediaJob:
     return make_job(user, state=MediaJob.State.SUCCEEDED, **fields)
 

@@ -36,16 +36,6 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user(username="alice", tier="JIVE")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(username="bob", tier="JIVE")
-
-
 def make_asset(
     *, owner, data: bytes | File = DATA, kind: str = "video", mime_type: str = "video/mp4", thumbnail=THUMB
 ) -> MediaAsset:
