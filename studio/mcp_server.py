@@ -19,7 +19,11 @@ middleware before any tool runs. The tools are the JSON API's calls, not copies 
   content. Arguments that do not fit the schema, and an unknown tool, are JSON-RPC errors
   (-32602 invalid params, with the same `details` the API gives).
 - Finished media come back as signed links (resource_link blocks, the JSON API's links) and, for
-  an image up to MCP_IMAGE_CONTENT_MAX_BYTES, as image content as well.
+  an image, as image content as well: the image up to MCP_IMAGE_CONTENT_MAX_BYTES, else its
+  thumbnail.
+
+/mcp runs outside Django's middleware, so _guarded makes its request checks: the Host against
+ALLOWED_HOSTS (Django's own validate_host) and a browser's Origin against MCP_ALLOWED_ORIGINS.
 
 The server is the SDK's low-level `Server`: the tools' JSON Schemas are the operations' own
 (tools.Tool.parameters(), what GET /api/v1/tools gives), not schemas derived again from Python
