@@ -325,3 +325,44 @@
     if (e.detail.target.id === "edit-results") e.detail.target.firstElementChild?.scrollIntoView({ block: "nearest", behavior: "smooth" });
   });
 })();
+
+// An edit's result on the canvas: "On the canvas" on a result tile, or the result of an edit that
+// finishes while the page is open, shows over the picture with a Before / After toggle; "Back to
+// the mask" returns to painting.
+(function editCompare() {
+  const compare = document.getElementById("compare");
+  if (!compare) return;
+  const layout = compare.closest(".edit");
+  const stage = compare.querySelector(".compare-stage");
+  function show(which) {
+    stage.dataset.show = which;
+    for (const button of compare.querySelectorAll("[data-compare=before], [data-compare=after]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.compare === which));
+    }
+  }
+  function open(button) {
+    compare.querySelector("img.after").src = button.dataset.compareSrc;
+    const mode = button.dataset.compareWords;
+    compare.querySelector("#compare-words").textContent = `${mode ? `${mode}: ` : ""}the result, on your image. Before shows the image as it was.`;
+    compare.hidden = false;
+    layout.classList.add("comparing");
+    show("after");
+    compare.scrollIntoView({ block: "nearest" });
+    compare.querySelector("[data-compare=before]").focus();
+  }
+  document.addEventListener("click", (event) => {
+    const tile = event.target.closest("[data-compare-src]");
+    if (tile) return open(tile);
+    const button = event.target.closest("#compare [data-compare]");
+    if (!button) return;
+    if (button.dataset.compare !== "close") return show(button.dataset.compare);
+    compare.hidden = true;
+    layout.classList.remove("comparing");
+  });
+  // A card that finishes in front of the user swaps in with its result: show that on the canvas.
+  htmx.onLoad((root) => {
+    if (root === document.body || !root.matches?.("article.job") || !root.closest("#edit-results")) return;
+    const first = root.querySelector("[data-compare-src]");
+    if (first) open(first);
+  });
+})();

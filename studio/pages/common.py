@@ -124,6 +124,11 @@ def job_card(job: MediaJob) -> dict:
         "synthid": any(item["asset"].synthid for item in images),
         "error": error,
         "again": again_url(job) if job.state in (MediaJob.State.FAILED, MediaJob.State.CANCELLED) else "",
+        # What kind of job it was, in the operation's words: an edit's mode, an upscale's factor.
+        "settings": operations.for_job(job).settings_rows(params),
+        # Made from one of the user's images (an edit, an upscale): the Edit tab shows it on its
+        # canvas beside that image (edit.css shows the button there only).
+        "from_image": bool(params.get("image_id")),
     }
 
 
