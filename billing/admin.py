@@ -10,10 +10,13 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from billing import pricing, reports, services
@@ -243,6 +246,69 @@ class MonthFilter(admin.SimpleListFilter):
         return queryset.filter(created_at__gte=window.start, created_at__lt=window.end)
 
 
+class _FixedChoices(admin.SimpleListFilter):
+    """A filter whose choices come from a small table or the code, never from the ledger: the
+    default field filter asks SELECT DISTINCT over every row (a million, issue 17)."""
+
+    field = ""
+
+    def choices_of(self) -> list[str]:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return [(value, value) for value in self.choices_of()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class TierFilter(_FixedChoices):
+    title = parameter_name = field = "tier"
+
+    def choices_of(self) -> list[str]:
+        return list(Plan.objects.order_by("rank").values_list("code", flat=True))
+
+
+class ModelFilter(_FixedChoices):
+    title = parameter_name = field = "model"
+
+    def choices_of(self) -> list[str]:
+        return sorted(set(ModelPrice.objects.values_list("model", flat=True)))
+
+
+# The ledger's operations, as the app that charges them names them: billing does not know the
+# studio, so the studio lists its operations here when it starts (studio/apps.py).
+LEDGER_OPERATIONS: list[str] = []
+
+
+class OperationFilter(_FixedChoices):
+    title = parameter_name = field = "operation"
+
+    def choices_of(self) -> list[str]:
+        return sorted(set(LEDGER_OPERATIONS))
+
+
+class EstimatedCountPaginator(Paginator):
+    """The unfiltered ledger's row count from PostgreSQL's statistics (pg_class.reltuples, kept
+    by autovacuum and ANALYZE) instead of COUNT(*), which reads the whole table: the page numbers
+    are then approximate, which is all they are for. Filtered lists (a month, a user) count
+    exactly; so does SQLite."""
+
+    @cached_property
+    def count(self) -> int:
+        query = getattr(self.object_list, "query", None)
+        if query is not None and not query.where and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [CostEntry._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] > 10_000:
+                return int(row[0])
+        return super().count
+
+
 @admin.register(CostEntry)
 class CostEntryAdmin(ReadOnlyAdmin):
     change_list_template = "admin/billing/costentry/change_list.html"
@@ -259,18 +325,15 @@ class CostEntryAdmin(ReadOnlyAdmin):
         "rate",
         "reference",
     ]
-    list_filter = [
-        MonthFilter,
-        "tier",
-        "operation",
-        ("user", admin.RelatedOnlyFieldListFilter),
-        "model",
-        "price_class",
-        "kind",
-    ]
-    search_fields = ["user__username", "reference"]
+    # At a million rows (issue 17): fixed-choice filters (no DISTINCT over the ledger), users found
+    # by the search box instead of a list of every user, the months instead of a date drill-down
+    # (its per-level DISTINCT dates), an estimated count of the whole ledger, and the chart from
+    # the report's own GROUP BY (reports.daily_spend).
+    list_filter = [MonthFilter, TierFilter, OperationFilter, ModelFilter, "price_class", "kind"]
+    search_fields = ["user__username", "user__email", "=reference"]
+    search_help_text = "A user's name or e-mail, or a job's exact reference (job:…)."
     list_select_related = ["user"]
-    date_hierarchy = "created_at"
+    paginator = EstimatedCountPaginator
     show_full_result_count = False  # a COUNT(*) over a huge ledger on every page view is not worth it
 
     @admin.display(description="ZAR", ordering="zar_cents")

@@ -5,7 +5,9 @@
 
 The database named in DATABASE_URL is created if missing, migrated, and filled with `--rows`
 ledger rows spread over three months (COPY, so filling takes seconds, not hours). It then runs
-cost_report for the middle month in every grouping and format and prints the median of 5 runs.
+cost_report for the middle month in every grouping and format, then the admin's cost entries page
+(the whole ledger, a month, a month and an operation, a user searched) in-process, and prints the
+median of 5 runs of each.
 """
 
 from __future__ import annotations
@@ -50,18 +52,18 @@ def fill(rows: int) -> None:
     User = get_user_model()
     users = [User.objects.get_or_create(username=f"bench{i}")[0].pk for i in range(2000)]
     operations = [
-        ("generate_image", "imagen-3.0-generate-002", "image", 40_000, 74),
-        ("edit_image", "imagen-3.0-capability-001", "image", 40_000, 74),
-        ("upscale_image", "imagen-4.0-upscale-preview", "upscale_v4", 60_000, 111),
-        ("generate_video", "veo-3.1-generate-001", "video", 200_000, 370),
-        ("generate_video", "veo-3.1-fast-generate-001", "video_audio", 400_000, 740),
+        ("generate_image", "imagen-3.0-generate-002", "image", "1K", 40_000, 74),
+        ("edit_image", "imagen-3.0-capability-001", "image", "1K", 40_000, 74),
+        ("upscale_image", "imagen-4.0-upscale-preview", "upscale_v4", "upscale", 60_000, 111),
+        ("generate_video", "veo-3.1-generate-001", "video", "720p", 200_000, 370),
+        ("generate_video", "veo-3.1-fast-generate-001", "video_audio", "1080p+audio", 400_000, 740),
     ]
     start = datetime(2026, 9, 1, tzinfo=SAST)
     span = int(timedelta(days=91).total_seconds())
     rng = random.Random(7)
     t0 = time.perf_counter()
     columns = (
-        "user_id, tier, operation, model, price_class, units, usd_micros, zar_cents, rate, "
+        "user_id, tier, operation, model, price_class, variant, units, usd_micros, zar_cents, rate, "
         "reference, kind, note, created_at"
     )
     with (
@@ -69,7 +71,7 @@ def fill(rows: int) -> None:
         cursor.connection.cursor().copy(f"COPY billing_costentry ({columns}) FROM STDIN") as copy,
     ):
         for n in range(have, rows):
-            op, model, pc, usd, zar = rng.choice(operations)
+            op, model, pc, variant, usd, zar = rng.choice(operations)
             units = rng.choice([1, 2, 4]) if pc.startswith(("image", "upscale")) else rng.choice([4, 6, 8])
             copy.write_row(
                 (
@@ -78,6 +80,7 @@ def fill(rows: int) -> None:
                     op,
                     model,
                     pc,
+                    variant,
                     units,
                     usd * units,
                     zar * units,
@@ -118,7 +121,7 @@ def main() -> None:
     ).count()
     print(f"ledger: {CostEntry.objects.count():,} rows, {in_month:,} in 2026-10")
     print(f"{'--by':<10} {'--format':<7} {'median ms':>10} {'max ms':>8}")
-    for by in ["tier", "user", "operation", "model", "day"]:
+    for by in ["tier", "user", "operation", "model", "variant", "day"]:
         for fmt in ["table", "csv", "json"]:
             times = []
             for _ in range(args.runs):
@@ -128,6 +131,33 @@ def main() -> None:
                 )
                 times.append((time.perf_counter() - t0) * 1000)
             print(f"{by:<10} {fmt:<7} {statistics.median(times):>10.0f} {max(times):>8.0f}")
+    admin_page(args.runs)
+
+
+def admin_page(runs: int) -> None:
+    """The staff's cost entries page (list, filters, count, chart), in-process, as a superuser."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    staff, _ = get_user_model().objects.get_or_create(
+        username="bench-staff", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(staff)
+    print(f"\n{'admin cost entries':<36} {'median ms':>10} {'max ms':>8}")
+    for label, query in [
+        ("the whole ledger", {}),
+        ("a month", {"month": "2026-10"}),
+        ("a month and an operation", {"month": "2026-10", "operation": "generate_video"}),
+        ("a user searched", {"q": "bench7"}),
+    ]:
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            response = client.get("/admin/billing/costentry/", query)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, response.status_code
+        print(f"{label:<36} {statistics.median(times):>10.0f} {max(times):>8.0f}")
 
 
 if __name__ == "__main__":

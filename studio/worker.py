@@ -35,6 +35,27 @@ POLLER_LEASE = "video-poller"
 HEARTBEAT_LEASE = "heartbeat"
 
 
+def warm(**_signal) -> None:
+    """A queue worker's start (django-q2's post_spawn, connected in studio/apps.py): import the
+    task modules and the operations, build the providers' clients and breaker stores, and open
+    the database connection, so the first job is as fast as the next (issue 17.7)."""
+    started = time.perf_counter()
+    try:
+        from django.db import connection
+        from PIL import Image
+
+        import studio.tasks  # noqa: F401  (django-q imports the task by its dotted path)
+
+        operations.all()
+        Image.init()  # every image plugin, as the first decode would
+        models = providers.warm()
+        connection.ensure_connection()
+    except Exception:  # a worker that could not warm still works, as it did before
+        log.exception("worker warm-up failed")
+        return
+    log.info("worker warm in %.0f ms (%s)", (time.perf_counter() - started) * 1000, ", ".join(models))
+
+
 def run_job(job_id) -> None:
     """The task body: claim the job, do the work, record the outcome. Never raises for expected
     provider failures (they are recorded on the job); a redelivered task finds nothing to do."""

@@ -17,6 +17,7 @@ a bucket, the health report), never a submodule. studio/tests/test_provider_boun
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from .base import (
@@ -53,6 +54,8 @@ from .catalog import MAX_UPSCALED_PIXELS, Route, lifecycle_warnings, resolve
 from .health import breaker_states, catalog_rows, configuration, configuration_warnings, live_check
 from .resilience import admit, end_trial, job_scope
 from .seeds import seed_note
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_UPSCALED_PIXELS",
@@ -135,6 +138,38 @@ def get_provider(operation: Operation):
     """
     route = resolve(operation)
     return _adapter_for(route)
+
+
+def warm() -> list[str]:
+    """Build now what the first call of each configured operation would build: its adapter's
+    module (the SDK's import), the Vertex client for its location and its breaker's store (a
+    first read opens the connection). A queue worker calls this when it starts (studio/worker.py),
+    so its first job does not pay for them. Returns the models warmed; never raises (a route
+    that cannot be resolved is for submit to refuse)."""
+    from django.conf import settings
+
+    from . import vertex
+    from .resilience import breaker_for
+
+    timeouts = {
+        Family.IMAGEN: settings.PROVIDER_IMAGE_TIMEOUT_SECONDS,
+        Family.GEMINI_IMAGE: settings.PROVIDER_IMAGE_TIMEOUT_SECONDS,
+        Family.VEO: settings.PROVIDER_VIDEO_TIMEOUT_SECONDS,
+        Family.GEMINI_TEXT: settings.PROVIDER_TEXT_TIMEOUT_SECONDS,
+    }
+    warmed = []
+    for operation in Operation:
+        try:
+            route = resolve(operation)
+            _adapter_for(route)
+            if route.family in timeouts:
+                vertex.client(route.location, timeouts[route.family])
+            breaker_for(route.model_id, route.family).storage.snapshot()
+        except Exception as e:  # noqa: BLE001 - warming is an optimisation, never a failure
+            log.info("not warmed: %s (%s)", operation, e)
+            continue
+        warmed.append(route.model_id)
+    return warmed
 
 
 def _adapter_for(route: Route):

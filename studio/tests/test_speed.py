@@ -179,3 +179,20 @@ def test_an_upscale_takes_its_parents_thumbnail_without_decoding_the_big_file(ma
     )  # fmt: skip
     assert assets.read_bytes(upscaled.thumbnail) == assets.read_bytes(parent.thumbnail)
     assert (upscaled.width, upscaled.height) == (384, 256)
+
+
+# --- Workers warm (issue 17.7) -------------------------------------------------------------------
+
+
+def test_a_queue_worker_builds_its_clients_when_it_starts(providers_env, db, caplog):
+    from django_q.signals import post_spawn
+
+    from studio.providers import vertex
+
+    vertex._cached_client.cache_clear()
+    with caplog.at_level("INFO", logger="studio.worker"):
+        post_spawn.send(sender="django_q", proc_name="Process-1")  # what django-q2 sends in a new worker
+    assert vertex._cached_client.cache_info().currsize >= 1  # the first job finds its client built
+    assert any("worker warm in" in r.getMessage() for r in caplog.records)
+    warmed = " ".join(r.getMessage() for r in caplog.records)
+    assert "imagen" in warmed and "veo" in warmed
