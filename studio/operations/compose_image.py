@@ -4,19 +4,17 @@ up to 14 input images in one generateContent request."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import assets, providers
 from studio.errors import upgrade_required
 from studio.models import MediaAsset
 from studio.operations import image_options
-from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
+from studio.operations.base import Flag, JobPlan, SlashCommand
 from studio.schemas import OUTPUT_FORMATS, ComposeImage
 
 
-class ComposeImageOperation(Operation):
+class ComposeImageOperation(image_options.SizedImageOperation):
     name = "compose_image"
     label = "Compose image"
     schema = ComposeImage
@@ -32,7 +30,6 @@ class ComposeImageOperation(Operation):
         "than the model takes, too_many_images; nothing is reserved for either."
     )
     api_error_codes = ("not_found", "too_many_images", "unsupported_aspect_ratio", "unsupported_image_size")
-    price_choices = {"image_size": "1K"}
 
     tool_description = (
         "Combine several of the user's images into one new image, given their image_ids (in the "
@@ -47,20 +44,11 @@ class ComposeImageOperation(Operation):
         example="/compose put the person from image 1 at Table Mountain --images <id> <id>",
         flags=(
             Flag(("--images", "--image"), "image_ids", "Your image ids, image 1 first.", "list"),
-            Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
-            Flag(("--size",), "image_size", "Output size (larger costs more)."),
-            Flag(("--format",), "output_format", "File type of the result."),
-            Flag(("--n", "--count"), "count", "How many variations."),
-            Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words"),
-            Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
+            *image_options.OUTPUT_FLAGS,
+            image_options.NEGATIVE_FLAG,
+            image_options.SEED_FLAG,
         ),
     )
-
-    def meter(self, **choices) -> str:
-        return Meter.IMAGES
-
-    def price_variant(self, **choices) -> str:
-        return self.choices(choices)["image_size"]
 
     def admit(self, plan, units: int, **choices) -> JobPlan:
         # The same plans as editing: composing changes the user's own pictures.
@@ -72,9 +60,6 @@ class ComposeImageOperation(Operation):
             )
         image_options.admit_size(plan, self.choices(choices)["image_size"], Meter.IMAGES, units)
         return JobPlan(providers.Operation.IMAGE_COMPOSE, Meter.IMAGES, units, PriceClass.IMAGE)
-
-    def check_model(self, model, fields: dict[str, Any]) -> None:
-        image_options.check_model(model, fields)
 
     def call_provider(self, job):
         params = ComposeImage.model_construct(**job.params)  # stored after validation

@@ -3,12 +3,10 @@ get Google's model (Imagen or Gemini image, as the catalog says)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from billing.models import Meter, PriceClass
 from studio import providers
 from studio.operations import image_options
-from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
+from studio.operations.base import Flag, JobPlan, SlashCommand
 from studio.schemas import OUTPUT_FORMATS, STYLE_PRESETS, GenerateImage
 
 
@@ -16,7 +14,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-class GenerateImageOperation(Operation):
+class GenerateImageOperation(image_options.SizedImageOperation):
     name = "generate_image"
     label = "Generate image"
     schema = GenerateImage
@@ -30,7 +28,6 @@ class GenerateImageOperation(Operation):
         "on JIGGA), as PNG, JPEG or WebP. Answers 202 with the job id and the cost in ZAR and USD."
     )
     api_error_codes = ("unsupported_aspect_ratio", "unsupported_image_size")
-    price_choices = {"image_size": "1K"}
 
     tool_description = (
         "Create images from a text description: photos, illustrations, artwork, in a chosen "
@@ -45,21 +42,12 @@ class GenerateImageOperation(Operation):
         summary="Create images from a prompt.",
         example="/image a protea at sunrise --ar 16:9 --style cinematic",
         flags=(
-            Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
-            Flag(("--size",), "image_size", "Output size (larger costs more)."),
-            Flag(("--format",), "output_format", "File type of the result."),
-            Flag(("--n", "--count"), "count", "How many images."),
+            *image_options.OUTPUT_FLAGS,
             Flag(("--style",), "style", "A style preset added to the prompt."),
-            Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words"),
-            Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
+            image_options.NEGATIVE_FLAG,
+            image_options.SEED_FLAG,
         ),
     )
-
-    def meter(self, **choices) -> str:
-        return Meter.IMAGES
-
-    def price_variant(self, **choices) -> str:
-        return self.choices(choices)["image_size"]
 
     def admit(self, plan, units: int, **choices) -> JobPlan:
         image_options.admit_size(plan, self.choices(choices)["image_size"], Meter.IMAGES, units)
@@ -69,9 +57,6 @@ class GenerateImageOperation(Operation):
                 providers.Operation.IMAGE_PREVIEW, Meter.IMAGES, units, PriceClass.POLLINATIONS, True
             )
         return JobPlan(providers.Operation.IMAGE_GENERATE, Meter.IMAGES, units, PriceClass.IMAGE)
-
-    def check_model(self, model, fields: dict[str, Any]) -> None:
-        image_options.check_model(model, fields)
 
     def call_provider(self, job):
         # Stored after validation; a job stored before sizes and formats existed gets the defaults.

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from billing import services as billing
+from billing.models import Meter
 from studio.errors import StudioError, upgrade_required
+from studio.operations.base import Flag, Operation
 from studio.schemas import IMAGE_SIZES
 
 # The output sizes each plan may ask for, by plan code. 512 is smaller than the 1K every plan has,
@@ -22,6 +24,17 @@ PLAN_IMAGE_SIZES: dict[str, tuple[str, ...]] = {
     "JIGGA": IMAGE_SIZES,
 }
 SIZE_WORDS = {"512": "512 (0.25 MP)", "1K": "1K", "2K": "2K", "4K": "4K"}
+
+# The slash-command flags of what an image request makes, and of how many and what not to show
+# (/image and /compose, in that order around their own flags).
+OUTPUT_FLAGS = (
+    Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
+    Flag(("--size",), "image_size", "Output size (larger costs more)."),
+    Flag(("--format",), "output_format", "File type of the result."),
+    Flag(("--n", "--count"), "count", "How many images."),
+)
+NEGATIVE_FLAG = Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words")
+SEED_FLAG = Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one.")
 
 
 def plan_sizes(plan) -> tuple[str, ...]:
@@ -80,3 +93,20 @@ def size_and_format_rows(params: dict) -> list[tuple[str, str]]:
         ("Size", SIZE_WORDS.get(params.get("image_size") or "1K", "1K")),
         ("Format", (params.get("output_format") or "png").upper()),
     ]
+
+
+class SizedImageOperation(Operation):
+    """An operation that makes new images at a chosen size and file type (generate_image,
+    compose_image): paid from the `images` allowance, priced by its size's row, and refused what
+    the model cannot make."""
+
+    price_choices = {"image_size": "1K"}
+
+    def meter(self, **choices) -> str:
+        return Meter.IMAGES
+
+    def price_variant(self, **choices) -> str:
+        return self.choices(choices)["image_size"]
+
+    def check_model(self, model, fields: dict[str, Any]) -> None:
+        check_model(model, fields)

@@ -111,29 +111,13 @@ class GeminiImageAdapter:
 
     def generate(self, request: GenerateImagesRequest) -> ImageResult:
         self._check_ratio(request.aspect_ratio)
-        self._check_size(request.image_size)
-        text = request.prompt
-        if request.negative_prompt:
-            # generateContent has no negative prompt; say it in words.
-            text += f"\n\nAvoid: {request.negative_prompt}."
-        outputs = self._generate(
-            [types.Part.from_text(text=text)],
-            count=request.count,
-            aspect_ratio=request.aspect_ratio,
-            image_size=request.image_size,
-            seed=request.seed,
-            person_generation=request.person_generation,
-            safety_setting=request.safety_setting,
-            mime_type=media.google_output_type(request.output_mime_type),
-        )
-        return self._result(_described(outputs), outputs, request.seed is not None)
+        return self._make([], request.prompt, request)
 
     def compose(self, request: ComposeImageRequest) -> ImageResult:
         """One new image from several inputs and an instruction, in one generateContent call per
         output (no mask: the model places and blends; nothing is composited on our side)."""
         if request.aspect_ratio:
             self._check_ratio(request.aspect_ratio)
-        self._check_size(request.image_size)
         if not request.images:
             raise InvalidRequestError("Composing needs at least one input image")
         if self.info.max_input_images and len(request.images) > self.info.max_input_images:
@@ -142,12 +126,18 @@ class GeminiImageAdapter:
                 f"not {len(request.images)}"
             )
         text = COMPOSE_INSTRUCTION.format(count=len(request.images), prompt=request.prompt.strip())
+        return self._make([_input_part(image) for image in request.images], text, request)
+
+    def _make(
+        self, inputs: list[types.Part], text: str, request: GenerateImagesRequest | ComposeImageRequest
+    ) -> ImageResult:
+        """Generate or compose: the input images, then the instruction, as the request asks."""
+        self._check_size(request.image_size)
         if request.negative_prompt:
+            # generateContent has no negative prompt; say it in words.
             text += f"\n\nAvoid: {request.negative_prompt}."
-        parts = [_input_part(image) for image in request.images]
-        parts.append(types.Part.from_text(text=text))
         outputs = self._generate(
-            parts,
+            [*inputs, types.Part.from_text(text=text)],
             count=request.count,
             aspect_ratio=request.aspect_ratio,
             image_size=request.image_size,

@@ -44,24 +44,29 @@ def flash(studio_env, settings):
     return studio_env
 
 
-@pytest.mark.parametrize(("size", "usd_micros"), [("1K", 67_200), ("4K", 151_200)])
-def test_a_flash_image_is_quoted_charged_and_made_at_its_size(
-    flash, api, make_user, client, size, usd_micros
+@pytest.mark.parametrize(
+    ("model", "size", "usd_micros"),
+    # Google's per-image prices: 3.1 Flash $0.0672 at 1K, $0.1512 at 4K; 3 Pro $0.134 at 1K and 2K.
+    [(FLASH, "1K", 67_200), (FLASH, "4K", 151_200), (PRO, "2K", 134_000)],
+)
+def test_an_image_is_quoted_charged_and_made_at_its_models_size(
+    studio_env, api, make_user, settings, model, size, usd_micros
 ):
+    settings.MODEL_IMAGE_GENERATE = model
     user = make_user(tier="JIGGA")
     body = {"prompt": "a baobab at dusk", "aspect_ratio": "21:9", "image_size": size, "output_format": "jpeg"}
     accepted = api.login(user).post("/images/generate", body).json()
 
-    assert accepted["quote"]["usd_micros"] == usd_micros  # Google's $0.0672 (1K), $0.1512 (4K)
+    assert accepted["quote"]["usd_micros"] == usd_micros
     [image] = _result(api, accepted)["assets"]
     assert (image["width"], image["height"]) == gemini_pixel_size("21:9", size)
-    assert _image_config(flash) == {
+    assert _image_config(studio_env) == {
         "aspectRatio": "21:9",
         "imageSize": size,
         "imageOutputOptions": {"mimeType": "image/jpeg"},
     }
     entry = CostEntry.objects.get(reference=f"job:{accepted['job_id']}")
-    assert (entry.model, entry.variant, entry.usd_micros) == (FLASH, size, usd_micros)
+    assert (entry.model, entry.variant, entry.usd_micros) == (model, size, usd_micros)
 
 
 def test_the_quote_follows_the_size_and_the_model(flash, make_user, settings):
