@@ -19,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -172,7 +172,9 @@ def asset_delete(request: PageRequest, asset_id) -> HttpResponse:
 
 
 def _moved(name: str):
-    return RedirectView.as_view(pattern_name=name, permanent=True, query_string=True)
+    """A permanent redirect to the page `name` (the old path's own arguments, such as a token of an
+    old reset link, are dropped: that link has to be asked for again)."""
+    return RedirectView.as_view(url=reverse_lazy(name), permanent=True, query_string=True)
 
 
 urlpatterns = [

@@ -4,6 +4,7 @@ owner's, the allowance is not refunded, and the ledger rows accounting needs sta
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -15,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -330,3 +332,20 @@ def test_the_password_changes_with_the_old_one(client, alice):
         client.post("/accounts/login/", {"login": "alice", "password": "a-new-long-phrase"}).status_code
         == 302
     )
+
+
+def test_staff_delete_an_account_by_command(alice, disk, django_capture_on_commit_callbacks):
+    files = names(image_of(alice))
+    with pytest.raises(CommandError, match="no user named 'nobody'"):
+        call_command("delete_account", "nobody", "--yes")
+    with pytest.raises(CommandError, match="add --yes"):
+        call_command("delete_account", "alice")
+    assert get_user_model().objects.get(pk=alice.pk).is_active
+
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("delete_account", "alice", "--yes", stdout=out)
+
+    assert "Deleted 'alice'" in out.getvalue()
+    assert not get_user_model().objects.get(pk=alice.pk).is_active
+    assert not any(stored(name) for name in files)

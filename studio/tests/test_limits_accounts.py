@@ -275,9 +275,17 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, db):
     assert "This link no longer works" in client.get(link, follow=True).content.decode()
 
 
-def test_the_old_password_reset_address_leads_to_the_new_one(client, db):
-    response = client.get("/accounts/password_reset/")
-    assert response.status_code == 301 and response.url == RESET
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/accounts/password_reset/", RESET),
+        ("/accounts/password_change/", "/accounts/password/change/"),
+        ("/accounts/reset/MQ/abc-123/", RESET),  # a link in a mail of before: ask again
+    ],
+)
+def test_the_old_addresses_lead_to_the_new_ones(client, db, old, new):
+    response = client.get(old)
+    assert response.status_code == 301 and response.url == new
 
 
 def test_password_reset_says_the_same_for_an_unknown_address(client, db):
