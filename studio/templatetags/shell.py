@@ -49,7 +49,11 @@ def shell_meter(context) -> dict | None:
     if user is None or not user.is_authenticated:
         return None
     match = getattr(request, "resolver_match", None)
-    meter = page_meter(match.url_name or "" if match else "", context.get("job"))
+    return meter_context(user, page_meter(match.url_name or "" if match else "", context.get("job")))
+
+
+def meter_context(user, meter: str) -> dict:
+    """What the header's meter shows (templates/_shell_meter.html) for one meter."""
     balance = next(b for b in billing.remaining(user) if b.meter == meter)
     one, many, lacking = UNIT_WORDS[Meter(meter)]
     plan = billing.plan_for(user)

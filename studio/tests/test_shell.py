@@ -144,3 +144,22 @@ def test_a_view_that_raises_answers_the_branded_500(client, make_user, settings)
     response = client.get("/broken/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_the_meter_answers_again_after_a_submit(client, make_user):
+    """The header's meter re-asks on the tray's jobs-changed; the answer is the meter alone."""
+    alice = make_user(tier="JIVE")
+    client.force_login(alice)
+    html = client.get("/studio/images/edit/").content.decode()
+    assert 'hx-get="/studio/meter/?meter=edits" hx-trigger="jobs-changed from:body"' in html
+    services.reserve(alice, "edits", 3, "e1")
+
+    answer = client.get("/studio/meter/", {"meter": "edits"}).content.decode()
+
+    assert meter(answer) == "JIVE 17 edits left this month"
+    assert "<header" not in answer
+    assert meter(client.get("/studio/meter/", {"meter": "nonsense"}).content.decode()).endswith(
+        "50 images left this month"
+    )
+    client.logout()
+    assert client.get("/studio/meter/", {"meter": "edits"}).status_code == 302
