@@ -146,9 +146,19 @@ def quote_tokens(
     `units` is the tokens in all, the unit the allowance counts."""
     if input_tokens < 0 or output_tokens < 0:
         raise ValueError("token counts must not be negative")
+    from billing.models import ModelPrice
+
     rate = current_rate() if rate is None else rate
-    exact = Decimal(input_tokens * model_unit_price(model, TOKENS_IN_VARIANT)) + Decimal(
-        output_tokens * model_unit_price(model, TOKENS_OUT_VARIANT)
+    rows = dict(
+        ModelPrice.objects.filter(
+            model=model, variant__in=(TOKENS_IN_VARIANT, TOKENS_OUT_VARIANT)
+        ).values_list("variant", "usd_micros")
+    )
+    for variant in (TOKENS_IN_VARIANT, TOKENS_OUT_VARIANT):
+        if variant not in rows:
+            raise PriceMissing(model, variant)
+    exact = Decimal(input_tokens * rows[TOKENS_IN_VARIANT]) + Decimal(
+        output_tokens * rows[TOKENS_OUT_VARIANT]
     )
     usd_micros = int((exact / TOKENS_PER_PRICE_UNIT).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     units = input_tokens + output_tokens

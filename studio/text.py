@@ -70,8 +70,12 @@ def estimate(user, request: providers.TextRequest) -> Estimate:
     provider_unavailable) when the text model cannot be priced or resolved now."""
     tokens = ceiling(request)
     quote = _quote(tokens - request.max_output_tokens, request.max_output_tokens)
-    balance = next(b for b in billing.remaining(user) if b.meter == Meter.TEXT_TOKENS)
-    plan = billing.plan_for(user)
+    balance = billing.balance(user, Meter.TEXT_TOKENS)
+    upgrade = (
+        []
+        if balance.remaining >= tokens
+        else billing.upgrade_options(billing.plan_for(user), Meter.TEXT_TOKENS, tokens)
+    )
     return Estimate(
         tokens=tokens,
         zar_cents=quote.zar_cents,
@@ -79,7 +83,7 @@ def estimate(user, request: providers.TextRequest) -> Estimate:
         remaining=balance.remaining,
         period=balance.period,
         resets_at=balance.resets_at,
-        upgrade=billing.upgrade_options(plan, Meter.TEXT_TOKENS, tokens),
+        upgrade=upgrade,
     )
 
 

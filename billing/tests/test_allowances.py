@@ -230,3 +230,17 @@ def test_a_text_call_never_uses_more_of_the_allowance_than_it_reserved(make_user
 
     assert balance(alice, "text_tokens").used == 1_000  # the ceiling, though Google counted 1,200
     assert entry is not None and entry.units == 1_200  # the ledger says what Google counted
+
+
+def test_one_meters_balance_agrees_with_remaining_in_one_query(make_user, django_assert_num_queries):
+    alice = make_user(tier="JIVE")
+    services.plan_for(alice)
+    assert services.balance(alice, "text_tokens").remaining == 250_000  # no row yet
+    services.reserve(alice, "text_tokens", 1_000, "text:3")
+    services.grant(alice, "text_tokens", 500, by=None, reason="r")
+    with services.plans_remembered():
+        services.plan_for(alice)
+        with django_assert_num_queries(1):
+            one = services.balance(alice, "text_tokens")
+    assert one == next(b for b in services.remaining(alice) if b.meter == "text_tokens")
+    assert one.remaining == 249_500
