@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.core import mail
 
 from billing import services
@@ -60,3 +61,22 @@ def test_landing_shows_what_is_left_of_every_allowance(client, make_user):
     assert "JIVE" in text and "R49.00 a month" in text
     assert "8 of 300" in text  # video seconds used of the allowance
     assert "JIGGA" in text  # the upgrade path
+
+
+def test_signing_up_with_a_taken_address_says_the_same_and_mails_its_owner(client, make_user):
+    make_user(username="lindiwe")  # lindiwe@example.com, verified
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "someone",
+            "email": "lindiwe@example.com",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+        },
+    )
+
+    # The same answer as for a new address: the page tells no one who has an account.
+    assert response.status_code == 302 and response.url == "/accounts/confirm-email/"
+    assert not get_user_model().objects.filter(username="someone").exists()
+    assert [m.to for m in mail.outbox] == [["lindiwe@example.com"]]
+    assert "confirm-email" not in mail.outbox[0].body  # no link that would verify it for someone else
