@@ -242,3 +242,22 @@ def test_the_form_shows_too_many_images_beside_the_picker(studio_env, client, ma
     text = post(_form(images), **HTMX).content.decode()
     assert 'id="image-error">The image model in use takes at most 3 images; 4 were chosen.' in text
     _nothing_reserved(jigga)
+
+
+def test_the_command_box_composes_and_shows_the_card(
+    studio_env, client, make_user, django_capture_on_commit_callbacks
+):
+    jive = make_user(tier="JIVE")
+    first, second = _photos(jive, 2)
+    client.force_login(jive)
+    text = f"/compose put image 1 beside image 2 --images {first.id} {second.id} --format jpeg"
+    data = {"command": text, "idempotency_key": str(uuid.uuid4()), "box": "h"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/studio/command/", data, **HTMX)
+
+    assert response.status_code == 200
+    job = MediaJob.objects.get(owner=jive)
+    assert job.operation == "compose_image" and job.state == "succeeded"
+    assert job.assets.get().mime_type == "image/jpeg"
+    html = response.content.decode()
+    assert f'id="job-{job.id}"' in html and "1 composition of 2 images" in html
