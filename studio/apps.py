@@ -16,14 +16,14 @@ class StudioConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from billing import admin as billing_admin
-        from studio import operations
+        from studio import operations, text
         from studio.auth import forget_tokens_of_saved_user
 
         # Each queue worker warms up when it starts, not on its first job.
         post_spawn.connect(_warm_worker, dispatch_uid="studio-warm-worker")
 
         # The cost ledger's operation filter: the operations, and the text calls' purposes.
-        billing_admin.LEDGER_OPERATIONS[:] = [*operations.names(), "assistant", "prompt_helper"]
+        billing_admin.LEDGER_OPERATIONS[:] = [*operations.names(), *text.PURPOSES]
 
         post_save.connect(
             forget_tokens_of_saved_user, sender=settings.AUTH_USER_MODEL, dispatch_uid="studio-forget-tokens"

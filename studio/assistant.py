@@ -128,7 +128,7 @@ def _answer(user, conversation: Conversation) -> Iterator[Event]:
         yield Event("message", message=message)
         answer = None
         try:
-            for item in text.stream(user, request_for(conversation), purpose="assistant"):
+            for item in text.stream(user, request_for(conversation), purpose=text.ASSISTANT):
                 if isinstance(item, providers.TextDelta):
                     yield Event("text", text=item.text)
                 else:

@@ -78,7 +78,7 @@ def rewrite(user, action: str, prompt: str, key: uuid.UUID) -> PromptRewrite:
             status=409,
         )
     try:
-        answer = text.generate(user, request_for(action, prompt), purpose="prompt_helper")
+        answer = text.generate(user, request_for(action, prompt), purpose=text.PROMPT_HELPER)
         suggestion = answer.result.text.strip()
         if not suggestion:
             raise StudioError(

@@ -33,6 +33,10 @@ from studio.errors import StudioError
 log = logging.getLogger(__name__)
 
 CHARS_PER_TOKEN = 4  # Google's rule of thumb for English; the emulator counts the same way
+# What a text call is for: the cost ledger's operation.
+ASSISTANT = "assistant"
+PROMPT_HELPER = "prompt_helper"
+PURPOSES = (ASSISTANT, PROMPT_HELPER)
 
 
 def ceiling(request: providers.TextRequest) -> int:

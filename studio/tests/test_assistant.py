@@ -220,3 +220,26 @@ def test_the_page_needs_a_session_and_starts_new_conversations(client, alice):
     assert Conversation.objects.filter(owner=alice).count() == 1
     client.logout()
     assert client.get(PAGE).status_code == 302
+
+
+def test_a_video_request_waits_for_its_price_then_shows_the_video_progress_line(
+    alice, client, django_capture_on_commit_callbacks
+):
+    got = say(client, "make a short video of waves at Muizenberg", django_capture_on_commit_callbacks)
+
+    card = next(data for kind, data in got if kind == "call")["html"]
+    assert "4 s video" in card and "this costs <strong>R14.80</strong>" in card  # 4 s × $0.20 × 18.50
+    call = AssistantToolCall.objects.get()
+    with django_capture_on_commit_callbacks(execute=False):
+        confirmed = events(
+            client.post(f"/studio/assistant/calls/{call.id}/", {"decision": "confirm"}, **STREAM)
+        )
+
+    job = MediaJob.objects.get(owner=alice)
+    assert (job.operation, job.params["duration_seconds"], job.params["prompt"]) == (
+        "generate_video",
+        4,
+        "waves at Muizenberg",
+    )
+    assert f'id="cmd-job-{job.id}"' in confirmed[0][1]["html"]
+    assert f'href="/studio/videos/{job.id}/"' in confirmed[0][1]["html"]
