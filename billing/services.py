@@ -98,14 +98,33 @@ class MeterBalance:
 _request_plans: ContextVar[dict[int, Plan] | None] = ContextVar("billing_request_plans", default=None)
 
 
+# The balances a page shows in several places (the form's estimate, the header's meter, the
+# prompt helper) are read once per request too; any change to an allowance in the request
+# (reserve, commit, release, grant, a tier change) forgets them, so what is shown after a submit
+# is read again.
+_request_balances: ContextVar[dict[int, list[MeterBalance]] | None] = ContextVar(
+    "billing_request_balances", default=None
+)
+
+
 @contextmanager
 def plans_remembered() -> Iterator[None]:
-    """Within this block plan_for asks the database once per user (billing.middleware)."""
-    token = _request_plans.set({})
+    """Within this block plan_for asks the database once per user, and remaining() once until an
+    allowance changes (billing.middleware)."""
+    plans = _request_plans.set({})
+    balances = _request_balances.set({})
     try:
         yield
     finally:
-        _request_plans.reset(token)
+        _request_balances.reset(balances)
+        _request_plans.reset(plans)
+
+
+def _balances_changed() -> None:
+    """An allowance changed: the request's remembered balances are read again when next asked."""
+    remembered = _request_balances.get()
+    if remembered:
+        remembered.clear()
 
 
 _PLAN_FIELDS = tuple(f.attname for f in Plan._meta.concrete_fields)
@@ -330,6 +349,7 @@ def reserve(
     period, _ = _plan_terms(plan_for(user), meter)
     start = window_for(period, when).start
     row = Allowance.objects.filter(user_id=user.pk, meter=meter, period_start=start)
+    _balances_changed()
     with in_a_transaction():
         if not _claim(row, units, guard):
             if guard is not None:
@@ -420,6 +440,7 @@ def commit_tokens(
 def _settle(reference: str, units: int | None) -> tuple[Reservation | None, int]:
     """Flip a reservation to committed with `units` delivered (default: all) and move its
     counters; (None, 0) when it was settled already. Inside the caller's transaction."""
+    _balances_changed()
     reservation = _get_reservation(reference)
     delivered = reservation.units if units is None else units
     if not 1 <= delivered <= reservation.units:
@@ -483,6 +504,7 @@ def _charge_quote(
 
 def release(reference: str, reason: str) -> bool:
     """Return a reservation's units. True if this call released it, False if it was settled already."""
+    _balances_changed()
     with transaction.atomic():
         reservation = _get_reservation(reference)
         flipped = Reservation.objects.filter(pk=reservation.pk, state=Reservation.State.RESERVED).update(
@@ -505,6 +527,9 @@ def _get_reservation(reference: str) -> Reservation:
 def balance(user: User, meter: str) -> MeterBalance:
     """One meter's balance for the current period, in one query (remaining() reads them all).
     Without this period's row nothing was reserved or granted yet (a grant makes the row)."""
+    remembered = _request_balances.get()
+    if remembered and user.pk in remembered:  # this request read them all already
+        return next(b for b in remembered[user.pk] if b.meter == check_meter(meter))
     period, units = _plan_terms(plan_for(user), check_meter(meter))
     window = window_for(period)
     row = Allowance.objects.filter(user=user, meter=meter, period_start=window.start).first()
@@ -527,6 +552,9 @@ def remaining(user: User, when: datetime | None = None) -> list[MeterBalance]:
     A fixed number of queries whatever the number of meters: the plan with its allowances, the user's
     current allowance rows and the user's grants for the current periods.
     """
+    remembered = _request_balances.get() if when is None else None
+    if remembered is not None and user.pk in remembered:
+        return remembered[user.pk]
     plan = plan_for(user)
     terms = {meter: _plan_terms(plan, meter) for meter in Meter}
     windows = {meter: window_for(period, when) for meter, (period, _) in terms.items()}
@@ -561,6 +589,8 @@ def remaining(user: User, when: datetime | None = None) -> list[MeterBalance]:
                 resets_at=window.end,
             )
         )
+    if remembered is not None:
+        remembered[user.pk] = balances
     return balances
 
 
@@ -569,6 +599,7 @@ def remaining(user: User, when: datetime | None = None) -> list[MeterBalance]:
 
 def change_tier(user: User, plan: Plan, *, by: User | None, reason: str) -> TierChange:
     """Move a user to another plan and resize this period's allowances to the new plan."""
+    _balances_changed()
     if not reason.strip():
         raise BillingError("a reason is required")
     with transaction.atomic():
@@ -599,6 +630,7 @@ MAX_GRANT_UNITS = 1_000_000
 
 def grant(user: User, meter: str, units: int, *, by: User | None, reason: str) -> Grant:
     """Give a user extra units of a meter for the current period."""
+    _balances_changed()
     check_meter(meter)
     if not isinstance(units, int) or units <= 0:
         raise BillingError("units must be a positive whole number")
@@ -634,6 +666,7 @@ def forget_user(user: User) -> None:
     row: the cost ledger (what each job cost us, for accounting and tax: append-only, its rows name
     no person), the tier-change log (the audit of plan changes) and the PayFast subscriptions and
     notifications (the payments)."""
+    _balances_changed()
     from billing import payfast  # payfast uses this module
 
     if payfast.active_subscription(user) is not None:

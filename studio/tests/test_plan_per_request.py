@@ -8,6 +8,7 @@ import uuid
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing import pricing, services
 from studio.models import MediaJob
 
 
@@ -15,15 +16,51 @@ def plan_lookups(queries: CaptureQueriesContext) -> int:
     return sum('FROM "billing_subscription"' in q["sql"] for q in queries.captured_queries)
 
 
-def test_a_page_looks_the_plan_up_once(client, make_user, django_assert_max_num_queries):
+def allowance_reads(queries: CaptureQueriesContext) -> int:
+    return sum('FROM "billing_allowance"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_page_looks_the_plan_and_the_balances_up_once(
+    client, make_user, settings, django_assert_max_num_queries
+):
     client.force_login(make_user(tier="JIVE"))
     client.get("/")  # the allowance rows of this period exist from here on
     for url in ("/", "/studio/images/create/"):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
         assert plan_lookups(queries) == 1, url
-    with django_assert_max_num_queries(9):  # was 13 with a lookup per question
+        # The estimate, the header's meter and the prompt helper share one read.
+        assert allowance_reads(queries) == 1, url
+    settings.PRICE_CACHE_SECONDS = 10  # as in production: a quote's price row is remembered briefly
+    try:
         client.get("/studio/images/create/")
+        # Session, user, plan, allowances, grants, the plans above and their allowances (size
+        # choices), the recent cards, the tray, the text model's prices (the prompt helper):
+        # 17 before the balances were shared, 13 with a plan lookup per question.
+        with django_assert_max_num_queries(10):
+            client.get("/studio/images/create/")
+    finally:
+        pricing.quoted_prices.forget()
+
+
+def test_a_change_in_the_request_forgets_the_balances_it_changed(make_user):
+    """What a request shows after it reserved, committed, released or granted is read again,
+    not the balances remembered before."""
+    user = make_user(tier="JIVE")
+
+    def left() -> int:
+        return services.balance(user, "images").remaining
+
+    with services.plans_remembered():
+        start = next(b.remaining for b in services.remaining(user) if b.meter == "images")
+        services.reserve(user, "images", 2, "ref-1")
+        assert left() == start - 2
+        services.remaining(user)
+        services.release("ref-1", "test")
+        assert left() == start
+        services.remaining(user)
+        services.grant(user, "images", 5, by=None, reason="test")
+        assert left() == start + 5
 
 
 def test_a_submit_looks_the_plan_up_once(client, make_user, studio_env, django_capture_on_commit_callbacks):

@@ -185,7 +185,8 @@ def test_check_deploy_fails_without_https(tmp_path):
         assert warning in result.stderr
 
 
-# Not a page: pages need collectstatic's manifest under production settings (test_static_files.py).
+# The branded 404 page links its style sheets through collectstatic's manifest, so the test collects
+# into its own STATIC_ROOT first, as a deployment does.
 PRODUCTION_RESPONSES = """
 import json, django
 django.setup()
@@ -199,19 +200,29 @@ print(json.dumps({
     "secure": secure.status_code,
     "proxied": proxied.status_code,
     "hsts": secure.headers.get("Strict-Transport-Security"),
+    "branded": b"Image Studio" in secure.content,
     "csp": secure.headers.get("Content-Security-Policy"),
 }))
 """
 
 
 def test_in_production_http_is_redirected_and_https_answers_with_hsts_and_the_policy(tmp_path):
-    env = {**PRODUCTION_ENV, "ALLOWED_HOSTS": "testserver", "DATABASE_URL": "", "REDIS_URL": ""}
+    env = {
+        **PRODUCTION_ENV,
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    collected = run(["collectstatic", "--noinput", "-v0"], env, tmp_path)
+    assert collected.returncode == 0, collected.stderr
     result = run(PRODUCTION_RESPONSES, env, tmp_path)
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout.strip().splitlines()[-1])
 
     assert facts["plain"] == [301, "https://testserver/no-such-page/"]
     assert facts["secure"] == 404 and facts["proxied"] == 404  # served, not redirected again
+    assert facts["branded"]  # the 404 page with the navigation, under production's static files
     assert facts["hsts"] == "max-age=31536000; includeSubDomains; preload"
     assert "script-src 'self'" in facts["csp"]
 
