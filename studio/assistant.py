@@ -42,6 +42,8 @@ SYSTEM = (
 )
 # Model calls in one turn: the answer, and one more after each round of tool calls.
 MAX_MODEL_CALLS = 3
+# The most messages sent as history: each call pays for all of them again as input tokens.
+MAX_HISTORY_MESSAGES = 20
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,13 @@ def request_for(conversation: Conversation) -> providers.TextRequest:
 
 
 def history(conversation: Conversation) -> list[dict]:
-    """The turns as the model wants them: each of its turns as it sent it, followed by one user
-    turn with the answers to its function calls."""
+    """The last MAX_HISTORY_MESSAGES turns as the model wants them, from a user's message on: each
+    of its turns as it sent it, followed by one user turn with the answers to its function calls."""
     contents: list[dict] = []
-    messages = conversation.messages.prefetch_related("tool_calls")
+    messages = list(conversation.messages.prefetch_related("tool_calls").order_by("-created_at", "-id"))
+    messages = messages[:MAX_HISTORY_MESSAGES][::-1]
+    while messages and messages[0].role != AssistantMessage.Role.USER:
+        messages.pop(0)  # history starts with something the user said
     for message in messages:
         contents.append(message.content)
         calls = list(message.tool_calls.all())

@@ -243,3 +243,15 @@ def test_a_video_request_waits_for_its_price_then_shows_the_video_progress_line(
     )
     assert f'id="cmd-job-{job.id}"' in confirmed[0][1]["html"]
     assert f'href="/studio/videos/{job.id}/"' in confirmed[0][1]["html"]
+
+
+def test_the_history_sent_is_the_last_twenty_messages_from_a_users_message_on(
+    alice, client, providers_env, django_capture_on_commit_callbacks
+):
+    for n in range(11):
+        say(client, f"hello number {n}", django_capture_on_commit_callbacks)
+
+    contents = text_calls(providers_env)[-1]["json"]["contents"]
+    assert len(contents) == 19  # the last 20 of 21 messages, less the model answer they would start with
+    assert contents[0] == {"role": "user", "parts": [{"text": "hello number 1"}]}
+    assert contents[-1]["parts"][0]["text"] == "hello number 10"
