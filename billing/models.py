@@ -51,6 +51,11 @@ class Plan(models.Model):
     upscale_models = models.JSONField(
         default=list, blank=True, help_text='Allowed upscale models, e.g. ["v3", "v4"]'
     )
+    video_resolutions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Video resolutions the plan may use, e.g. ["720p", "1080p", "4k"]',
+    )
     watermark_output = models.BooleanField(default=False, help_text="Outputs carry a visible watermark")
     edit_demo_only = models.BooleanField(
         default=False, help_text="Edit is a demo: painting works, applying does not"

@@ -167,6 +167,28 @@ def quote_tokens(
     )
 
 
+def model_price_list(rate: Decimal | None = None) -> list[dict]:
+    """Every model price row as the quota endpoint lists it: per unit, in both currencies, with
+    its source and date (what quotes and charges use; the per-class Price list no longer is)."""
+    from billing.models import ModelPrice
+
+    rate = current_rate() if rate is None else rate
+    return [
+        {
+            "model": row.model,
+            "variant": row.variant,
+            "unit": row.unit,
+            "usd": f"${micros_to_usd(row.usd_micros)}",
+            "zar": format_zar(usd_micros_to_zar_cents(row.usd_micros, rate)),
+            "usd_micros": row.usd_micros,
+            "zar_cents": usd_micros_to_zar_cents(row.usd_micros, rate),
+            "source": row.source,
+            "as_of": row.as_of.isoformat(),
+        }
+        for row in ModelPrice.objects.all()
+    ]
+
+
 def micros_to_usd(micros: int) -> Decimal:
     """Exact dollars with six decimals, e.g. 40000 → Decimal('0.040000')."""
     return (Decimal(micros) / MICROS_PER_DOLLAR).quantize(Decimal("0.000001"))

@@ -34,6 +34,9 @@ class ModelSpec:
     # Gemini text only.
     max_output_tokens: int = 65_536
     thought_signatures: bool = True  # Gemini 3: a function call's signature must come back
+    # Veo only: output resolutions, asset reference images (0: referenceImages refused).
+    video_resolutions: tuple[str, ...] = ()
+    max_reference_images: int = 0
     # The day Google stopped serving it (404 NOT_FOUND from then on); None = still served.
     shutdown: dt.date | None = None
 
@@ -101,6 +104,8 @@ VEO_SIZES = {
     ("9:16", "720p"): (720, 1280),
     ("16:9", "1080p"): (1920, 1080),
     ("9:16", "1080p"): (1080, 1920),
+    ("16:9", "4k"): (3840, 2160),
+    ("9:16", "4k"): (2160, 3840),
 }
 
 # Imagen 3 generate/capability: deprecated 2026-03-24, "migrate before 2026-06-30" (Vertex release
@@ -163,8 +168,11 @@ _MODELS = [
     ModelSpec("gemini-3.5-flash-lite", GEMINI_TEXT),
     ModelSpec("gemini-3.1-flash-lite", GEMINI_TEXT),
     ModelSpec("gemini-2.5-flash", GEMINI_TEXT, thought_signatures=False, shutdown=dt.date(2026, 10, 16)),
-    ModelSpec("veo-3.1-generate-001", VEO),
-    ModelSpec("veo-3.1-fast-generate-001", VEO),
+    # Veo 3.1 model page (capability matrix, newest copy): 4K on standard only; up to 3 asset
+    # reference images on standard and Fast, none on Lite (Preview, released 2026-04-02).
+    ModelSpec("veo-3.1-generate-001", VEO, video_resolutions=("720p", "1080p", "4k"), max_reference_images=3),
+    ModelSpec("veo-3.1-fast-generate-001", VEO, video_resolutions=("720p", "1080p"), max_reference_images=3),
+    ModelSpec("veo-3.1-lite-generate-001", VEO, video_resolutions=("720p", "1080p")),
 ]
 MODELS = {spec.id: spec for spec in _MODELS}
 

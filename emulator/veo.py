@@ -27,6 +27,7 @@ from .validation import (
     UINT32_MAX,
     as_dict,
     check_storage_uri,
+    decode_base64,
     optional_bool,
     optional_enum,
     optional_int,
@@ -36,11 +37,14 @@ logger = logging.getLogger(__name__)
 
 DURATIONS = (4, 6, 8)
 ASPECT_RATIOS = ("16:9", "9:16")
-RESOLUTIONS = ("720p", "1080p")
+RESOLUTIONS = ("720p", "1080p", "4k")
 PERSON_GENERATION = ("allow_adult", "dont_allow", "disallow", "allow_all")
 COMPRESSION = ("optimized", "lossless")
 RESIZE_MODES = ("pad", "crop")
-MAX_ASSET_IMAGES = 3
+# Extending a video (extend-a-veo-video page): the input is an MP4 of 1 to 30 seconds at 16:9 or
+# 9:16, and the extension adds 7 seconds (the duration Google's notebook sends).
+EXTEND_SECONDS = 7
+EXTEND_INPUT_SECONDS = (1.0, 30.0)
 MAX_KEPT_OPERATIONS = 200
 RESPONSE_TYPE = "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse"
 
@@ -70,6 +74,7 @@ class VideoJob:
     last_frame: Image.Image | None
     resize_mode: str
     fault: str | None
+    source_video: bytes | None = None  # extend: the video the new seconds follow
 
 
 @dataclass
@@ -96,7 +101,7 @@ def prompt_of(body: object) -> str | None:
 
 
 def submit(call: Call, state: EmulatorState, spec: ModelSpec) -> Reply:
-    job = _parse(as_dict(call.json, "body"), state, call.fault.kind if call.fault else None)
+    job = _parse(as_dict(call.json, "body"), state, call.fault.kind if call.fault else None, spec)
     route = call.route
     name = (
         f"projects/{route.project}/locations/{route.location}/publishers/google/models/{spec.id}"
@@ -131,7 +136,7 @@ def _find(state: EmulatorState, name: str) -> VideoOperation:
     return operation
 
 
-def _parse(body: dict, state: EmulatorState, fault: str | None) -> VideoJob:
+def _parse(body: dict, state: EmulatorState, fault: str | None, spec: ModelSpec) -> VideoJob:
     instances = body.get("instances")
     if not isinstance(instances, list) or len(instances) != 1 or not isinstance(instances[0], dict):
         raise invalid_argument("instances must be a list with exactly one object.")
@@ -151,25 +156,38 @@ def _parse(body: dict, state: EmulatorState, fault: str | None) -> VideoJob:
         raise invalid_argument("image cannot be combined with video or referenceImages.")
 
     duration = optional_int(params, "durationSeconds", low=0, high=3600)
-    duration = 8 if duration is None else duration
-    if duration not in DURATIONS:
-        raise invalid_argument(f"Unsupported durationSeconds {duration}. Supported: 4, 6, 8.")
+    if has_video:
+        duration = EXTEND_SECONDS if duration is None else duration
+        if duration != EXTEND_SECONDS:
+            raise invalid_argument(
+                f"Unsupported durationSeconds {duration} for video extension. Supported: {EXTEND_SECONDS}."
+            )
+    else:
+        duration = 8 if duration is None else duration
+        if duration not in DURATIONS:
+            raise invalid_argument(f"Unsupported durationSeconds {duration}. Supported: 4, 6, 8.")
     aspect_ratio = params.get("aspectRatio", "16:9")
     if aspect_ratio not in ASPECT_RATIOS:
         raise invalid_argument(f"Unsupported aspectRatio {aspect_ratio!r}. Supported: 16:9, 9:16.")
     resolution = optional_enum(params, "resolution", RESOLUTIONS) or "720p"
+    if resolution not in spec.video_resolutions:
+        raise invalid_argument(
+            f"{spec.id} does not support resolution {resolution!r}. "
+            f"Supported: {', '.join(spec.video_resolutions)}."
+        )
+    reference_frames: list[Image.Image] = []
     if references is not None:
-        _check_references(references, prompt, instance, duration, aspect_ratio)
+        reference_frames = _read_references(references, prompt, instance, duration, spec, state)
+    source_video = None
     if has_video:
-        _check_mime(instance["video"], "instances[0].video")
-        if resolution == "1080p":
-            raise invalid_argument("1080p is not supported for video extension.")
+        source_video = _read_source_video(instance["video"], state)
 
     seed = optional_int(params, "seed", low=0, high=UINT32_MAX)
     optional_enum(params, "personGeneration", PERSON_GENERATION)
     optional_enum(params, "compressionQuality", COMPRESSION)
     optional_bool(params, "enhancePrompt")
-    first = last = None
+    first = reference_frames[0] if reference_frames else None
+    last = None
     if has_image:
         first = read_image_ref(
             instance["image"], "instances[0].image", state.gcs_url, mime_required=True
@@ -192,12 +210,18 @@ def _parse(body: dict, state: EmulatorState, fault: str | None) -> VideoJob:
         last_frame=last,
         resize_mode=optional_enum(params, "resizeMode", RESIZE_MODES) or "pad",
         fault=fault,
+        source_video=source_video,
     )
 
 
-def _check_references(
-    references: object, prompt: str, instance: dict, duration: int, aspect_ratio: str
-) -> None:
+def _read_references(
+    references: object, prompt: str, instance: dict, duration: int, spec: ModelSpec, state: EmulatorState
+) -> list[Image.Image]:
+    """Veo 3.1 reference-to-video (generate-videos-from-references page and the 3.1 model page):
+    up to 3 asset images on standard and Fast, none on Lite; style images were only ever for
+    veo-2.0-generate-exp; a prompt is required; 8 seconds only."""
+    if not spec.max_reference_images:
+        raise invalid_argument(f"{spec.id} does not support referenceImages.")
     if not isinstance(references, list) or not references:
         raise invalid_argument("referenceImages must be a non-empty list.")
     if not prompt.strip():
@@ -207,18 +231,51 @@ def _check_references(
     kinds = [str(ref.get("referenceType", "")).lower() if isinstance(ref, dict) else "" for ref in references]
     if any(kind not in ("asset", "style") for kind in kinds):
         raise invalid_argument("referenceImages[].referenceType must be asset or style.")
-    if (
-        kinds.count("style") > 1
-        or ("style" in kinds and "asset" in kinds)
-        or kinds.count("asset") > MAX_ASSET_IMAGES
-    ):
-        raise invalid_argument("referenceImages take up to 3 asset images or 1 style image.")
-    for index, ref in enumerate(references):
-        _check_mime(ref.get("image"), f"referenceImages[{index}].image")
+    if "style" in kinds:
+        raise invalid_argument(f"{spec.id} does not support style reference images; use asset images.")
+    if len(kinds) > spec.max_reference_images:
+        raise invalid_argument(
+            f"referenceImages take up to {spec.max_reference_images} asset images; got {len(kinds)}."
+        )
     if duration != 8:
         raise invalid_argument("Reference-image-to-video only supports durationSeconds 8.")
-    if aspect_ratio != "16:9":
-        raise invalid_argument("Reference-image-to-video does not support 9:16.")
+    return [
+        read_image_ref(
+            ref.get("image"), f"referenceImages[{index}].image", state.gcs_url, mime_required=True
+        ).image
+        for index, ref in enumerate(references)
+    ]
+
+
+def _read_source_video(ref: object, state: EmulatorState) -> bytes:
+    """The video to extend: an MP4 of 1 to 30 seconds at 16:9 or 9:16, inline or from GCS."""
+    field = "instances[0].video"
+    _check_mime(ref, field)
+    assert isinstance(ref, dict)  # _check_mime refused anything else
+    if (ref.get("mimeType") or ref.get("mime_type")) != "video/mp4":
+        raise invalid_argument(f"{field}.mimeType must be video/mp4.")
+    encoded, uri = ref.get("bytesBase64Encoded"), ref.get("gcsUri")
+    if (encoded is None) == (uri is None):
+        raise invalid_argument(f"{field} needs exactly one of bytesBase64Encoded or gcsUri.")
+    if encoded is not None:
+        data = decode_base64(encoded, f"{field}.bytesBase64Encoded")
+    else:
+        if not isinstance(uri, str) or not uri.startswith("gs://"):
+            raise invalid_argument(f"{field}.gcsUri must start with gs://, got {uri!r}.")
+        data = gcs.download(state.gcs_url, uri, f"{field}.gcsUri")
+    try:
+        width, height, seconds = video.probe(data)
+    except video.RenderError:
+        raise invalid_argument(f"{field}: not a readable MP4 video.") from None
+    low, high = EXTEND_INPUT_SECONDS
+    if not low <= seconds <= high:
+        raise invalid_argument(
+            f"{field}: the video is {seconds:.1f} seconds long; videos to extend must be "
+            f"{low:g} to {high:g} seconds."
+        )
+    if abs(width / height - 16 / 9) > 0.02 and abs(width / height - 9 / 16) > 0.02:
+        raise invalid_argument(f"{field}: the video is {width}x{height}; extend takes 16:9 or 9:16.")
+    return data
 
 
 def _check_mime(ref: object, field: str) -> None:
@@ -249,17 +306,29 @@ def _render_all(job: VideoJob, state: EmulatorState) -> dict:
         bucket, folder = gcs.output_folder(job.storage_uri)
     videos = []
     for index in range(job.sample_count - filtered):
-        data = video.render_video(
-            width=job.width,
-            height=job.height,
-            duration=job.duration,
-            with_audio=job.with_audio,
-            prompt=job.prompt,
-            seed_bytes=media.recipe("veo", job.prompt, index, seed=job.seed),
-            first_frame=job.first_frame,
-            last_frame=job.last_frame,
-            resize_mode=job.resize_mode,
-        )
+        seed_bytes = media.recipe("veo", job.prompt, index, seed=job.seed)
+        if job.source_video is not None:
+            data = video.extend_video(
+                job.source_video,
+                width=job.width,
+                height=job.height,
+                seconds=job.duration,
+                with_audio=job.with_audio,
+                prompt=job.prompt,
+                seed_bytes=seed_bytes,
+            )
+        else:
+            data = video.render_video(
+                width=job.width,
+                height=job.height,
+                duration=job.duration,
+                with_audio=job.with_audio,
+                prompt=job.prompt,
+                seed_bytes=seed_bytes,
+                first_frame=job.first_frame,
+                last_frame=job.last_frame,
+                resize_mode=job.resize_mode,
+            )
         if job.storage_uri:
             uri = gcs.upload(state.gcs_url, bucket, f"{folder}/sample_{index}.mp4", data, "video/mp4")
             videos.append({"gcsUri": uri, "mimeType": "video/mp4"})

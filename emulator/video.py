@@ -9,6 +9,7 @@ given last frame fades in over the clip; a white square travels across so the cl
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import tempfile
 import threading
@@ -63,6 +64,105 @@ def render_video(
         if completed.returncode != 0:
             raise RenderError(completed.stderr.decode(errors="replace")[-2000:])
         return output.read_bytes()
+
+
+def probe(data: bytes) -> tuple[int, int, float]:
+    """(width, height, seconds) of an MP4, from ffmpeg's reading of it; RenderError if unreadable."""
+    with tempfile.TemporaryDirectory(prefix="emulator-probe-") as workdir:
+        source = Path(workdir) / "in.mp4"
+        source.write_bytes(data)
+        info = _ffmpeg_info(source)
+    size = re.search(r"Video: .*?, (\d{2,5})x(\d{2,5})", info)
+    length = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", info)
+    if not size or not length:
+        raise RenderError("not a video ffmpeg can read")
+    hours, minutes, seconds = length.groups()
+    return int(size[1]), int(size[2]), int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def extend_video(
+    source: bytes,
+    *,
+    width: int,
+    height: int,
+    seconds: int,
+    with_audio: bool,
+    prompt: str,
+    seed_bytes: bytes,
+) -> bytes:
+    """The source video at `width`x`height` followed by `seconds` more that start on its last
+    frame: one merged clip, as third-party accounts of Veo's extend describe its output."""
+    with tempfile.TemporaryDirectory(prefix="emulator-extend-") as workdir:
+        folder = Path(workdir)
+        (folder / "source.mp4").write_bytes(source)
+        with _render_slots:
+            _run(
+                [*_ffmpeg(), "-sseof", "-0.5", "-i", str(folder / "source.mp4"), "-update", "1", "-q:v", "2"]
+                + ["-y", str(folder / "last.png")]
+            )
+        last = Image.open(folder / "last.png").convert("RGB")
+        tail = render_video(
+            width=width,
+            height=height,
+            duration=seconds,
+            with_audio=False,
+            prompt=prompt,
+            seed_bytes=seed_bytes,
+            first_frame=last,
+        )
+        (folder / "tail.mp4").write_bytes(tail)
+        _, _, source_seconds = probe(source)
+        total = source_seconds + seconds
+        fit = (
+            f"scale={width}:{height}:force_original_aspect_ratio=decrease,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={VIDEO_FPS},format=yuv420p"
+        )
+        command = [*_ffmpeg(), "-i", str(folder / "source.mp4"), "-i", str(folder / "tail.mp4")]
+        audio_args: list[str] = []
+        if with_audio:
+            tone = random.Random(seed_bytes).randint(220, 880)
+            command += ["-f", "lavfi", "-t", f"{total:.3f}", "-i", f"sine=frequency={tone}:sample_rate=48000"]
+            audio_args = ["-map", "2:a", "-c:a", "aac", "-b:a", "96k"]
+        command += [
+            "-filter_complex",
+            f"[0:v]{fit}[a];[1:v]{fit}[b];[a][b]concat=n=2:v=1:a=0[v]",
+            "-map",
+            "[v]",
+            *audio_args,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            "-y",
+            str(folder / "out.mp4"),
+        ]
+        with _render_slots:
+            _run(command)
+        return (folder / "out.mp4").read_bytes()
+
+
+def _ffmpeg() -> list[str]:
+    return [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin"]
+
+
+def _ffmpeg_info(source: Path) -> str:
+    # ffmpeg with an input and no output prints the streams on stderr and exits 1.
+    completed = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(source)],
+        capture_output=True,
+        timeout=60,
+    )
+    return completed.stderr.decode(errors="replace")
+
+
+def _run(command: list[str]) -> None:
+    completed = subprocess.run(command, capture_output=True, timeout=300)
+    if completed.returncode != 0:
+        raise RenderError(completed.stderr.decode(errors="replace")[-2000:])
 
 
 def _ffmpeg_command(

@@ -503,6 +503,7 @@ MODEL_UPSCALE_V3 = envstr("MODEL_UPSCALE_V3")
 MODEL_UPSCALE_V4 = envstr("MODEL_UPSCALE_V4")
 MODEL_VIDEO = envstr("MODEL_VIDEO")
 MODEL_VIDEO_FAST = envstr("MODEL_VIDEO_FAST")
+MODEL_VIDEO_LITE = envstr("MODEL_VIDEO_LITE")
 MODEL_TEXT = envstr("MODEL_TEXT")  # the assistant and the prompt helper; default gemini-3.8-flash
 MODEL_SUCCESSORS = envstr("MODEL_SUCCESSORS")  # "retired-id=successor-id,..." overrides the catalog
 

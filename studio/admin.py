@@ -16,12 +16,13 @@ from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from billing import pricing
-from billing.admin import ReadOnlyAdmin
-from studio import errors
+from billing.admin import PlanAdmin, ReadOnlyAdmin
+from billing.models import Plan
+from studio import errors, providers
 from studio.auth import known_tokens
 from studio.models import ApiToken, IdempotencyRecord, MediaAsset, MediaJob, WorkerLease
 
@@ -386,3 +387,42 @@ class WorkerLeaseAdmin(ReadOnlyAdmin):
     @admin.display(description="Held now", boolean=True)
     def held(self, lease: WorkerLease) -> bool:
         return bool(lease.holder) and lease.expires_at > timezone.now()
+
+
+# --- Plans: what each plan's choices run on today (the model catalog's words) -------------------
+
+# The plan choices the catalog routes to a Google model: upscale V3/V4 and the video models.
+_PLAN_ROUTES = {
+    "upscale_v3": "V3 upscale",
+    "upscale_v4": "V4 Ultra upscale",
+    "video": "Veo (standard)",
+    "video_fast": "Veo Fast",
+    "video_lite": "Veo Lite",
+}
+
+admin.site.unregister(Plan)
+
+
+@admin.register(Plan)
+class StudioPlanAdmin(PlanAdmin):
+    """billing's Plan admin (billing never imports studio), with the model each upscale and video
+    choice runs on now and the catalog's note: V3 upscale runs on imagen-4.0-upscale-preview since
+    Google shut Imagen 3 down."""
+
+    list_display = [*PlanAdmin.list_display, "video_resolutions"]
+    readonly_fields = ["runs_on"]
+
+    @admin.display(description="Runs on (model catalog)")
+    def runs_on(self, plan: Plan) -> str:
+        rows = [r for r in providers.catalog_rows() if r.operation in _PLAN_ROUTES]
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: <code>{}</code> ({}){}</li>",
+                (
+                    (_PLAN_ROUTES[r.operation], r.model, r.lifecycle, f". {r.note}" if r.note else "")
+                    for r in rows
+                ),
+            ),
+        )

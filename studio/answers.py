@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from billing import pricing
 from billing import services as billing
-from billing.models import Price
 from studio import errors, operations
 from studio.models import MediaAsset, MediaJob
 
@@ -142,7 +141,7 @@ def result(job: MediaJob, *, absolute) -> dict:
 
 
 def quota(user) -> dict:
-    """The user's tier, every meter's balance and the unit prices: GET /quota and the MCP
+    """The user's tier, every meter's balance and each model's unit prices: GET /quota and the MCP
     `get_quota` tool."""
     plan = billing.plan_for(user)
     meters = [
@@ -158,18 +157,17 @@ def quota(user) -> dict:
         }
         for b in billing.remaining(user)
     ]
-    prices = {
-        price.price_class: pricing.quote(price.price_class, 1).as_dict() for price in Price.objects.all()
-    }
     return {
         "tier": plan.code,
         "plan": {
             "name": plan.name,
             "price": pricing.format_zar(plan.price_cents),
             "upscale_models": plan.upscale_models,
+            "video_resolutions": plan.video_resolutions,
         },
         "meters": meters,
-        "prices": prices,
+        # The rows quotes and charges use (billing.ModelPrice), not the old per-class list.
+        "prices": pricing.model_price_list(),
         "usd_to_zar_rate": str(pricing.current_rate()),
         "upgrade": [
             {"tier": p.code, "price": pricing.format_zar(p.price_cents)} for p in billing.upgrade_plans(plan)

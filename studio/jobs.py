@@ -138,14 +138,16 @@ def _check_inputs(user, operation: str, params: BaseModel) -> dict[str, bytes]:
     """Own-image references must be the user's images (a field may hold one id or a list); then the
     operation's own checks. Returns the files to keep on the job (the cleaned edit mask)."""
     op = operations.get(operation)
-    images: dict = {}
+    inputs: dict = {}
     for field in op.image_fields:
         value = getattr(params, field, None)
         if isinstance(value, list):
-            images[field] = user_images(user, value)
+            inputs[field] = user_images(user, value)
         elif value is not None:
-            images[field] = user_image(user, value)
-    return op.check_inputs(params, images)
+            inputs[field] = user_image(user, value)
+    for field in op.video_fields:
+        inputs[field] = user_video(user, getattr(params, field))
+    return op.check_inputs(params, inputs)
 
 
 def user_image(user, asset_id) -> MediaAsset:
@@ -161,6 +163,13 @@ def user_images(user, asset_ids) -> list[MediaAsset]:
     if any(asset_id not in found for asset_id in asset_ids):
         raise not_found("image")
     return [found[asset_id] for asset_id in asset_ids]
+
+
+def user_video(user, asset_id) -> MediaAsset:
+    try:
+        return MediaAsset.objects.for_user(user).videos().get(pk=asset_id)
+    except (MediaAsset.DoesNotExist, ValueError):
+        raise not_found("video") from None
 
 
 def _admit_past_breaker(route: providers.Route, job_id) -> bool:

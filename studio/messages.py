@@ -50,6 +50,16 @@ FORM_PLACEMENT: dict[str, Placement] = {
     schemas.VIDEO_NEEDS_PROMPT_OR_FRAME: Placement(""),
     schemas.LAST_FRAME_NEEDS_FIRST: Placement(""),
     schemas.DUPLICATE_IMAGE: Placement("image_ids", "Choose each image once."),
+    schemas.VIDEO_ONE_MODEL: Placement("fast", "Choose one model."),
+    schemas.REFERENCES_WITH_FRAMES: Placement(
+        "reference_image_ids", "Reference images take no first or last frame: clear one or the other."
+    ),
+    schemas.REFERENCES_NEED_PROMPT: Placement(
+        "prompt", "Describe the scene to put your reference images in."
+    ),
+    schemas.REFERENCES_LAST_EIGHT_SECONDS: Placement(
+        "duration_seconds", "A video from reference images lasts 8 seconds."
+    ),
 }
 _NOT_A_CHOICE = ("literal_error", "enum")
 
@@ -102,6 +112,8 @@ def form_error(item: Mapping[str, Any]) -> tuple[str, str]:
         return field, "Describe the image you want."
     if field == "count":
         return field, f"Choose 1 to {schemas.MAX_COUNT}."
+    if field == "reference_image_ids" and kind == "too_long":
+        return field, f"Choose at most {schemas.MAX_VIDEO_REFERENCES} reference images."
     if field == "seed":
         return field, f"A seed is a whole number from 0 to {schemas.MAX_SEED}."
     if kind in _NOT_A_CHOICE:

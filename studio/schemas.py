@@ -25,6 +25,8 @@ from pydantic import (
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
+from studio.providers import EXTEND_MAX_INPUT_SECONDS, EXTEND_SECONDS
+
 PROMPT_MAX_CHARS = 2000
 NEGATIVE_PROMPT_MAX_CHARS = 1000
 MAX_SEED = 2_147_483_647  # Imagen, Gemini and Veo all accept a non-negative 32-bit signed seed
@@ -49,7 +51,15 @@ OUTPUT_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"
 MAX_COMPOSE_IMAGES = 14  # the most any Gemini image model takes; the model's own limit is checked at submit
 VIDEO_ASPECT_RATIOS = ("16:9", "9:16")
 VIDEO_DURATIONS = (4, 6, 8)
-VIDEO_RESOLUTIONS = ("720p", "1080p")
+VIDEO_RESOLUTIONS = ("720p", "1080p", "4k")  # 4K: Veo 3.1 standard only, JIGGA (README, "Veo 3.1")
+# Asset reference images Veo 3.1 takes at most (standard and Fast; Lite none): the model's own
+# limit is checked at submit (studio/operations/generate_video.py).
+MAX_VIDEO_REFERENCES = 3
+# What an extension adds (Veo's extend page: 7 s to a video of 1 to 30 s), billed as 7 s of video.
+VIDEO_EXTEND_SECONDS = EXTEND_SECONDS
+VIDEO_EXTEND_MAX_INPUT_SECONDS = EXTEND_MAX_INPUT_SECONDS
+# Reference-to-video makes 8-second videos only (Veo 3.1 model page).
+REFERENCE_VIDEO_SECONDS = 8
 
 # name: (label, words added to the prompt). Shown as thumbnails on the Create tab.
 STYLE_PRESETS: dict[str, tuple[str, str]] = {
@@ -82,6 +92,10 @@ MASK_DESCRIPTION_MODE = "mask_description_mode"
 VIDEO_NEEDS_PROMPT_OR_FRAME = "video_needs_prompt_or_frame"
 LAST_FRAME_NEEDS_FIRST = "last_frame_needs_first"
 DUPLICATE_IMAGE = "duplicate_image"
+VIDEO_ONE_MODEL = "video_one_model"
+REFERENCES_WITH_FRAMES = "references_with_frames"
+REFERENCES_NEED_PROMPT = "references_need_prompt"
+REFERENCES_LAST_EIGHT_SECONDS = "references_last_eight_seconds"
 
 
 def _no_control_characters(text: str) -> str:
@@ -486,10 +500,22 @@ class GenerateVideo(_Strict):
     )
     negative_prompt: NegativePrompt | None = None
     fast: bool = Field(False, description="Use the faster Veo 3.1 Fast model.")
-    duration_seconds: Literal[VIDEO_DURATIONS] = Field(8, description="Length in seconds: 4, 6 or 8.")  # type: ignore[valid-type]
+    lite: bool = Field(
+        False, description="Use Veo 3.1 Lite (Preview): the cheapest; 720p or 1080p, no reference images."
+    )
+    duration_seconds: Literal[VIDEO_DURATIONS] = Field(  # type: ignore[valid-type]
+        8, description="Length in seconds: 4, 6 or 8 (8 with reference images)."
+    )
     aspect_ratio: Literal[VIDEO_ASPECT_RATIOS] = Field("16:9", description="16:9 landscape or 9:16 portrait.")  # type: ignore[valid-type]
-    resolution: Literal[VIDEO_RESOLUTIONS] = Field("720p", description="720p or 1080p.")  # type: ignore[valid-type]
+    resolution: Literal[VIDEO_RESOLUTIONS] = Field(  # type: ignore[valid-type]
+        "720p", description="720p, 1080p, or 4k (Veo 3.1 standard only, JIGGA plan)."
+    )
     generate_audio: bool = Field(False, description="Generate a soundtrack (billed from the audio pool).")
+    enhance_prompt: bool = Field(
+        True,
+        description="Let Veo rewrite the prompt for a better video (Google's default). A seed repeats a "
+        "result only when this is false.",
+    )
     count: WholeNumber = Field(1, ge=1, le=MAX_COUNT, description="How many videos (1-4); each is billed.")
     seed: Seed | None = None
     person_generation: Literal["allow_adult", "dont_allow"] | None = Field(
@@ -499,9 +525,33 @@ class GenerateVideo(_Strict):
     last_frame_id: uuid.UUID | None = Field(
         None, description="One of your images to end on (needs a first frame)."
     )
+    reference_image_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=MAX_VIDEO_REFERENCES,
+        description=(
+            f"Up to {MAX_VIDEO_REFERENCES} of your images of a person, character or product the video "
+            "should show (reference-to-video; Veo 3.1 and Fast, not Lite). Needs a prompt, lasts 8 "
+            "seconds, no first or last frame."
+        ),
+    )
 
     @model_validator(mode="after")
     def _inputs(self) -> GenerateVideo:
+        if self.fast and self.lite:
+            raise PydanticCustomError(VIDEO_ONE_MODEL, "choose Fast or Lite, not both")
+        if self.reference_image_ids:
+            if self.first_frame_id or self.last_frame_id:
+                raise PydanticCustomError(
+                    REFERENCES_WITH_FRAMES, "reference images cannot be used with a first or last frame"
+                )
+            if not self.prompt:
+                raise PydanticCustomError(
+                    REFERENCES_NEED_PROMPT, "a video from reference images needs a prompt"
+                )
+            if self.duration_seconds != REFERENCE_VIDEO_SECONDS:
+                raise PydanticCustomError(
+                    REFERENCES_LAST_EIGHT_SECONDS, "a video from reference images lasts 8 seconds"
+                )
         if not self.prompt and not self.first_frame_id:
             raise PydanticCustomError(VIDEO_NEEDS_PROMPT_OR_FRAME, "a video needs a prompt or a first frame")
         if self.last_frame_id and not self.first_frame_id:
@@ -544,10 +594,43 @@ class ComposeImage(_Strict):
         return self
 
 
+class ExtendVideo(_Strict):
+    """Extend one of your videos by 7 seconds with Veo 3.1 (the video must be 30 seconds or less).
+    The new video is the old one with 7 seconds more, in the same aspect ratio."""
+
+    video_id: uuid.UUID = Field(description="One of your finished videos, up to 30 seconds long.")
+    prompt: OptionalPrompt = Field("", description="What happens next (optional)." + _MEANING_RULE)
+    negative_prompt: NegativePrompt | None = None
+    fast: bool = Field(False, description="Use the faster Veo 3.1 Fast model.")
+    lite: bool = Field(False, description="Use Veo 3.1 Lite (Preview): the cheapest.")
+    resolution: Literal[VIDEO_RESOLUTIONS] = Field(  # type: ignore[valid-type]
+        "720p", description="720p, 1080p, or 4k (Veo 3.1 standard only, JIGGA plan)."
+    )
+    generate_audio: bool = Field(False, description="Generate a soundtrack (billed from the audio pool).")
+    enhance_prompt: bool = Field(
+        True, description="Let Veo rewrite the prompt (Google's default); a seed repeats only when false."
+    )
+    seed: Seed | None = None
+    person_generation: Literal["allow_adult", "dont_allow"] | None = Field(
+        None, description="Whether people may appear (adults only) or not at all."
+    )
+
+    @model_validator(mode="after")
+    def _one_model(self) -> ExtendVideo:
+        if self.fast and self.lite:
+            raise PydanticCustomError(VIDEO_ONE_MODEL, "choose Fast or Lite, not both")
+        return self
+
+    @property
+    def billed_seconds(self) -> int:
+        return VIDEO_EXTEND_SECONDS
+
+
 SCHEMAS: dict[str, type[_Strict]] = {
     "generate_image": GenerateImage,
     "edit_image": EditImage,
     "compose_image": ComposeImage,
     "upscale_image": UpscaleImage,
     "generate_video": GenerateVideo,
+    "extend_video": ExtendVideo,
 }

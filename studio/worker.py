@@ -221,8 +221,8 @@ def _start_video(job: MediaJob, operation: operations.Operation) -> None:
     if not claimed:
         log.warning("job %s: its Veo call was made before; it is never sent twice", job.id)
         return
-    request, fast = operation.video_request(job)
-    render = providers.start_video(request, fast=fast)
+    request = operation.video_request(job)
+    render = providers.start_video(request, providers.Operation(job.capability))
     now = timezone.now()
     # Saved at once: from here on the render is Google's, and polling needs only this name.
     job.move(

@@ -23,6 +23,7 @@ FLASH_IMAGE = "gemini-3.1-flash-image"
 PRO_IMAGE = "gemini-3-pro-image"
 VEO = "veo-3.1-generate-001"
 VEO_FAST = "veo-3.1-fast-generate-001"
+VEO_LITE = "veo-3.1-lite-generate-001"
 
 
 def make_client(emu, api_version: str = "v1", location: str = "us-central1", **http_options) -> genai.Client:

@@ -170,7 +170,7 @@ def test_veo_unknown_operation_is_not_found(client):
     [
         ({"prompt": "x"}, {"durationSeconds": 5}),
         ({"prompt": "x"}, {"aspectRatio": "1:1"}),
-        ({"prompt": "x"}, {"resolution": "4k"}),
+        ({"prompt": "x"}, {"resolution": "8k"}),
         ({"prompt": "x"}, {"sampleCount": 5}),
         ({"prompt": ""}, {}),
         ({"prompt": "x", "lastFrame": {"bytesBase64Encoded": "AAAA", "mimeType": "image/png"}}, {}),

@@ -29,20 +29,23 @@ class MeterBalance(Schema):
     resets_at: str
 
 
-class UnitPrice(Schema):
-    price_class: str
-    units: int
-    usd: str
-    zar: str
+class ModelUnitPrice(Schema):
+    model: str = Field(description="The Google model id, e.g. veo-3.1-fast-generate-001.")
+    variant: str = Field(description='What changes the price: "1K", "upscale", "1080p+audio", ...')
+    unit: str = Field(description="image, second (of video), or a token unit")
+    usd: str = Field(description="USD per unit, exact (six decimals).")
+    zar: str = Field(description="Rand per unit at today's rate, rounded to the cent.")
     usd_micros: int
     zar_cents: int
-    rate: str = Field(description="The USD to ZAR rate the price was converted at.")
+    source: str = Field(description="Where Google's figure comes from.")
+    as_of: str = Field(description="When the source said so (ISO date).")
 
 
 class PlanSummary(Schema):
     name: str
     price: str = Field(description="A month, in rand.")
     upscale_models: list[str]
+    video_resolutions: list[str] = Field(description="720p, 1080p, 4k: what the plan may make.")
 
 
 class UpgradeOffer(Schema):
@@ -54,7 +57,9 @@ class Quota(Schema):
     tier: str = Field(description="FREE, JIVE or JIGGA")
     plan: PlanSummary
     meters: list[MeterBalance]
-    prices: dict[str, UnitPrice] = Field(description="The price of one unit of each price class.")
+    prices: list[ModelUnitPrice] = Field(
+        description="The price of one unit of each model and variant: what quotes and charges use."
+    )
     usd_to_zar_rate: str
     upgrade: list[UpgradeOffer] = Field(description="The plans above yours.")
     plans_url: str = Field(description="The page that compares the plans, where the user subscribes.")
@@ -71,7 +76,7 @@ class Quota(Schema):
 )
 def quota(request):
     """Every meter's allowance, used, reserved, remaining and reset time, with your tier and the
-    prices per unit."""
+    price per unit of each model and variant (billing.ModelPrice)."""
     return answers.quota(request.user)
 
 

@@ -66,7 +66,15 @@ API_ERRORS: dict[str, tuple[int, str]] = {
         422,
         "the image model in use does not make that size (`supported` lists those it makes)",
     ),
-    "too_many_images": (422, "more images than the image model takes in one request (`most`)"),
+    "too_many_images": (
+        422,
+        "more images than the model takes in one request (`most`): compose's inputs, a video's references",
+    ),
+    "unsupported_resolution": (
+        422,
+        "the video model chosen does not make that resolution (`supported` lists those it makes)",
+    ),
+    "video_too_long": (422, "extend: the video is longer than Veo extends (`seconds`, `most`: 30)"),
     "quota_exceeded": (
         429,
         "not enough allowance left: `remaining`, `resets_at`, `upgrade`, `plans_url` (where to subscribe)",

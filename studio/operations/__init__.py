@@ -35,7 +35,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_MODULES = ("generate_image", "edit_image", "compose_image", "upscale_image", "generate_video")
+_MODULES = (
+    "generate_image",
+    "edit_image",
+    "compose_image",
+    "upscale_image",
+    "generate_video",
+    "extend_video",
+)
 _REGISTRY: dict[str, Operation] = {}
 
 

@@ -70,8 +70,11 @@ class Operation:
     output_kind: ClassVar[Literal["image", "video"]] = "image"  # what its assets are
     # A Veo-style render that finishes later: the worker starts it and the poller delivers it.
     long_running: ClassVar[bool] = False
-    # Request fields that name one of the user's images; submit checks they are the user's own.
+    # Request fields that name one of the user's images (or a list of them); submit checks they
+    # are the user's own.
     image_fields: ClassVar[tuple[str, ...]] = ()
+    # The same for the user's videos (extend_video's video_id).
+    video_fields: ClassVar[tuple[str, ...]] = ()
     # Request fields kept as files on the job (MediaJob.mask), never in its params.
     file_fields: ClassVar[frozenset[str]] = frozenset()
     # Its output is the parent image at a larger size (an upscale): the parent's thumbnail is the
@@ -138,7 +141,8 @@ class Operation:
         by the quote and by submit, before anything is reserved."""
 
     def check_inputs(self, params: Any, images: dict) -> dict[str, bytes]:
-        """Checks beyond the schema's that need the user's images ({field: MediaAsset}); raises
+        """Checks beyond the schema's that need the user's images and videos ({field: MediaAsset,
+        or a list of them for a list field}); raises
         StudioError. Returns the files to keep on the job ({"mask": png}), usually none."""
         return {}
 
@@ -151,8 +155,8 @@ class Operation:
         and files): (the result, the image it was made from or None)."""
         raise NotImplementedError
 
-    def video_request(self, job) -> tuple[providers.VideoRequest, bool]:
-        """A long-running operation's render request and whether it uses the fast model."""
+    def video_request(self, job) -> providers.VideoRequest:
+        """A long-running operation's render request (the model is the job's capability's)."""
         raise NotImplementedError
 
     def expected_outputs(self, job) -> int:

@@ -1,46 +1,106 @@
-"""Generate video: Veo 3.1 from a prompt, a first frame, or both; billed per second of video.
+"""Generate video: Veo 3.1 (standard, Fast or Lite) from a prompt, a first frame, or up to three
+reference images of the user's own; billed per second of video.
 
 A long-running operation: the worker starts the render at Google and the poller delivers it
-(studio/worker.py)."""
+(studio/worker.py). extend_video (studio/operations/extend_video.py) shares its model choice,
+tier gate and prices.
+"""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
+from pydantic import BaseModel
 
 from billing import pricing
 from billing import services as billing
 from billing.models import Meter, PriceClass
-from studio import assets, providers
-from studio.errors import upgrade_required
+from studio import assets, errors, providers
+from studio.errors import StudioError, upgrade_required
 from studio.models import MediaAsset
 from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
 from studio.schemas import GenerateVideo
+
+# The Veo 3.1 model each choice asks for (the settings pick the model id: MODEL_VIDEO, ...).
+MODELS = {
+    "standard": providers.Operation.VIDEO,
+    "fast": providers.Operation.VIDEO_FAST,
+    "lite": providers.Operation.VIDEO_LITE,
+}
+RESOLUTION_WORDS = {"720p": "720p", "1080p": "1080p", "4k": "4K"}
+
+
+def model_choice(choices: dict[str, Any]) -> str:
+    """ "standard", "fast" or "lite" from a request's fast and lite flags."""
+    return "lite" if choices.get("lite") else "fast" if choices.get("fast") else "standard"
+
+
+def limits(model: str) -> providers.VideoLimits:
+    """What the model behind a choice can do; provider_unavailable when no setting serves it."""
+    try:
+        return providers.video_limits(MODELS[model])
+    except providers.ProviderError as e:
+        raise errors.provider_unavailable() from e
+
+
+def check_model(model: str, resolution: str, references: int = 0) -> None:
+    """Refuse what the chosen model cannot make (a clear error before any price or reserve)."""
+    can = limits(model)
+    if resolution not in can.resolutions:
+        made = ", ".join(RESOLUTION_WORDS.get(r, r) for r in can.resolutions)
+        raise StudioError(
+            "unsupported_resolution",
+            f"{can.label} makes {made} videos, not {RESOLUTION_WORDS.get(resolution, resolution)}: "
+            "choose another resolution or model.",
+            status=422,
+            field="resolution",
+            supported=list(can.resolutions),
+        )
+    if references > can.max_reference_images:
+        words = (
+            f"{can.label} takes at most {can.max_reference_images} reference images"
+            if can.max_reference_images
+            else f"{can.label} cannot use reference images"
+        )
+        raise StudioError(
+            "too_many_images",
+            f"{words} (you chose {references}).",
+            status=422,
+            field="reference_image_ids",
+            most=can.max_reference_images,
+        )
 
 
 class GenerateVideoOperation(Operation):
     name = "generate_video"
     label = "Generate video"
-    schema = GenerateVideo
+    schema: ClassVar[type[BaseModel]] = GenerateVideo
     output_kind = "video"
     long_running = True
-    image_fields = ("first_frame_id", "last_frame_id")
+    image_fields: ClassVar[tuple[str, ...]] = ("first_frame_id", "last_frame_id", "reference_image_ids")
     nouns = ("video", "videos")
     typical_seconds = 90
     api_path = "/videos/generate"
     api_summary = "Generate a video"
     api_description = (
-        "Veo 3.1 text-to-video or image-to-video (JIVE, JIGGA). Seconds come from the audio pool "
-        "when generate_audio is true."
+        "Veo 3.1 text-to-video, image-to-video or reference-to-video (up to 3 of your images), on the "
+        "standard, Fast or Lite model (JIVE, JIGGA; 4K: JIGGA, standard model). Seconds come from "
+        "the audio pool when generate_audio is true."
     )
-    api_error_codes = ("not_found",)
+    api_error_codes = ("not_found", "unsupported_resolution", "too_many_images")
 
     tool_description = (
         "Create a 4, 6 or 8 second video with Google Veo 3.1 from a text prompt, or animate one of "
-        "the user's images (first_frame_id, optionally last_frame_id to end on). 16:9 or 9:16, "
-        "720p or 1080p, optionally with a generated soundtrack. Tiers: JIVE and JIGGA, billed per "
-        "second of video from a monthly allowance; videos with audio come from a separate, smaller "
-        "pool and cost more per second. FREE users are refused with an upgrade answer (they can "
-        "watch the sample gallery). A video takes a minute or two."
+        "the user's images (first_frame_id, optionally last_frame_id to end on), or show up to 3 of "
+        "the user's images of a person, character or product in a new scene (reference_image_ids, "
+        "8 seconds, needs a prompt). 16:9 or 9:16, 720p or 1080p (4k on JIGGA with the standard "
+        "model), optionally with a generated soundtrack; fast or lite pick cheaper models (lite "
+        "takes no reference images). enhance_prompt false keeps the prompt as written, so a seed "
+        "repeats a result. Tiers: JIVE and JIGGA, billed per second of video from a monthly "
+        "allowance; videos with audio come from a separate, smaller pool and cost more per second. "
+        "FREE users are refused with an upgrade answer (they can watch the sample gallery). A video "
+        "takes a minute or two."
     )
     slash_command = SlashCommand(
         name="video",
@@ -54,6 +114,7 @@ class GenerateVideoOperation(Operation):
                 ("--audio",), "generate_audio", "Generate a soundtrack (uses your audio allowance).", "switch"
             ),
             Flag(("--fast",), "fast", "Use the faster Veo 3.1 Fast model.", "switch"),
+            Flag(("--lite",), "lite", "Use Veo 3.1 Lite, the cheapest model.", "switch"),
             Flag(("--n", "--count"), "count", "How many videos; each is billed."),
             Flag(
                 ("--people",), "person_generation", "Whether people may appear (adults only) or not at all."
@@ -62,9 +123,16 @@ class GenerateVideoOperation(Operation):
             Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
         ),
     )
-    # Sound is a separate, dearer allowance; the fast model is a different capability (a model
-    # with its own prices); resolution and sound pick the model's price row.
-    price_choices = {"generate_audio": False, "fast": False, "resolution": "720p"}
+    # Sound is a separate, dearer allowance; the model (standard, Fast, Lite) is a capability with
+    # its own prices; resolution and sound pick the model's price row; the model's limits (4K,
+    # reference images) and the plan's resolutions are the gate.
+    price_choices: ClassVar[dict[str, Any]] = {
+        "generate_audio": False,
+        "fast": False,
+        "lite": False,
+        "resolution": "720p",
+        "reference_image_ids": [],
+    }
 
     def units(self, params) -> int:
         return params.billed_seconds
@@ -85,16 +153,25 @@ class GenerateVideoOperation(Operation):
                 tier=plan.code,
                 upgrade=billing.upgrade_options(plan, meter, units),
             )
-        capability = providers.Operation.VIDEO_FAST if choices["fast"] else providers.Operation.VIDEO
+        model, resolution = model_choice(choices), choices["resolution"]
+        check_model(model, resolution, len(choices.get("reference_image_ids") or []))
+        if resolution not in plan.video_resolutions:
+            offering = {p.code for p in billing.upgrade_plans(plan) if resolution in p.video_resolutions}
+            options = [o for o in billing.upgrade_options(plan, meter, units) if o["tier"] in offering]
+            raise upgrade_required(
+                f"{RESOLUTION_WORDS.get(resolution, resolution)} video is not part of the {plan.name} plan.",
+                tier=plan.code,
+                upgrade=options,
+            )
         price_class = PriceClass.VIDEO_AUDIO if choices["generate_audio"] else PriceClass.VIDEO
-        return JobPlan(capability, meter, units, price_class)
+        return JobPlan(MODELS[model], meter, units, price_class)
 
     def idempotency_ttl_minutes(self) -> int:
         return settings.IDEMPOTENCY_VIDEO_TTL_MINUTES
 
-    def video_request(self, job) -> tuple[providers.VideoRequest, bool]:
+    def video_request(self, job) -> providers.VideoRequest:
         params = GenerateVideo.model_construct(**job.params)  # stored after validation
-        request = providers.VideoRequest(
+        return providers.VideoRequest(
             prompt=params.prompt,
             duration_seconds=params.duration_seconds,
             aspect_ratio=params.aspect_ratio,
@@ -106,9 +183,10 @@ class GenerateVideoOperation(Operation):
             person_generation=params.person_generation,
             first_frame=_frame(job, params.first_frame_id),
             last_frame=_frame(job, params.last_frame_id),
+            reference_images=tuple(image_input(job, i) for i in params.reference_image_ids or ()),
             output_gcs_uri=providers.video_output_uri(str(job.id)),
+            enhance_prompt=params.enhance_prompt,
         )
-        return request, bool(job.params.get("fast"))
 
     def delivered_units(self, job, outputs: int) -> int:
         return job.params["duration_seconds"] * outputs
@@ -116,6 +194,10 @@ class GenerateVideoOperation(Operation):
     def started_message(self, params, answer: dict) -> str:
         seconds, count = params.duration_seconds, params.count
         sound = " with sound" if params.generate_audio else ""
+        if params.reference_image_ids:
+            sound += f" from {len(params.reference_image_ids)} reference image" + (
+                "s" if len(params.reference_image_ids) > 1 else ""
+            )
         if count > 1:
             return f"Started {count} {params.aspect_ratio} videos of {seconds} seconds each{sound}"
         article = "an" if seconds == 8 else "a"
@@ -124,16 +206,26 @@ class GenerateVideoOperation(Operation):
     def summary(self, params: dict) -> str:
         count = params.get("count", 1)
         what = (f"{count} × " if count > 1 else "") + f"{params.get('duration_seconds')} s video"
-        bits = [params.get("aspect_ratio"), params.get("resolution")]
-        bits += ["audio" if params.get("generate_audio") else "", "fast" if params.get("fast") else ""]
-        return " · ".join([what, *[b for b in bits if b]])
+        return " · ".join([what, *_setting_words(params, params.get("aspect_ratio"))])
+
+
+def _setting_words(params: dict, *first) -> list[str]:
+    """The summary's words for the settings both video operations share."""
+    references = len(params.get("reference_image_ids") or [])
+    bits = [*first, RESOLUTION_WORDS.get(params.get("resolution") or "", params.get("resolution"))]
+    bits += ["audio" if params.get("generate_audio") else ""]
+    bits += [model_choice(params) if model_choice(params) != "standard" else ""]
+    bits += [f"{references} reference{'s' if references > 1 else ''}" if references else ""]
+    return [b for b in bits if b]
+
+
+def image_input(job, asset_id) -> providers.ImageInput:
+    asset = MediaAsset.objects.get(pk=asset_id, owner=job.owner)
+    return providers.ImageInput(data=assets.read_bytes(asset.file), mime_type=asset.mime_type)
 
 
 def _frame(job, asset_id) -> providers.ImageInput | None:
-    if not asset_id:
-        return None
-    asset = MediaAsset.objects.get(pk=asset_id, owner=job.owner)
-    return providers.ImageInput(data=assets.read_bytes(asset.file), mime_type=asset.mime_type)
+    return image_input(job, asset_id) if asset_id else None
 
 
 OPERATION = GenerateVideoOperation()

@@ -41,8 +41,11 @@ NOT_YET = frozenset(
         schemas.EDIT_NEEDS_MASK,
         schemas.VIDEO_NEEDS_PROMPT_OR_FRAME,
         schemas.LAST_FRAME_NEEDS_FIRST,
+        schemas.REFERENCES_NEED_PROMPT,
     }
 )
+# The seed field's hint when the model honours a seed.
+SEED_HINT = "Empty for a random seed; the same seed and settings repeat a result."
 _TRUE = ("true", "1", "on", "yes")
 _FALSE = ("false", "0", "off", "no", "")
 
@@ -125,7 +128,7 @@ class StudioForm:
             "prompt_max": schemas.PROMPT_MAX_CHARS,
             "negative_max": schemas.NEGATIVE_PROMPT_MAX_CHARS,
             "seed_max": schemas.MAX_SEED,
-            "seed_note": self.seed_note(request.user),
+            "seed_hint": self.seed_note(request.user) or SEED_HINT,
             "estimate": estimate if estimate is not None else self.estimate(request.user, values),
         }
 

@@ -45,6 +45,7 @@ from .base import (
     TextRequest,
     TextResult,
     UpscaleImageRequest,
+    VideoInput,
     VideoOperation,
     VideoOperationFailedError,
     VideoRequest,
@@ -54,6 +55,7 @@ from .catalog import MAX_UPSCALED_PIXELS, Route, lifecycle_warnings, resolve
 from .health import breaker_states, catalog_rows, configuration, configuration_warnings, live_check
 from .resilience import admit, end_trial, job_scope
 from .seeds import seed_note
+from .veo import EXTEND_MAX_INPUT_SECONDS, EXTEND_SECONDS, VideoLimits, video_limits
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,10 @@ __all__ = [
     "TextResult",
     "FunctionCall",
     "UpscaleImageRequest",
+    "EXTEND_MAX_INPUT_SECONDS",
+    "EXTEND_SECONDS",
+    "VideoInput",
+    "VideoLimits",
     "VideoOperation",
     "VideoOperationFailedError",
     "VideoRequest",
@@ -114,8 +120,11 @@ __all__ = [
     "signed_storage_url",
     "start_video",
     "upscale_image",
+    "storage_gcs_uri",
     "video_bytes",
+    "video_limits",
     "video_output_uri",
+    "warm",
 ]
 
 
@@ -248,9 +257,10 @@ def upscale_image(request: UpscaleImageRequest, *, version: str = "v3") -> Image
     return get_provider(operations[version]).upscale(request)
 
 
-def start_video(request: VideoRequest, *, fast: bool = False) -> VideoOperation:
-    """Submit a Veo job. Store the returned name at once: it is all that polling needs."""
-    return get_provider(Operation.VIDEO_FAST if fast else Operation.VIDEO).start(request)
+def start_video(request: VideoRequest, operation: Operation = Operation.VIDEO) -> VideoOperation:
+    """Submit a Veo job on the model serving `operation` (VIDEO, VIDEO_FAST, VIDEO_LITE). Store
+    the returned name at once: it is all that polling needs."""
+    return get_provider(operation).start(request)
 
 
 def poll_video(operation_name: str) -> VideoStatus:
@@ -282,6 +292,14 @@ def video_bytes(video: GeneratedVideo) -> bytes:
     from . import gcs
 
     return gcs.download(video.gcs_uri or "")
+
+
+def storage_gcs_uri(storage, name: str) -> str | None:
+    """The gs:// URI of a stored file when its storage is the bucket (a model can read it there),
+    else None (send the bytes)."""
+    from . import gcs
+
+    return gcs.storage_uri(storage, name) if gcs.is_bucket_storage(storage) else None
 
 
 def is_bucket_storage(storage) -> bool:

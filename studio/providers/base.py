@@ -22,6 +22,7 @@ class Operation(enum.StrEnum):
     UPSCALE_V4 = "upscale_v4"
     VIDEO = "video"
     VIDEO_FAST = "video_fast"
+    VIDEO_LITE = "video_lite"
     TEXT = "text"  # the assistant and the prompt helper (Gemini text, function calling)
 
 
@@ -144,11 +145,24 @@ class UpscaleImageRequest:
 
 
 @dataclass(frozen=True)
+class VideoInput:
+    """A video we send (to extend): inline bytes or a gs:// URI."""
+
+    data: bytes | None = None
+    gcs_uri: str | None = None
+    mime_type: str = "video/mp4"
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.gcs_uri is None):
+            raise ValueError("VideoInput needs exactly one of data or gcs_uri")
+
+
+@dataclass(frozen=True)
 class VideoRequest:
     prompt: str = ""
-    duration_seconds: int = 8  # 4 | 6 | 8
+    duration_seconds: int = 8  # 4 | 6 | 8; 7 when extending a video
     aspect_ratio: str = "16:9"  # 16:9 | 9:16
-    resolution: str = "720p"  # 720p | 1080p
+    resolution: str = "720p"  # 720p | 1080p | 4k (the model's own list: catalog.ModelInfo)
     generate_audio: bool = False
     count: int = 1
     seed: int | None = None
@@ -156,6 +170,9 @@ class VideoRequest:
     person_generation: str | None = None  # allow_adult | dont_allow
     first_frame: ImageInput | None = None
     last_frame: ImageInput | None = None  # needs first_frame
+    # Reference-to-video: asset images (the subject to keep); no first frame, 8 s only.
+    reference_images: tuple[ImageInput, ...] = ()
+    video: VideoInput | None = None  # extend this video (7 s more)
     output_gcs_uri: str | None = None  # storageUri; without it Veo returns bytes inline
     # None leaves Google's default (on). A seed repeats a result only when this is False.
     enhance_prompt: bool | None = None

@@ -50,6 +50,10 @@ class ModelInfo:
     image_sizes: tuple[str, ...] = ("1K",)
     max_input_images: int = 0
     thinking_level: str | None = None
+    # Veo: output resolutions, how many asset reference images (0: none), whether it extends videos.
+    video_resolutions: tuple[str, ...] = ()
+    max_reference_images: int = 0
+    extends_video: bool = False
     note: str = ""
 
     def successor_for(self, operation: Operation) -> str | None:
@@ -74,6 +78,8 @@ MAX_UPSCALED_PIXELS = 17_000_000
 # Vertex AI release notes (2026-03-24) and the Imagen 4 model page, "Discontinued endpoints": "migrate
 # before 2026-06-30" (Google's endpoints answered 404 by 2026-08-17, per Google's GenMedia repo).
 _IMAGEN_SHUTDOWN = dt.date(2026, 6, 30)
+
+_VEO_OPERATIONS = frozenset({Operation.VIDEO, Operation.VIDEO_FAST, Operation.VIDEO_LITE})
 
 MODELS: dict[str, ModelInfo] = {
     m.model_id: m
@@ -140,17 +146,37 @@ MODELS: dict[str, ModelInfo] = {
             max_input_images=_GEMINI_MAX_INPUTS,
             note="Nano Banana Pro; GA 2026-05-28; always thinks.",
         ),
+        # Veo 3.1 model page (docs.cloud.google.com/gemini-enterprise-agent-platform/models/veo/3-1-generate,
+        # newest copy) and the extend and reference pages: see the README's "Veo 3.1" for each fact.
         ModelInfo(
             "veo-3.1-generate-001",
             Family.VEO,
-            frozenset({Operation.VIDEO, Operation.VIDEO_FAST}),
+            _VEO_OPERATIONS,
             Lifecycle.GA,
+            video_resolutions=("720p", "1080p", "4k"),
+            max_reference_images=3,
+            extends_video=True,
+            note="Veo 3.1; GA 2025-11-17; us-central1 only; 720p, 1080p and 4K.",
         ),
         ModelInfo(
             "veo-3.1-fast-generate-001",
             Family.VEO,
-            frozenset({Operation.VIDEO, Operation.VIDEO_FAST}),
+            _VEO_OPERATIONS,
             Lifecycle.GA,
+            video_resolutions=("720p", "1080p"),
+            max_reference_images=3,
+            extends_video=True,
+            note="Veo 3.1 Fast; GA 2025-11-17; 720p and 1080p (its model page lists no 4K).",
+        ),
+        ModelInfo(
+            "veo-3.1-lite-generate-001",
+            Family.VEO,
+            _VEO_OPERATIONS,
+            Lifecycle.PREVIEW,
+            video_resolutions=("720p", "1080p"),
+            max_reference_images=0,
+            extends_video=True,
+            note="Veo 3.1 Lite (Preview since 2026-04-02); 720p and 1080p; no reference images.",
         ),
         ModelInfo(
             "gemini-3.8-flash",
@@ -238,6 +264,9 @@ OPERATIONS: dict[Operation, OperationSpec] = {
     ),
     Operation.VIDEO_FAST: OperationSpec(
         "MODEL_VIDEO_FAST", "veo-3.1-fast-generate-001", frozenset({Family.VEO}), "video", "video_audio"
+    ),
+    Operation.VIDEO_LITE: OperationSpec(
+        "MODEL_VIDEO_LITE", "veo-3.1-lite-generate-001", frozenset({Family.VEO}), "video", "video_audio"
     ),
     # Priced per token by the model's "input" and "output" rows (billing.pricing.quote_tokens).
     Operation.TEXT: OperationSpec("MODEL_TEXT", "gemini-3.8-flash", frozenset({Family.GEMINI_TEXT}), "text"),

@@ -118,6 +118,13 @@ def is_bucket_storage(storage) -> bool:
     return any(f"{cls.__module__}.{cls.__qualname__}" == BUCKET_STORAGE for cls in storage.__class__.__mro__)
 
 
+def storage_uri(storage, name: str) -> str:
+    """The gs:// URI of the file `name` of a bucket storage (django-storages keeps it under the
+    storage's location): a model reads it from the bucket, with no upload of the bytes."""
+    location = (getattr(storage, "location", "") or "").strip("/")
+    return f"gs://{storage.bucket_name}/{location + '/' if location else ''}{name}"
+
+
 def signed_storage_url(storage, name: str, *, hours: int, download_name: str | None = None) -> str:
     """A V4 signed GET URL for the file `name` of a bucket storage, valid for `hours` hours.
 

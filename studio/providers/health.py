@@ -43,6 +43,7 @@ class CatalogRow:
     lifecycle: str
     retirement_date: str
     setting: str
+    note: str = ""  # the catalog's words on the model (e.g. that V3 upscale runs on the V4 model now)
 
 
 def catalog_rows() -> list[CatalogRow]:
@@ -60,6 +61,7 @@ def catalog_rows() -> list[CatalogRow]:
                 lifecycle=str(model.status()),
                 retirement_date=model.retirement_date.isoformat() if model.retirement_date else "-",
                 setting=spec.setting,
+                note=model.note,
             )
         )
     return rows
@@ -190,6 +192,7 @@ def live_check() -> list[LiveResult]:
         ),
         Operation.VIDEO: lambda p: poll_video(p.start(_check_video()).name),
         Operation.VIDEO_FAST: lambda p: poll_video(p.start(_check_video()).name),
+        Operation.VIDEO_LITE: lambda p: poll_video(p.start(_check_video()).name),
     }
     results = []
     checked: set[str] = set()

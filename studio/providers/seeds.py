@@ -18,15 +18,19 @@ _NOT_HONOURED = {
         "so results won't repeat."
     ),
     # Veo rewrites the prompt unless enhancePrompt is false, and a seed does not repeat a result
-    # then (google-models-2026-12.md §2.2); the studio leaves enhancement at Google's default, on.
+    # then (Veo's parameter reference: seed "not reproducible while enhancePrompt is on"); Google's
+    # default is on, and the Video Studio lets the user turn it off.
     Family.VEO: "Veo rewrites your prompt (prompt enhancement is on), so a seed won't repeat a result.",
 }
 
 
-def seed_note(operation: Operation) -> str:
-    """Why the model serving `operation` would ignore a seed, or "" when it would honour one."""
+def seed_note(operation: Operation, *, enhance_prompt: bool | None = None) -> str:
+    """Why the model serving `operation` would ignore a seed, or "" when it would honour one.
+    `enhance_prompt` is the request's Veo choice (None: Google's default, on)."""
     try:
         family = resolve(operation).family
     except ConfigurationError:
         return ""  # a misconfigured route refuses the submit anyway, with its own message
+    if family == Family.VEO and enhance_prompt is False:
+        return ""
     return _NOT_HONOURED.get(family, "")

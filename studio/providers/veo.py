@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import struct
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from google.genai import types
@@ -21,22 +22,28 @@ from .base import (
     GeneratedVideo,
     ImageInput,
     InvalidRequestError,
+    Operation,
     ProviderError,
     SafetyBlockedError,
+    VideoInput,
     VideoOperation,
     VideoOperationFailedError,
     VideoRequest,
     VideoStatus,
 )
-from .catalog import Route, model_info
+from .catalog import ModelInfo, Route, model_info, resolve
 from .resilience import call_guarded, is_retryable
 
 DURATIONS = (4, 6, 8)
+# Extending a video adds 7 s to an MP4 of 1 to 30 s (extend-a-veo-video page; Google's notebook sends 7).
+EXTEND_SECONDS = 7
+EXTEND_MAX_INPUT_SECONDS = 30
 # An adopted render with fewer videos than asked for is taken as complete after this long without
 # a new file (Google writes a finished operation's samples one right after another).
 ADOPT_SETTLE_SECONDS = 30.0
 ASPECT_RATIOS = ("16:9", "9:16")
-RESOLUTIONS = ("720p", "1080p")
+# Every resolution some Veo 3.1 model makes; each model's own list is in the catalog.
+RESOLUTIONS = ("720p", "1080p", "4k")
 # projects/{p}/locations/{l}/publishers/google/models/{m}/operations/{id}
 _OPERATION_NAME = re.compile(
     r"^projects/[^/]+/locations/(?P<location>[^/]+)/publishers/google/models/(?P<model>[^/]+)/operations/[^/]+$"
@@ -63,11 +70,16 @@ class VeoAdapter:
         self.model = route.model_id
 
     def start(self, request: VideoRequest) -> VideoOperation:
-        _validate(request)
+        _validate(request, self.route.model)
         source = types.GenerateVideosSource(
             prompt=request.prompt or None,
             image=_sdk_image(request.first_frame) if request.first_frame else None,
+            video=_sdk_video(request.video) if request.video else None,
         )
+        references = [
+            types.VideoGenerationReferenceImage(image=_sdk_image(image), reference_type="asset")
+            for image in request.reference_images
+        ]
         config = types.GenerateVideosConfig(
             number_of_videos=request.count,
             duration_seconds=request.duration_seconds,
@@ -78,6 +90,7 @@ class VeoAdapter:
             negative_prompt=request.negative_prompt or None,
             person_generation=request.person_generation.lower() if request.person_generation else None,
             last_frame=_sdk_image(request.last_frame) if request.last_frame else None,
+            reference_images=references or None,
             output_gcs_uri=request.output_gcs_uri,
             enhance_prompt=request.enhance_prompt,
         )
@@ -105,6 +118,37 @@ class VeoAdapter:
             # repeat a result then; it is sent anyway, but the job does not claim it.
             seed_applied=request.seed is not None and request.enhance_prompt is False,
         )
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    """What the model serving a video capability can do, for the tier gate and the forms."""
+
+    model_id: str
+    label: str
+    resolutions: tuple[str, ...]
+    max_reference_images: int
+    extends_video: bool
+
+
+_LABELS = {
+    "veo-3.1-generate-001": "Veo 3.1",
+    "veo-3.1-fast-generate-001": "Veo 3.1 Fast",
+    "veo-3.1-lite-generate-001": "Veo 3.1 Lite",
+}
+
+
+def video_limits(operation: Operation) -> VideoLimits:
+    """The limits of the model the settings pick for `operation` now (ConfigurationError if none)."""
+    model = resolve(operation).model
+    known = bool(model.video_resolutions)  # a Veo id the catalog does not know: the common ground
+    return VideoLimits(
+        model_id=model.model_id,
+        label=_LABELS.get(model.model_id, model.model_id),
+        resolutions=video_resolutions(model),
+        max_reference_images=model.max_reference_images if known else 0,
+        extends_video=model.extends_video if known else False,
+    )
 
 
 def poll(operation_name: str) -> VideoStatus:
@@ -181,21 +225,35 @@ def find_outputs(output_uri: str, *, expected: int) -> list[GeneratedVideo]:
     ]
 
 
-def _validate(request: VideoRequest) -> None:
+def _validate(request: VideoRequest, model: ModelInfo) -> None:
     """The documented Veo 3.1 limits, checked before anything is sent."""
     problems = []
-    if request.duration_seconds not in DURATIONS:
+    if request.video is not None:
+        if request.duration_seconds != EXTEND_SECONDS:
+            problems.append(f"an extension is {EXTEND_SECONDS} seconds")
+        if request.first_frame or request.reference_images:
+            problems.append("a video to extend takes no first frame or reference images")
+    elif request.duration_seconds not in DURATIONS:
         problems.append(f"duration must be one of {DURATIONS} seconds")
     if request.aspect_ratio not in ASPECT_RATIOS:
         problems.append(f"aspect ratio must be one of {ASPECT_RATIOS}")
-    if request.resolution not in RESOLUTIONS:
-        problems.append(f"resolution must be one of {RESOLUTIONS}")
+    resolutions = video_resolutions(model)
+    if request.resolution not in resolutions:
+        problems.append(f"{model.model_id} makes {', '.join(resolutions)}, not {request.resolution}")
+    if request.reference_images:
+        most = model.max_reference_images if model.video_resolutions else 3
+        if len(request.reference_images) > most:
+            problems.append(f"{model.model_id} takes at most {most} reference images")
+        if request.first_frame or request.last_frame:
+            problems.append("reference images take no first or last frame")
+        if request.duration_seconds != 8 or not request.prompt:
+            problems.append("reference-to-video needs a prompt and lasts 8 seconds")
     if not 1 <= request.count <= 4:
         problems.append("between 1 and 4 videos per request")
     if request.last_frame and not request.first_frame:
         problems.append("a last frame needs a first frame")
-    if not request.prompt and not request.first_frame:
-        problems.append("a prompt or a first frame is required")
+    if not request.prompt and not request.first_frame and not request.video:
+        problems.append("a prompt, a first frame or a video to extend is required")
     if request.seed is not None and not 0 <= request.seed <= 4_294_967_295:
         problems.append("the seed must fit in 32 bits")
     if problems:
@@ -213,6 +271,17 @@ def _operation_error(error: dict, model: str) -> ProviderError:
     # A service-side failure may well succeed if the job submits again (a failed operation is not billed).
     failed.retryable = code in _TRANSIENT_RPC_CODES
     return failed
+
+
+def video_resolutions(model: ModelInfo) -> tuple[str, ...]:
+    """What `model` makes; a Veo id the catalog does not know is taken to make 720p and 1080p."""
+    return model.video_resolutions or RESOLUTIONS[:2]
+
+
+def _sdk_video(video: VideoInput) -> types.Video:
+    if video.gcs_uri:
+        return types.Video(uri=video.gcs_uri, mime_type=video.mime_type)
+    return types.Video(video_bytes=video.data, mime_type=video.mime_type)
 
 
 def _sdk_image(image: ImageInput) -> types.Image:

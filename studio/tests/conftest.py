@@ -58,6 +58,7 @@ def providers_env(emulator, settings, monkeypatch, tmp_path):
         "MODEL_UPSCALE_V4",
         "MODEL_VIDEO",
         "MODEL_VIDEO_FAST",
+        "MODEL_VIDEO_LITE",
         "MODEL_SUCCESSORS",
     ):
         setattr(settings, name, "")

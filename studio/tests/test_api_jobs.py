@@ -311,7 +311,12 @@ def test_it_reports_quota_with_prices(studio_env, api, make_user):
     assert quota["tier"] == "JIVE"
     images = next(m for m in quota["meters"] if m["meter"] == "images")
     assert (images["allowance"], images["used"], images["remaining"]) == (50, 1, 49)
-    assert quota["prices"]["image"]["zar"] == "R0.74"
+    # The per-model rows quotes and charges use (billing.ModelPrice), not a per-class list.
+    prices = {(p["model"], p["variant"]): p for p in quota["prices"]}
+    lite = prices[("veo-3.1-lite-generate-001", "720p+audio")]
+    assert (lite["usd"], lite["unit"], lite["usd_micros"]) == ("$0.050000", "second", 50_000)
+    assert prices[("veo-3.1-generate-001", "4k+audio")]["usd_micros"] == 600_000
+    assert quota["plan"]["video_resolutions"] == ["720p", "1080p"]
     assert [u["tier"] for u in quota["upgrade"]] == ["JIGGA"]
 
 
@@ -386,8 +391,9 @@ def test_it_offers_the_tools_and_calls_them_for_the_user(studio_env, api, make_u
         "compose_image",
         "upscale_image",
         "generate_video",
+        "extend_video",
     ]
-    assert len(definitions["gemini"]["functionDeclarations"]) == 5
+    assert len(definitions["gemini"]["functionDeclarations"]) == 6
 
     refused = api.post("/tools/call", {"name": "generate_video", "arguments": {"prompt": "a braai"}})
     assert refused.status_code == 200

@@ -26,7 +26,14 @@ from studio.tests.factories import make_mask, make_photo
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.timeout(180)]
 
-OPERATIONS = {"generate_image", "edit_image", "compose_image", "upscale_image", "generate_video"}
+OPERATIONS = {
+    "generate_image",
+    "edit_image",
+    "compose_image",
+    "upscale_image",
+    "generate_video",
+    "extend_video",
+}
 
 
 @pytest.fixture

@@ -16,12 +16,19 @@ STUDIO = pathlib.Path(__file__).resolve().parents[1]
 
 def test_it_lists_every_operation_once_with_its_schema_and_words():
     names = operations.names()
-    assert names == ["generate_image", "edit_image", "compose_image", "upscale_image", "generate_video"]
+    assert names == [
+        "generate_image",
+        "edit_image",
+        "compose_image",
+        "upscale_image",
+        "generate_video",
+        "extend_video",
+    ]
     for operation in operations.all():
         assert operations.get(operation.name) is operation
         assert operation.schema.model_json_schema()["type"] == "object"
         assert operation.tool_description and operation.typical_seconds > 0 and len(operation.nouns) == 2
-    assert operations.names(output_kind="video") == ["generate_video"]
+    assert operations.names(output_kind="video") == ["generate_video", "extend_video"]
     # MediaJob's choices are the registry's: a new operation needs no migration.
     assert dict(MediaJob._meta.get_field("operation").choices) == dict(operations.choices())
 

@@ -22,6 +22,7 @@ DEFAULT_MODELS = {
     Operation.UPSCALE_V4: ("imagen-4.0-upscale-preview", Family.IMAGEN, "upscale_v4"),
     Operation.VIDEO: ("veo-3.1-generate-001", Family.VEO, "video"),
     Operation.VIDEO_FAST: ("veo-3.1-fast-generate-001", Family.VEO, "video"),
+    Operation.VIDEO_LITE: ("veo-3.1-lite-generate-001", Family.VEO, "video"),
 }
 # What the seed shipped with, which the suite pins (mediastudio/settings_test.py): still selectable.
 SEED_MODELS = {
@@ -154,6 +155,7 @@ def test_provider_check_live_calls_every_configured_model_once(providers_env):
         "imagen-4.0-upscale-preview",
         "veo-3.1-generate-001",
         "veo-3.1-fast-generate-001",
+        "veo-3.1-lite-generate-001",
         "gemini-3.8-flash",
         "gemini-3.1-flash-image",  # compose: only a Gemini image model serves it
     }
@@ -174,6 +176,7 @@ def test_with_no_model_settings_every_live_call_succeeds_on_todays_models(defaul
         "imagen-4.0-upscale-preview",
         "veo-3.1-generate-001",
         "veo-3.1-fast-generate-001",
+        "veo-3.1-lite-generate-001",
         "gemini-3.8-flash",
     }
     assert not any(catalog.model_info(model).status() == Lifecycle.RETIRED for model in called)

@@ -88,7 +88,8 @@ def test_it_sends_every_video_parameter_and_polls_by_name(providers_env):
 
 def test_a_fast_text_to_video_comes_back_inline(providers_env):
     operation = providers.start_video(
-        providers.VideoRequest(prompt="waves", duration_seconds=4, aspect_ratio="9:16"), fast=True
+        providers.VideoRequest(prompt="waves", duration_seconds=4, aspect_ratio="9:16"),
+        providers.Operation.VIDEO_FAST,
     )
 
     assert operation.model == "veo-3.1-fast-generate-001"
@@ -179,7 +180,7 @@ def test_polling_is_retried_freely(providers_env):
     [
         {"duration_seconds": 5},
         {"aspect_ratio": "1:1"},
-        {"resolution": "4k"},
+        {"resolution": "8k"},
         {"last_frame": ImageInput(data=b"x")},
         {"count": 5},
     ],
@@ -196,3 +197,92 @@ def test_invalid_video_requests_are_refused_before_anything_is_sent(providers_en
 def test_an_unknown_operation_name_is_refused(providers_env):
     with pytest.raises(providers.InvalidRequestError):
         providers.poll_video("operations/123")
+
+
+# --- Veo 3.1: reference images, Lite, 4K, extend, enhancePrompt (README, "Veo 3.1") ---------
+
+
+def test_reference_images_go_out_as_asset_references_with_enhance_prompt_off(providers_env):
+    refs = tuple(
+        ImageInput(data=make_png((640, 360), (i * 60, 90, 30)), mime_type="image/png") for i in range(3)
+    )
+
+    operation = providers.start_video(
+        providers.VideoRequest(
+            prompt="the mug on a cafe table", reference_images=refs, enhance_prompt=False, seed=7
+        ),
+        providers.Operation.VIDEO_FAST,
+    )
+
+    submit = product_requests(providers_env)[0]["json"]
+    sent = submit["instances"][0]["referenceImages"]
+    assert [r["referenceType"].lower() for r in sent] == ["asset"] * 3
+    assert base64.b64decode(sent[0]["image"]["bytesBase64Encoded"]) == refs[0].data
+    assert submit["parameters"]["enhancePrompt"] is False and submit["parameters"]["seed"] == 7
+    assert operation.seed_applied is True  # a seed repeats only with enhancement off
+    assert wait_for(operation.name).videos[0].duration_seconds == pytest.approx(8, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("operation", "changes"),
+    [
+        (providers.Operation.VIDEO_LITE, {"reference_images": (ImageInput(data=b"x"),)}),
+        (providers.Operation.VIDEO, {"reference_images": (ImageInput(data=b"x"),) * 4}),
+        (providers.Operation.VIDEO_FAST, {"resolution": "4k"}),
+        (providers.Operation.VIDEO_LITE, {"resolution": "4k"}),
+        (providers.Operation.VIDEO, {"video": providers.VideoInput(data=b"x"), "duration_seconds": 8}),
+    ],
+)
+def test_what_the_model_cannot_do_is_refused_before_anything_is_sent(providers_env, operation, changes):
+    with pytest.raises(providers.InvalidRequestError):
+        providers.start_video(providers.VideoRequest(prompt="waves", **changes), operation)
+
+    assert product_requests(providers_env) == []
+
+
+def test_the_standard_model_makes_4k_and_lite_makes_1080p(providers_env):
+    big = providers.start_video(providers.VideoRequest(prompt="waves", duration_seconds=4, resolution="4k"))
+    lite = providers.start_video(
+        providers.VideoRequest(prompt="waves", duration_seconds=4, resolution="1080p"),
+        providers.Operation.VIDEO_LITE,
+    )
+
+    assert lite.model == "veo-3.1-lite-generate-001"
+    assert (wait_for(big.name, 90).videos[0].width, wait_for(lite.name).videos[0].width) == (3840, 1920)
+
+
+def test_extend_sends_a_gcs_video_and_gets_7_seconds_more(providers_env):
+    source = gcs.upload(clip(4), "contract/source.mp4", content_type="video/mp4")
+
+    operation = providers.start_video(
+        providers.VideoRequest(
+            prompt="the camera pulls back", duration_seconds=7, video=providers.VideoInput(gcs_uri=source)
+        ),
+        providers.Operation.VIDEO_LITE,
+    )
+
+    instance = product_requests(providers_env)[0]["json"]["instances"][0]
+    assert instance["video"] == {"gcsUri": source, "mimeType": "video/mp4"}
+    video = wait_for(operation.name, 60).videos[0]
+    assert video.duration_seconds == pytest.approx(11, abs=0.2)
+
+
+def test_extend_sends_an_inline_video_without_a_bucket(providers_env, settings):
+    settings.GCS_BUCKET = ""
+    operation = providers.start_video(
+        providers.VideoRequest(duration_seconds=7, video=providers.VideoInput(data=clip(4)))
+    )
+
+    submit = product_requests(providers_env)[0]["json"]
+    assert submit["instances"][0]["video"]["mimeType"] == "video/mp4"
+    assert "storageUri" not in submit["parameters"]
+    video = wait_for(operation.name, 60).videos[0]
+    assert video.data and video.duration_seconds == pytest.approx(11, abs=0.2)
+
+
+def clip(seconds: int) -> bytes:
+    from emulator import video
+
+    return video.render_video(
+        width=1280, height=720, duration=seconds, with_audio=False, prompt="source", seed_bytes=b"s"
+    )

@@ -138,7 +138,7 @@ def test_it_refuses_an_unbalanced_quote_clearly():
 def test_it_refuses_an_unknown_command_and_suggests_the_closest():
     message = refusal("/imag a baobab")
     assert "There is no /imag command" in message and "Did you mean /image?" in message
-    assert "/image, /compose, /video, /help" in refusal("/draw a baobab")
+    assert "/image, /compose, /video, /extend, /help" in refusal("/draw a baobab")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "a baobab at dusk", "image a baobab"])
@@ -192,7 +192,7 @@ def test_it_refuses_a_value_on_a_switch_and_a_flag_given_twice():
         ("/image x --style pastel", "--style must be one of photographic, cinematic,"),
         ("/video x --ar 1:1", "--ar must be one of 16:9, 9:16 for /video (not “1:1”)."),
         ("/video x --seconds 5", "--seconds must be one of 4, 6, 8 for /video (not “5”)."),
-        ("/video x --res 4k", "--res must be one of 720p, 1080p for /video"),
+        ("/video x --res 8k", "--res must be one of 720p, 1080p, 4k for /video"),
         ("/video x --people everyone", "--people must be one of allow_adult, dont_allow for /video"),
         ("/video x --n 5", "--n must be a whole number from 1 to 4 for /video"),
     ],

@@ -18,7 +18,14 @@ from studio.models import MediaJob
 from studio.schemas import IMAGE_ASPECT_RATIOS, GenerateImage
 from studio.tests.factories import make_photo
 
-TOOL_NAMES = ["generate_image", "edit_image", "compose_image", "upscale_image", "generate_video"]
+TOOL_NAMES = [
+    "generate_image",
+    "edit_image",
+    "compose_image",
+    "upscale_image",
+    "generate_video",
+    "extend_video",
+]
 
 
 @pytest.fixture
@@ -72,7 +79,7 @@ def _nothing_reserved(user):
 # --- Definitions ---------------------------------------------------------------------------
 
 
-def test_it_defines_exactly_the_four_studio_tools():
+def test_it_defines_exactly_the_studio_tools():
     assert list(tools.TOOLS) == TOOL_NAMES
     assert [t["function"]["name"] for t in tools.openai_tools()] == TOOL_NAMES
     assert [d["name"] for d in tools.gemini_tools()["functionDeclarations"]] == TOOL_NAMES
@@ -84,7 +91,7 @@ def test_it_tells_the_llm_each_tiers_rules():
     descriptions = {name: tool.description for name, tool in tools.TOOLS.items()}
     assert "one watermarked preview" in descriptions["generate_image"]
     assert "v3 model only" in descriptions["upscale_image"]
-    for name in ("edit_image", "upscale_image", "generate_video"):
+    for name in ("edit_image", "upscale_image", "generate_video", "extend_video"):
         assert "FREE users are refused with an upgrade answer" in descriptions[name]
 
 

@@ -88,10 +88,10 @@ def test_it_renders_every_veo_setting_with_the_estimate(client, make_user):
     ):
         assert f'name="{name}"' in html, name
     for name, values in {
-        "fast": ("false", "true"),
+        "model": ("standard", "fast", "lite"),
         "duration_seconds": ("4", "6", "8"),
         "aspect_ratio": ("16:9", "9:16"),
-        "resolution": ("720p", "1080p"),
+        "resolution": ("720p", "1080p", "4k"),
         "count": ("1", "2", "3", "4"),
         "person_generation": ("", "allow_adult", "dont_allow"),
         "first_frame_id": ("",),
@@ -190,7 +190,7 @@ def test_it_fills_the_form_from_a_jobs_settings(client, make_user):
     ).content.decode()
 
     assert ">Kruger at dusk</textarea>" in html
-    assert checked_value(html, "duration_seconds") == "6" and checked_value(html, "fast") == "true"
+    assert checked_value(html, "duration_seconds") == "6" and checked_value(html, "model") == "fast"
     assert checked_value(html, "count") == "3"
     assert re.search(r'name="generate_audio" value="true"[^>]* checked', html)
 
@@ -263,15 +263,18 @@ def test_it_submits_one_job_with_exactly_the_forms_settings(client, make_user, p
         "prompt": "A protea opening",
         "negative_prompt": "people",
         "fast": True,
+        "lite": False,
         "duration_seconds": 6,
         "aspect_ratio": "9:16",
         "resolution": "1080p",
         "generate_audio": True,
+        "enhance_prompt": True,
         "count": 2,
         "seed": 42,
         "person_generation": "dont_allow",
         "first_frame_id": str(first.id),
         "last_frame_id": str(last.id),
+        "reference_image_ids": [],
     }
     # Veo 3.1 Fast at 1080p with audio: $0.12 a second, 12 s = $1.44 = R26.64.
     assert (job.meter, job.units, job.quote_zar_cents) == ("video_audio_seconds", 12, 2664)
