@@ -225,3 +225,15 @@ def test_a_quick_typist_gets_the_last_estimate_and_no_console_errors(page, live_
     page.wait_for_timeout(1_000)
     expect(page.locator("#estimate")).to_contain_text("R2.96")
     assert console == []
+
+
+def test_the_header_meter_follows_a_submit(page, live_server, make_user, log_in):
+    log_in(page, make_user(username="alice", tier="JIVE"))
+    page.goto(live_server.url + "/studio/images/create/")
+    meter = page.locator("#shell-meter .meter-words")
+    expect(meter).to_have_text("50 images left this month")
+    page.get_by_label("Prompt", exact=True).fill("A protea at sunrise")
+    page.get_by_role("group", name="Number of images").get_by_text("2", exact=True).click()
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("article.job").first).to_contain_text("A protea at sunrise")
+    expect(meter).to_have_text("48 images left this month")
