@@ -99,10 +99,13 @@ def submit(i):
 def status(url):
     r = client.get(url, **H)
     assert r.status_code == 200, r.content
+statements = {}
 def counted(fn, *a):
     redis_sends[0] = redis_connects[0] = transactions[0] = 0
     with CaptureQueriesContext(connection) as q:
         value = fn(*a)
+    said = [x["sql"][:60] for x in q.captured_queries]
+    statements[fn.__name__] = ["BEGIN"] * transactions[0] + said + ["COMMIT"] * transactions[0]
     return value, len(q.captured_queries) + 2 * transactions[0], redis_sends[0], redis_connects[0]
 def median_ms(fn, args):
     times = []
@@ -121,6 +124,7 @@ out = {
     "status_ms": median_ms(status, [urls[i % len(urls)] for i in range(N)]),
     "submit_sql": submit_sql, "submit_redis": submit_redis, "submit_redis_connects": submit_connects,
     "status_sql": status_sql, "status_redis": status_redis, "status_redis_connects": status_connects,
+    "statements": statements,
 }
 
 # Post-processing.
@@ -145,6 +149,8 @@ p1024 = photo(1024)
 out["photo_1024_png_bytes"] = len(p1024)
 out["free_preview_1024_ms"] = timed(lambda: assets.store_output(owner=user, data=p1024, mime_type="image/png",
     watermark=True, synthid=False, source_job=None, parent=None))
+out["free_preview_1024_jpeg_ms"] = timed(lambda: assets.store_output(owner=user, data=p1024,
+    mime_type="image/jpeg", watermark=True, synthid=False, source_job=None, parent=None))
 def before():  # the old path, for comparison: RGBA mark, PNG level 6, then a second decode for the thumbnail
     image = Image.open(io.BytesIO(p1024)).convert("RGBA")
     buf = io.BytesIO(); image.save(buf, format="PNG"); marked = buf.getvalue()
@@ -159,6 +165,16 @@ def store_upscale():
 out["upscale_4096_store_ms"] = timed(store_upscale, runs=3)
 out["upscale_4096_thumbnail_ms"] = timed(lambda: assets.read_bytes(parent.thumbnail), runs=3)
 out["upscale_4096_thumbnail_decoded_ms"] = timed(lambda: assets.thumbnail(p4096), runs=3)
+
+# A 24 MB "video" for the slow-download measure (the bytes are not decoded, only streamed).
+import os as _os
+from django.core.files.base import ContentFile
+from studio.serving import media_url
+video = MediaAsset(owner=user, kind=MediaAsset.Kind.VIDEO, mime_type="video/mp4", bytes=24 << 20,
+                   sha256="0" * 64, width=1280, height=720, duration_seconds=8.0)
+video.file.save("video.mp4", ContentFile(_os.urandom(24 << 20)), save=False)
+video.save()
+out["video_url"] = media_url(video)
 print("RESULT=" + json.dumps(out))
 """
 
@@ -267,6 +283,117 @@ class Floor:
         self.redis.close()
 
 
+def bare_during_downloads(base: str, video_url: str, downloads: int = 10, samples: int = 60) -> dict:
+    """The bare view's median alone, then while `downloads` slow clients each read a video at
+    about 640 KB/s (64 KB every 100 ms), on the production server (uvicorn workers)."""
+    import threading
+
+    def bare_median() -> float:
+        times = []
+        with requests.Session() as session:
+            for _ in range(samples):
+                started = time.perf_counter()
+                session.get(f"{base}/bench/bare", timeout=30).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+                time.sleep(0.02)
+        return statistics.median(times)
+
+    alone = bare_median()
+    stop = threading.Event()
+
+    def slow_viewer() -> None:
+        with requests.get(f"{base}{video_url}", stream=True, timeout=60) as response:
+            response.raise_for_status()
+            for _ in response.iter_content(64 * 1024):
+                if stop.wait(0.1):
+                    return
+
+    viewers = [threading.Thread(target=slow_viewer) for _ in range(downloads)]
+    for viewer in viewers:
+        viewer.start()
+    time.sleep(1.0)  # every download under way
+    try:
+        during = bare_median()
+    finally:
+        stop.set()
+        for viewer in viewers:
+            viewer.join()
+    return {"alone_ms": alone, "during_ms": during, "downloads": downloads}
+
+
+class ProviderStub:
+    """A local stand-in for Vertex that only notes when each request arrives (and refuses it):
+    the first job's time from enqueue to provider, without Google."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        arrivals = self.arrivals = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                arrivals.append(time.time())
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b'{"error": {"code": 400, "message": "bench stub", "status": "INVALID_ARGUMENT"}}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def first_jobs(env: dict, base: str, secret: str, cache: redis.Redis, jobs: int = 3) -> list[float]:
+    """A fresh qcluster (one worker); then `jobs` submits one after another, each timed from the
+    moment it is sent (it is enqueued on commit) to its provider call arriving at the stub: the
+    first is the fresh worker's first job."""
+    stub = ProviderStub()
+    cluster_env = dict(env, VERTEX_BASE_URL=stub.url, VERTEX_PROJECT="bench", Q_WORKERS="1")
+    cache.delete(QUEUE_KEY)  # the earlier phases' jobs (this run made the queue)
+    log = tempfile.TemporaryFile()
+    cluster = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+        env=cluster_env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        time.sleep(8)  # the cluster forks its worker, which warms up (studio/worker.py warm)
+        headers = {"Authorization": f"Bearer {secret}"}
+        waits = []
+        for n in range(jobs):
+            seen = len(stub.arrivals)
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+            body = {"prompt": f"first job {n}"}
+            response = requests.post(
+                f"{base}/api/v1/media/images/generate", json=body, headers=headers, timeout=60
+            )
+            accepted = time.time()
+            response.raise_for_status()
+            deadline = time.monotonic() + 30
+            while len(stub.arrivals) == seen and time.monotonic() < deadline:
+                time.sleep(0.002)
+            waits.append(
+                (stub.arrivals[seen] - accepted) * 1000 if len(stub.arrivals) > seen else float("nan")
+            )
+            time.sleep(1)
+        return waits
+    finally:
+        load_api.stop_gunicorn(cluster)  # SIGTERM to the main process, as for gunicorn's master
+        stub.close()
+
+
 def median_ms(fn, n: int) -> float:
     times = []
     for i in range(n):
@@ -351,6 +478,21 @@ def main() -> None:
                 args_round = argparse.Namespace(**vars(args))
                 args_round.warmup = args.warmup if number == 0 else 0
                 rounds.append([phase.summary() for phase in load_api.measure(base, secret, args_round)])
+            say("first jobs in a fresh queue worker (a local stub stands in for Vertex)")
+            result["first_jobs_ms"] = first_jobs(env, base, secret, cache)
+            load_api.stop_gunicorn(server)
+            server = None
+            say("bare requests alone and during 10 slow video downloads (the production server)")
+            prod_port = load_api.free_port()
+            prod_base = f"http://127.0.0.1:{prod_port}"
+            with open(log_path, "a") as log:
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "-c", "python:mediastudio.gunicorn_conf",
+                     "--bind", f"127.0.0.1:{prod_port}", "mediastudio.asgi:application"],
+                    env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            load_api.wait_until_up(server, prod_base, log_path, seconds=60)
+            result["downloads"] = bare_during_downloads(prod_base, result["in_process"]["video_url"])
             result["http"] = {
                 name: {
                     "median_ms": statistics.median(r[i]["median_ms"] for r in rounds),
@@ -405,12 +547,20 @@ def report(result: dict) -> None:
         print(
             f"{path:<8}{row['median_ms']:>11.1f}{row['p95_ms']:>9.1f}{row['req_per_s']:>9.0f}{row['errors']:>8}"
         )
+    first = ", ".join(f"{ms:.0f}" for ms in result["first_jobs_ms"])
+    print(f"\nfresh queue worker, enqueue → provider, jobs one after another: {first} ms")
+    d = result["downloads"]
+    print(
+        f"bare request (production server, uvicorn workers): {d['alone_ms']:.1f} ms alone,"
+        f" {d['during_ms']:.1f} ms during {d['downloads']} slow video downloads"
+        f" ({d['during_ms'] / d['alone_ms']:.2f}x)"
+    )
     print("\npost-processing (in-process, median):")
     kb = inproc["photo_1024_png_bytes"] // 1024
     now, old = inproc["free_preview_1024_ms"], inproc["free_preview_1024_before_ms"]
     print(
         f"  FREE preview, photo-like 1024² PNG ({kb} KB): watermark + thumbnail + store {now:.0f} ms"
-        f" (the old path: {old:.0f} ms)"
+        f" (the old path: {old:.0f} ms); as JPEG {inproc['free_preview_1024_jpeg_ms']:.0f} ms"
     )
     kb = inproc["upscale_4096_png_bytes"] // 1024
     print(
