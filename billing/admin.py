@@ -304,7 +304,7 @@ class EstimatedCountPaginator(Paginator):
         if query is not None and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 if not query.where:
-                    table = self.object_list.model._meta.db_table
+                    table = query.model._meta.db_table
                     cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
                     estimate = int((cursor.fetchone() or [0])[0])
                 else:

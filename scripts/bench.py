@@ -27,6 +27,11 @@ In one run:
    three alike), `--requests` requests each from `--concurrency` clients after a warm-up; the
    median over the rounds of each round's median latency and throughput. The first request
    gets 60 s (a cold worker), the others 30 s.
+5. A fresh qcluster with one worker, Vertex replaced by a local stub that notes each request's
+   arrival: three submits one after another, each timed from sending it to its provider call
+   (the first is the fresh worker's first job; studio/worker.py warms workers at start).
+6. The production server (gunicorn with uvicorn workers, mediastudio/gunicorn_conf.py): the bare
+   view's median alone, then while 10 clients each read a 24 MB video slowly (64 KB every 100 ms).
 
 Everything it started is stopped, and its database dropped, also after an error or Ctrl-C.
 """
@@ -80,14 +85,14 @@ def connect(self, *a, **k):
 redis.connection.AbstractConnection.send_packed_command = send
 redis.connection.AbstractConnection.connect = connect
 transactions = [0]
-_commit, _rollback = connection.commit, connection.rollback
-def commit(*a, **k):
-    transactions[0] += 1
-    return _commit(*a, **k)
-def rollback(*a, **k):
-    transactions[0] += 1
-    return _rollback(*a, **k)
-connection.commit, connection.rollback = commit, rollback
+def count_begins(execute, sql, params, many, context):
+    # psycopg sends BEGIN before a statement when no transaction is open and autocommit is off;
+    # its COMMIT (or ROLLBACK) follows. A commit() with no statement sends nothing.
+    import psycopg
+    raw = context["connection"].connection
+    if not raw.autocommit and raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        transactions[0] += 1
+    return execute(sql, params, many, context)
 
 client = Client(HTTP_HOST="127.0.0.1")
 H = {"HTTP_AUTHORIZATION": "Bearer __SECRET__"}
@@ -102,7 +107,7 @@ def status(url):
 statements = {}
 def counted(fn, *a):
     redis_sends[0] = redis_connects[0] = transactions[0] = 0
-    with CaptureQueriesContext(connection) as q:
+    with CaptureQueriesContext(connection) as q, connection.execute_wrapper(count_begins):
         value = fn(*a)
     said = [x["sql"][:60] for x in q.captured_queries]
     statements[fn.__name__] = ["BEGIN"] * transactions[0] + said + ["COMMIT"] * transactions[0]
