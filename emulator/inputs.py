@@ -37,17 +37,20 @@ def read_image_ref(
         raise invalid_argument(
             f"{field}.mimeType must be one of {', '.join(INPUT_MIME_TYPES)}, got {mime_type!r}."
         )
+    return decode_input(read_bytes(ref, field, gcs_url), field, max_bytes)
+
+
+def read_bytes(ref: dict, field: str, gcs_url: str) -> bytes:
+    """The bytes of `{"bytesBase64Encoded": ...}` or `{"gcsUri": ...}` (an image, or Veo's video)."""
     encoded = ref.get("bytesBase64Encoded")
     uri = ref.get("gcsUri")
     if (encoded is None) == (uri is None):
         raise invalid_argument(f"{field} needs exactly one of bytesBase64Encoded or gcsUri.")
     if encoded is not None:
-        data = decode_base64(encoded, f"{field}.bytesBase64Encoded")
-    else:
-        if not isinstance(uri, str) or not uri.startswith("gs://"):
-            raise invalid_argument(f"{field}.gcsUri must start with gs://, got {uri!r}.")
-        data = gcs.download(gcs_url, uri, f"{field}.gcsUri")
-    return decode_input(data, field, max_bytes)
+        return decode_base64(encoded, f"{field}.bytesBase64Encoded")
+    if not isinstance(uri, str) or not uri.startswith("gs://"):
+        raise invalid_argument(f"{field}.gcsUri must start with gs://, got {uri!r}.")
+    return gcs.download(gcs_url, uri, f"{field}.gcsUri")
 
 
 def decode_input(data: bytes, field: str, max_bytes: int = MAX_INPUT_IMAGE_BYTES) -> InputImage:

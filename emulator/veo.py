@@ -21,13 +21,12 @@ from PIL import Image
 from . import gcs, media, video
 from .catalog import VEO_SIZES, ModelSpec
 from .errors import ApiError, invalid_argument
-from .inputs import read_image_ref
+from .inputs import read_bytes, read_image_ref
 from .state import Call, EmulatorState, Reply, json_reply
 from .validation import (
     UINT32_MAX,
     as_dict,
     check_storage_uri,
-    decode_base64,
     optional_bool,
     optional_enum,
     optional_int,
@@ -254,15 +253,7 @@ def _read_source_video(ref: object, state: EmulatorState) -> bytes:
     assert isinstance(ref, dict)  # _check_mime refused anything else
     if (ref.get("mimeType") or ref.get("mime_type")) != "video/mp4":
         raise invalid_argument(f"{field}.mimeType must be video/mp4.")
-    encoded, uri = ref.get("bytesBase64Encoded"), ref.get("gcsUri")
-    if (encoded is None) == (uri is None):
-        raise invalid_argument(f"{field} needs exactly one of bytesBase64Encoded or gcsUri.")
-    if encoded is not None:
-        data = decode_base64(encoded, f"{field}.bytesBase64Encoded")
-    else:
-        if not isinstance(uri, str) or not uri.startswith("gs://"):
-            raise invalid_argument(f"{field}.gcsUri must start with gs://, got {uri!r}.")
-        data = gcs.download(state.gcs_url, uri, f"{field}.gcsUri")
+    data = read_bytes(ref, field, state.gcs_url)
     try:
         width, height, seconds = video.probe(data)
     except video.RenderError:

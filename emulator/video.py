@@ -123,26 +123,24 @@ def extend_video(
             tone = random.Random(seed_bytes).randint(220, 880)
             command += ["-f", "lavfi", "-t", f"{total:.3f}", "-i", f"sine=frequency={tone}:sample_rate=48000"]
             audio_args = ["-map", "2:a", "-c:a", "aac", "-b:a", "96k"]
+        concat = f"[0:v]{fit}[a];[1:v]{fit}[b];[a][b]concat=n=2:v=1:a=0[v]"
         command += [
             "-filter_complex",
-            f"[0:v]{fit}[a];[1:v]{fit}[b];[a][b]concat=n=2:v=1:a=0[v]",
+            concat,
             "-map",
             "[v]",
             *audio_args,
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
+            *_H264,
             "-y",
             str(folder / "out.mp4"),
         ]
         with _render_slots:
             _run(command)
         return (folder / "out.mp4").read_bytes()
+
+
+# H.264 in yuv420p, fast to make, playable from its first bytes (moov atom first).
+_H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
 
 
 def _ffmpeg() -> list[str]:
@@ -205,18 +203,11 @@ def _ffmpeg_command(
         "-map",
         "[v]",
         *audio_args,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
+        *_H264,
         "-r",
         str(fps),
         "-t",
         str(duration),
-        "-movflags",
-        "+faststart",
         str(output),
     ]
     return command

@@ -15,7 +15,7 @@ from studio import assets, providers
 from studio.errors import StudioError
 from studio.models import MediaAsset
 from studio.operations.base import Flag, SlashCommand
-from studio.operations.generate_video import GenerateVideoOperation, _setting_words
+from studio.operations.generate_video import VEO_FLAGS, GenerateVideoOperation, _setting_words
 from studio.schemas import VIDEO_EXTEND_MAX_INPUT_SECONDS, VIDEO_EXTEND_SECONDS, ExtendVideo
 
 
@@ -48,14 +48,7 @@ class ExtendVideoOperation(GenerateVideoOperation):
         example="/extend the camera pulls back over the bay --video <video id> --fast",
         flags=(
             Flag(("--video",), "video_id", "The video to extend (its id, from its page or the gallery)."),
-            Flag(("--res", "--resolution"), "resolution", "Resolution."),
-            Flag(
-                ("--audio",), "generate_audio", "Generate a soundtrack (uses your audio allowance).", "switch"
-            ),
-            Flag(("--fast",), "fast", "Use the faster Veo 3.1 Fast model.", "switch"),
-            Flag(("--lite",), "lite", "Use Veo 3.1 Lite, the cheapest model.", "switch"),
-            Flag(("--no", "--negative"), "negative_prompt", "What the video should not show.", "words"),
-            Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
+            *VEO_FLAGS,
         ),
     )
     price_choices: ClassVar[dict[str, Any]] = {

@@ -72,6 +72,18 @@ def check_model(model: str, resolution: str, references: int = 0) -> None:
         )
 
 
+# The slash flags /video and /extend share: the model, its output, and the words and seed.
+VEO_FLAGS = (
+    Flag(("--res", "--resolution"), "resolution", "Resolution."),
+    Flag(("--audio",), "generate_audio", "Generate a soundtrack (uses your audio allowance).", "switch"),
+    Flag(("--fast",), "fast", "Use the faster Veo 3.1 Fast model.", "switch"),
+    Flag(("--lite",), "lite", "Use Veo 3.1 Lite, the cheapest model.", "switch"),
+    Flag(("--people",), "person_generation", "Whether people may appear (adults only) or not at all."),
+    Flag(("--no", "--negative"), "negative_prompt", "What the video should not show.", "words"),
+    Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
+)
+
+
 class GenerateVideoOperation(Operation):
     name = "generate_video"
     label = "Generate video"
@@ -109,18 +121,9 @@ class GenerateVideoOperation(Operation):
         flags=(
             Flag(("--ar", "--aspect"), "aspect_ratio", "16:9 landscape or 9:16 portrait."),
             Flag(("--seconds", "--duration"), "duration_seconds", "Length in seconds."),
-            Flag(("--res", "--resolution"), "resolution", "Resolution."),
-            Flag(
-                ("--audio",), "generate_audio", "Generate a soundtrack (uses your audio allowance).", "switch"
-            ),
-            Flag(("--fast",), "fast", "Use the faster Veo 3.1 Fast model.", "switch"),
-            Flag(("--lite",), "lite", "Use Veo 3.1 Lite, the cheapest model.", "switch"),
+            *VEO_FLAGS[:4],
             Flag(("--n", "--count"), "count", "How many videos; each is billed."),
-            Flag(
-                ("--people",), "person_generation", "Whether people may appear (adults only) or not at all."
-            ),
-            Flag(("--no", "--negative"), "negative_prompt", "What the video should not show.", "words"),
-            Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
+            *VEO_FLAGS[4:],
         ),
     )
     # Sound is a separate, dearer allowance; the model (standard, Fast, Lite) is a capability with

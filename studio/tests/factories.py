@@ -109,3 +109,29 @@ def make_asset(
         asset.thumbnail.save("poster.webp", ContentFile(thumbnail), save=False)
     asset.save()
     return asset
+
+
+def make_video_clip(seconds: int = 4, size=(1280, 720)) -> bytes:
+    """A real H.264 MP4 of `seconds` (the emulator's renderer)."""
+    from emulator import video
+
+    return video.render_video(
+        width=size[0], height=size[1], duration=seconds, with_audio=False, prompt="waves", seed_bytes=b"w"
+    )
+
+
+def make_finished_video(owner, seconds: int = 4) -> MediaAsset:
+    """A generate_video job that succeeded and its MP4, as the worker stores them."""
+    from studio import assets
+
+    job = make_job(
+        owner,
+        operation="generate_video",
+        params={"prompt": "waves at Muizenberg", "duration_seconds": seconds, "aspect_ratio": "16:9"},
+        state=MediaJob.State.SUCCEEDED,
+        capability="video",
+        model="veo-3.1-generate-001",
+        price_class="video",
+        units=seconds,
+    )
+    return assets.create_video_asset(owner=owner, data=make_video_clip(seconds), synthid=True, source_job=job)

@@ -232,3 +232,26 @@ def test_it_shows_token_status_in_the_list(staff_client, make_user):
         len(staff_client.get("/admin/studio/apitoken/", {"status": "revoked"}).context["cl"].result_list) == 1
     )
     assert len(staff_client.get("/admin/studio/apitoken/", {"q": "alice"}).context["cl"].result_list) == 2
+
+
+def test_the_plans_page_says_what_each_upscale_and_video_choice_runs_on(staff_client, settings):
+    from billing.models import Plan
+
+    for name in (
+        "MODEL_UPSCALE_V3",
+        "MODEL_UPSCALE_V4",
+        "MODEL_VIDEO",
+        "MODEL_VIDEO_FAST",
+        "MODEL_VIDEO_LITE",
+    ):
+        setattr(settings, name, "")  # the defaults (the suite pins the seed's V3 model)
+    jigga = Plan.objects.get(code="JIGGA")
+
+    html = staff_client.get(f"/admin/billing/plan/{jigga.pk}/change/").content.decode()
+
+    assert "Runs on (model catalog)" in html
+    assert "V3 upscale: <code>imagen-4.0-upscale-preview</code>" in html
+    assert "since Imagen 3 shut down, V3" in html
+    assert "Veo Lite: <code>veo-3.1-lite-generate-001</code> (preview)" in html
+    listing = staff_client.get("/admin/billing/plan/").content.decode()
+    assert "4k" in listing  # JIGGA's video resolutions

@@ -10,7 +10,7 @@ import pytest
 from studio import providers
 from studio.providers import gcs
 from studio.providers.base import ImageInput
-from studio.tests.factories import make_png
+from studio.tests.factories import make_png, make_video_clip
 
 from .conftest import EMULATOR_BUCKET, product_requests
 
@@ -252,7 +252,7 @@ def test_the_standard_model_makes_4k_and_lite_makes_1080p(providers_env):
 
 
 def test_extend_sends_a_gcs_video_and_gets_7_seconds_more(providers_env):
-    source = gcs.upload(clip(4), "contract/source.mp4", content_type="video/mp4")
+    source = gcs.upload(make_video_clip(4), "contract/source.mp4", content_type="video/mp4")
 
     operation = providers.start_video(
         providers.VideoRequest(
@@ -270,7 +270,7 @@ def test_extend_sends_a_gcs_video_and_gets_7_seconds_more(providers_env):
 def test_extend_sends_an_inline_video_without_a_bucket(providers_env, settings):
     settings.GCS_BUCKET = ""
     operation = providers.start_video(
-        providers.VideoRequest(duration_seconds=7, video=providers.VideoInput(data=clip(4)))
+        providers.VideoRequest(duration_seconds=7, video=providers.VideoInput(data=make_video_clip(4)))
     )
 
     submit = product_requests(providers_env)[0]["json"]
@@ -278,11 +278,3 @@ def test_extend_sends_an_inline_video_without_a_bucket(providers_env, settings):
     assert "storageUri" not in submit["parameters"]
     video = wait_for(operation.name, 60).videos[0]
     assert video.data and video.duration_seconds == pytest.approx(11, abs=0.2)
-
-
-def clip(seconds: int) -> bytes:
-    from emulator import video
-
-    return video.render_video(
-        width=1280, height=720, duration=seconds, with_audio=False, prompt="source", seed_bytes=b"s"
-    )

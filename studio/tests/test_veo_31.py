@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 
 from billing.models import CostEntry, Reservation
-from emulator import video as emulator_video
 from studio import assets, operations, providers
 from studio.models import MediaAsset, MediaJob
-from studio.tests.factories import make_photo
+from studio.tests.factories import make_photo, make_video_clip
 
 from .conftest import product_requests
 from .test_api_jobs import _result, _upload
@@ -21,12 +20,6 @@ PER_SECOND = {
     ("generate_video", True, False): (80_000, 100_000),  # Fast
     ("generate_video", False, True): (30_000, 50_000),  # Lite
 }
-
-
-def clip(seconds: int) -> bytes:
-    return emulator_video.render_video(
-        width=1280, height=720, duration=seconds, with_audio=False, prompt="source", seed_bytes=b"s"
-    )
 
 
 def nothing_reserved(user) -> bool:
@@ -265,7 +258,7 @@ def test_without_a_bucket_the_extended_video_comes_back_inline(studio_env, api, 
 
 def test_a_video_too_long_to_extend_is_refused_uncharged(studio_env, api, make_user):
     user = make_user(tier="JIVE")
-    long = assets.create_video_asset(owner=user, data=clip(31), synthid=True)
+    long = assets.create_video_asset(owner=user, data=make_video_clip(31), synthid=True)
 
     response = api.login(user).post("/videos/extend", {"video_id": str(long.id)})
 
@@ -278,7 +271,7 @@ def test_a_video_too_long_to_extend_is_refused_uncharged(studio_env, api, make_u
 
 def test_another_users_video_or_an_image_cannot_be_extended(studio_env, api, make_user):
     alice, bob = make_user(tier="JIVE"), make_user(tier="JIVE")
-    bobs = assets.create_video_asset(owner=bob, data=clip(4), synthid=True)
+    bobs = assets.create_video_asset(owner=bob, data=make_video_clip(4), synthid=True)
     api.login(alice)
     image = _upload(api)
 
@@ -292,7 +285,7 @@ def test_another_users_video_or_an_image_cannot_be_extended(studio_env, api, mak
 
 def test_free_users_cannot_extend(studio_env, api, make_user):
     user = make_user(tier="FREE")
-    own = assets.create_video_asset(owner=user, data=clip(4), synthid=True)
+    own = assets.create_video_asset(owner=user, data=make_video_clip(4), synthid=True)
 
     response = api.login(user).post("/videos/extend", {"video_id": str(own.id)})
 

@@ -10,19 +10,12 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from emulator import video as emulator_video
 from studio import assets
 from studio.models import MediaJob
-from studio.tests.factories import make_png
+from studio.tests.factories import make_finished_video, make_png
 
 CREATE = "/studio/videos/new/"
 ESTIMATE = "/studio/videos/estimate/"
-
-
-def clip(seconds: int) -> bytes:
-    return emulator_video.render_video(
-        width=1280, height=720, duration=seconds, with_audio=False, prompt="source", seed_bytes=b"s"
-    )
 
 
 def test_jive_sees_4k_locked_with_the_plan_and_price_that_has_it(client, make_user):
@@ -136,22 +129,7 @@ def test_four_references_on_the_form_are_a_field_error(client, make_user):
 @pytest.fixture
 def finished_video(make_user):
     def make(seconds=4, owner=None):
-        owner = owner or make_user(tier="JIVE")
-        job = MediaJob.objects.create(
-            owner=owner,
-            operation="generate_video",
-            params={"prompt": "waves", "duration_seconds": seconds},
-            state=MediaJob.State.SUCCEEDED,
-            capability="video",
-            model="veo-3.1-generate-001",
-            meter="video_seconds",
-            price_class="video",
-            units=seconds,
-            reservation_reference=f"job:{uuid.uuid4()}",
-            quote_zar_cents=0,
-            quote_usd_micros=0,
-        )
-        return assets.create_video_asset(owner=owner, data=clip(seconds), synthid=True, source_job=job)
+        return make_finished_video(owner or make_user(tier="JIVE"), seconds)
 
     return make
 

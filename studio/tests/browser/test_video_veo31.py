@@ -4,42 +4,21 @@ extending a finished video; every new control's tier gate and its cost shown bef
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from emulator import video as emulator_video
 from studio import assets
 from studio.models import MediaJob
 from studio.tests.cluster import wait_for_job
-from studio.tests.factories import make_png
+from studio.tests.factories import make_finished_video, make_png
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 JOB_URL = re.compile(r"/studio/videos/[0-9a-f-]{36}/$")
 
 
 def finished_video(owner, seconds: int) -> MediaJob:
-    """A generate_video job that succeeded, with its MP4 (as the worker would have stored it)."""
-    job = MediaJob.objects.create(
-        owner=owner,
-        operation="generate_video",
-        params={"prompt": "waves at Muizenberg", "duration_seconds": seconds, "aspect_ratio": "16:9"},
-        state=MediaJob.State.SUCCEEDED,
-        capability="video",
-        model="veo-3.1-generate-001",
-        meter="video_seconds",
-        price_class="video",
-        units=seconds,
-        reservation_reference=f"job:{uuid.uuid4()}",
-        quote_zar_cents=0,
-        quote_usd_micros=0,
-    )
-    data = emulator_video.render_video(
-        width=1280, height=720, duration=seconds, with_audio=False, prompt="waves", seed_bytes=b"w"
-    )
-    assets.create_video_asset(owner=owner, data=data, synthid=True, source_job=job)
-    return job
+    return make_finished_video(owner, seconds).source_job
 
 
 def choose_model(page, model: str) -> None:
