@@ -19,7 +19,7 @@ from studio.schemas import GenerateImage
 from studio.tests import sample_clips as clips
 from studio.tests.browser.a11y import assert_accessible
 from studio.tests.browser.conftest import DESKTOP, PHONE
-from studio.tests.factories import make_job, make_photo
+from studio.tests.factories import make_finished_video, make_job, make_photo
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 rendered_samples, sample_clips = clips.rendered_samples, clips.sample_clips
@@ -42,6 +42,7 @@ PAGES = [
     ("video-form", "JIVE", "video-create", None),
     ("video-progress", "JIVE", "video-job", "video"),
     ("video-samples-free", "FREE", "video-create", "samples"),
+    ("video-extend", "JIVE", "video-extend", "finished-video"),
     ("plans", "JIVE", "plans", None),
     ("assistant", "JIVE", "assistant", None),
     ("account", "JIVE", "account", None),
@@ -93,6 +94,8 @@ def test_every_page_has_the_shell_at_both_widths_and_no_serious_axe_violation(
         objects["job_id"] = jobs.submit_job(user, "generate_image", GenerateImage(prompt="A protea")).id
     elif needs == "video":
         objects["job_id"] = make_job(user, operation="generate_video", params={"prompt": "A dhow"}).id
+    elif needs == "finished-video":
+        objects["video_id"] = make_finished_video(user).id
     try:
         path = reverse(url_name, kwargs=objects) if url_name else "/studio/no-such-page/"
     except NoReverseMatch:
