@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from annotated_types import Ge, Le
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ValidationError
 
 from studio import operations
@@ -72,6 +74,38 @@ COMMANDS: dict[str, Command] = {
     if op.slash_command is not None
 }
 HELP = "help"
+# "Describe the <noun> …" as whole sentences per command, so each language can inflect its noun;
+# a command not listed gets the general sentences with its English noun.
+DESCRIBE = {
+    "image": (
+        gettext_lazy("Describe the image after /%(command)s, for example: %(example)s"),
+        gettext_lazy(
+            "The prompt “%(shown)s” has no letters or digits: describe the image in words, "
+            "for example: %(example)s"
+        ),
+    ),
+    "video": (
+        gettext_lazy("Describe the video after /%(command)s, for example: %(example)s"),
+        gettext_lazy(
+            "The prompt “%(shown)s” has no letters or digits: describe the video in words, "
+            "for example: %(example)s"
+        ),
+    ),
+    "compose": (
+        gettext_lazy("Describe the composition after /%(command)s, for example: %(example)s"),
+        gettext_lazy(
+            "The prompt “%(shown)s” has no letters or digits: describe the composition in words, "
+            "for example: %(example)s"
+        ),
+    ),
+    "extend": (
+        gettext_lazy("Describe the extended video after /%(command)s, for example: %(example)s"),
+        gettext_lazy(
+            "The prompt “%(shown)s” has no letters or digits: describe the extended video in words, "
+            "for example: %(example)s"
+        ),
+    ),
+}
 
 
 class CommandError(ValueError):
@@ -157,20 +191,20 @@ def allowed(command: Command, flag: Flag) -> str:
     if flag.kind == "switch":
         return ""
     if flag.kind == "words":
-        return "words"
+        return _("words")
     if flag.kind == "list":
-        return "one or more values"
+        return _("one or more values")
     if values := choices(command, flag):
         return ", ".join(str(v) for v in values)
     low, high = bounds(command, flag)
     if low is not None and high is not None:
-        return f"{low} to {high}"
-    return "a value"
+        return _("%(low)s to %(high)s") % {"low": low, "high": high}
+    return _("a value")
 
 
 def _default(command: Command, flag: Flag) -> str:
     if flag.kind == "switch":
-        return "off"
+        return _("off")
     info = command.schema.model_fields[flag.field]
     return "" if info.is_required() or info.default is None else str(info.default)
 
@@ -193,7 +227,7 @@ def help_topics(name: str | None = None) -> list[CommandHelp]:
         topics.append(
             CommandHelp(
                 name=command.name,
-                usage=f"/{command.name} <prompt> [flags]",
+                usage=_("/%(command)s <prompt> [flags]") % {"command": command.name},
                 summary=command.summary,
                 example=command.example,
                 flags=flags,
@@ -248,7 +282,8 @@ def _tokens(text: str) -> list[_Token]:
                 if j == -1:
                     shown = text[i + 1 : i + 21].strip()
                     raise CommandError(
-                        f"The quote before “{shown}…” is never closed: close it, or leave the quotes out."
+                        _("The quote before “%(shown)s…” is never closed: close it, or leave the quotes out.")
+                        % {"shown": shown}
                     )
                 if j + 1 == end or text[j + 1].isspace():
                     break
@@ -281,9 +316,10 @@ def _malformed_flag(token: _Token) -> bool:
 def _not_a_flag(command: Command, word: str) -> CommandError:
     shown = word if len(word) <= 30 else word[:29] + "…"
     return CommandError(
-        f"{shown} is not a flag: a flag is -- and a name, like {command.flags[0].name}.",
-        f"Its flags: {_list(f.name for f in command.flags)}.",
-        "To put it in the prompt, quote the prompt.",
+        _("%(shown)s is not a flag: a flag is -- and a name, like %(example)s.")
+        % {"shown": shown, "example": command.flags[0].name},
+        _its_flags(command),
+        _("To put it in the prompt, quote the prompt."),
         command=command.name,
     )
 
@@ -299,21 +335,34 @@ def _list(names) -> str:
     return ", ".join(names)
 
 
+def _its_flags(command: Command) -> str:
+    return _("Its flags: %(flags)s.") % {"flags": _list(f.name for f in command.flags)}
+
+
 def _unknown_flag(command: Command, name: str) -> CommandError:
     known = [n for f in command.flags for n in f.names]
-    message = f"/{command.name} has no {name} flag."
+    message = _("/%(command)s has no %(flag)s flag.") % {"command": command.name, "flag": name}
     elsewhere = [c.name for c in COMMANDS.values() if c is not command and c.flag(name)]
     if elsewhere:
-        message = f"{name} is a /{elsewhere[0]} flag; /{command.name} does not take it."
+        message = _("%(flag)s is a /%(other)s flag; /%(command)s does not take it.") % {
+            "flag": name,
+            "other": elsewhere[0],
+            "command": command.name,
+        }
     elif close := difflib.get_close_matches(name, known, n=1, cutoff=0.6):
-        message += f" Did you mean {close[0]}?"
-    return CommandError(message, f"Its flags: {_list(f.name for f in command.flags)}.", command=command.name)
+        message += " " + _("Did you mean %(flag)s?") % {"flag": close[0]}
+    return CommandError(message, _its_flags(command), command=command.name)
 
 
 def _missing_value(command: Command, flag: Flag, typed: str) -> CommandError:
     what = allowed(command, flag)
-    needs = "some words" if what == "words" else f"a value: {what}" if "," in what else f"a value ({what})"
-    return CommandError(f"{typed} needs {needs}.", command=command.name)
+    if flag.kind == "words":
+        message = _("%(flag)s needs some words.") % {"flag": typed}
+    elif "," in what:
+        message = _("%(flag)s needs a value: %(what)s.") % {"flag": typed, "what": what}
+    else:
+        message = _("%(flag)s needs a value (%(what)s).") % {"flag": typed, "what": what}
+    return CommandError(message, command=command.name)
 
 
 def parse(text: str) -> Request | HelpRequest:
@@ -321,15 +370,21 @@ def parse(text: str) -> Request | HelpRequest:
     # Control characters are never meant (and PostgreSQL cannot store a NUL in a JSON field).
     text = (text or "").translate(_CONTROL).strip()
     if not text:
-        raise CommandError("Type a command, for example /image a protea at sunrise. /help lists them all.")
+        raise CommandError(_("Type a command, for example /image a protea at sunrise. /help lists them all."))
     if len(text) > MAX_COMMAND_CHARS:
-        raise CommandError(f"A command is at most {MAX_COMMAND_CHARS} characters; this one has {len(text)}.")
+        raise CommandError(
+            _("A command is at most %(max)s characters; this one has %(length)s.")
+            % {"max": MAX_COMMAND_CHARS, "length": len(text)}
+        )
     head, *rest = text.split(maxsplit=1)
     rest_text = rest[0] if rest else ""
     if not head.startswith("/"):
         raise CommandError(
-            f"Commands start with a slash: {_list('/' + name for name in [*COMMANDS, HELP])}. "
-            f"For example: {COMMANDS['image'].example}"
+            _("Commands start with a slash: %(commands)s. For example: %(example)s")
+            % {
+                "commands": _list("/" + name for name in [*COMMANDS, HELP]),
+                "example": COMMANDS["image"].example,
+            }
         )
     name = head[1:].lower()
     if name == HELP:
@@ -338,12 +393,16 @@ def parse(text: str) -> Request | HelpRequest:
             return HelpRequest(help_topics())
         if topic in COMMANDS:
             return HelpRequest(help_topics(topic))
-        raise CommandError(f"There is no /{topic[:40]} command to explain. {_commands_sentence()}")
+        raise CommandError(
+            _("There is no /%(topic)s command to explain.") % {"topic": topic[:40]}
+            + " "
+            + _commands_sentence()
+        )
     command = COMMANDS.get(name)
     if command is None:
-        message = f"There is no {head[:40]} command."
+        message = _("There is no %(command)s command.") % {"command": head[:40]}
         if close := difflib.get_close_matches(name, [*COMMANDS, HELP], n=1, cutoff=0.6):
-            message += f" Did you mean /{close[0]}?"
+            message += " " + _("Did you mean %(flag)s?") % {"flag": "/" + close[0]}
         raise CommandError(message, _commands_sentence())
 
     tokens = _tokens(rest_text)
@@ -366,12 +425,20 @@ def parse(text: str) -> Request | HelpRequest:
             raise _unknown_flag(command, name)
         if flag.field in values:
             first = typed[flag.field]
-            twice = f"{name} is given twice" if first == name else f"{first} and {name} are the same flag"
-            raise CommandError(f"{twice}; give it once.", command=command.name)
+            if first == name:
+                twice = _("%(flag)s is given twice; give it once.") % {"flag": name}
+            else:
+                twice = _("%(first)s and %(flag)s are the same flag; give it once.") % {
+                    "first": first,
+                    "flag": name,
+                }
+            raise CommandError(twice, command=command.name)
         typed[flag.field] = name
         if flag.kind == "switch":
             if eq:
-                raise CommandError(f"{name} takes no value: write just {name}.", command=command.name)
+                raise CommandError(
+                    _("%(flag)s takes no value: write just %(flag)s.") % {"flag": name}, command=command.name
+                )
             values[flag.field] = True
         elif flag.kind == "list":
             # --images a b, --images a,b or --images=a,b: the values up to the next flag.
@@ -408,7 +475,7 @@ def _words_from(tokens: list[_Token], i: int) -> tuple[list[str], int]:
 
 
 def _commands_sentence() -> str:
-    return f"The commands are {_list('/' + name for name in [*COMMANDS, HELP])}."
+    return _("The commands are %(commands)s.") % {"commands": _list("/" + name for name in [*COMMANDS, HELP])}
 
 
 def _coerce(command: Command, flag: Flag, value: object) -> object:
@@ -443,30 +510,53 @@ def _explain(command: Command, item: Mapping[str, Any], typed: dict[str, str]) -
     given = str(item.get("input", ""))
     shown = given if len(given) <= 30 else given[:29] + "…"
     if kind == DUPLICATE_IMAGE:
-        return "Name each image once in --images."
+        return _("Name each image once in --images.")
     if field_name in ("prompt", ""):
         if kind == "string_too_long":
-            return f"The prompt is at most {PROMPT_MAX_CHARS} characters; this one has {len(given.strip())}."
-        if kind == PROMPT_WITHOUT_MEANING:
-            return (
-                f"The prompt “{shown}” has no letters or digits: describe the {command.noun} in words, "
-                f"for example: {command.example}"
-            )
-        return f"Describe the {command.noun} after /{command.name}, for example: {command.example}"
+            return _("The prompt is at most %(max)s characters; this one has %(length)s.") % {
+                "max": PROMPT_MAX_CHARS,
+                "length": len(given.strip()),
+            }
+        words = {"command": command.name, "example": command.example, "shown": shown, "noun": command.noun}
+        describe, meaningless = DESCRIBE.get(command.name) or (
+            gettext_lazy("Describe the %(noun)s after /%(command)s, for example: %(example)s"),
+            gettext_lazy(
+                "The prompt “%(shown)s” has no letters or digits: describe the %(noun)s in words, "
+                "for example: %(example)s"
+            ),
+        )
+        return str(meaningless if kind == PROMPT_WITHOUT_MEANING else describe) % words
     flag = command.flag_for_field(field_name)
     if flag is None:  # a field no flag sets; cannot happen from parse()
         return str(item["msg"])
     name = typed.get(field_name, flag.name)
     if kind == "string_too_long":
-        return f"{name} is at most {item['ctx']['max_length']} characters; this has {len(given.strip())}."
+        return _("%(flag)s is at most %(max)s characters; this has %(length)s.") % {
+            "flag": name,
+            "max": item["ctx"]["max_length"],
+            "length": len(given.strip()),
+        }
     if flag.kind == "list":
-        return (
-            f"{name} takes the ids of your images (an image's id is in its Gallery link), "
-            f"{str(item['msg']).lower().removeprefix('value error, ')} (not “{shown}”)."
-        )
+        return _(
+            "%(flag)s takes the ids of your images (an image's id is in its Gallery link), "
+            "%(problem)s (not “%(shown)s”)."
+        ) % {"flag": name, "problem": str(item["msg"]).lower().removeprefix("value error, "), "shown": shown}
     if choices(command, flag):
-        return f"{name} must be one of {allowed(command, flag)} for /{command.name} (not “{shown}”)."
+        return _("%(flag)s must be one of %(allowed)s for /%(command)s (not “%(shown)s”).") % {
+            "flag": name,
+            "allowed": allowed(command, flag),
+            "command": command.name,
+            "shown": shown,
+        }
     low, high = bounds(command, flag)
     if low is not None and high is not None:
-        return f"{name} must be a whole number from {low} to {high} for /{command.name} (not “{shown}”)."
+        return _(
+            "%(flag)s must be a whole number from %(low)s to %(high)s for /%(command)s (not “%(shown)s”)."
+        ) % {
+            "flag": name,
+            "low": low,
+            "high": high,
+            "command": command.name,
+            "shown": shown,
+        }
     return f"{name}: {str(item['msg']).removeprefix('Value error, ')}."

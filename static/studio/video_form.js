@@ -24,11 +24,26 @@ function showCrop(form) {
   preview.dataset.fit = crop ? "crop" : "pad";
   preview.querySelector("img").src = pick.dataset.src;
   const wider = shape > ratioOf(video);
-  preview.querySelector("figcaption").textContent =
-    `This image (${width} × ${height}) is ${wider ? "wider" : "taller"} than a ${video} video. ` +
-    (crop
-      ? `Veo fills the frame and cuts off the ${wider ? "sides" : "top and bottom"}, as shown.`
-      : `Veo fits it inside the frame with black bars ${wider ? "above and below" : "at the sides"}, as shown.`);
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext and
+  // interpolate; without it, the English words as they are.
+  const gettext = globalThis.gettext ?? ((words) => words);
+  const interpolate =
+    globalThis.interpolate ?? ((words, values) => words.replace(/%\((\w+)\)s/g, (_, name) => String(values[name])));
+  const sizes = { width, height, video };
+  const shapeWords = wider
+    ? gettext("This image (%(width)s × %(height)s) is wider than a %(video)s video.")
+    : gettext("This image (%(width)s × %(height)s) is taller than a %(video)s video.");
+  let fitWords;
+  if (crop) {
+    fitWords = wider
+      ? gettext("Veo fills the frame and cuts off the sides, as shown.")
+      : gettext("Veo fills the frame and cuts off the top and bottom, as shown.");
+  } else {
+    fitWords = wider
+      ? gettext("Veo fits it inside the frame with black bars above and below, as shown.")
+      : gettext("Veo fits it inside the frame with black bars at the sides, as shown.");
+  }
+  preview.querySelector("figcaption").textContent = `${interpolate(shapeWords, sizes, true)} ${fitWords}`;
   preview.hidden = false;
 }
 

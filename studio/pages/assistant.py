@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -91,9 +92,9 @@ def assistant_page(request: PageRequest) -> HttpResponseBase:
 
 def _problem(words: str) -> str | None:
     if not words:
-        return "Write a message first."
+        return gettext("Write a message first.")
     if len(words) > MAX_MESSAGE_CHARS:
-        return f"A message can be up to {MAX_MESSAGE_CHARS} characters."
+        return gettext("A message can be up to %(max)s characters.") % {"max": MAX_MESSAGE_CHARS}
     return None
 
 
@@ -160,7 +161,9 @@ def _event_data(event: assistant.Event, request: PageRequest | None) -> tuple[st
     if event.kind == "call" and event.call is not None:
         html = render_to_string(f"{PAGE}#call", {"view": call_view(event.call)}, request)
         return "call", {"id": f"call-{event.call.pk}", "html": html}
-    failure = common.failure(event.failure) if event.failure else {"message": "Something went wrong."}
+    failure = (
+        common.failure(event.failure) if event.failure else {"message": gettext("Something went wrong.")}
+    )
     return "call", {"id": "", "html": render_to_string(f"{PAGE}#failure", {"failure": failure}, request)}
 
 

@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -39,9 +40,9 @@ ANSWER = "studio/command_answer.html"
 BOXES = ("h", "m")
 # What the upgrade options count, per meter.
 UNIT_WORDS = {
-    Meter.IMAGES: "images",
-    Meter.VIDEO_SECONDS: "seconds of video",
-    Meter.VIDEO_AUDIO_SECONDS: "seconds of video with audio",
+    Meter.IMAGES: gettext_lazy("images"),
+    Meter.VIDEO_SECONDS: gettext_lazy("seconds of video"),
+    Meter.VIDEO_AUDIO_SECONDS: gettext_lazy("seconds of video with audio"),
 }
 
 
@@ -80,7 +81,7 @@ def _failure_answer(error: StudioError, request: slash.Request) -> dict:
     return {
         "kind": "failure",
         "failure": common.failure(error),
-        "units": UNIT_WORDS.get(meter, "units"),
+        "units": UNIT_WORDS.get(meter, gettext_lazy("units")),
         # FREE has the sample gallery instead of video generation.
         "samples": request.command.name == "video" and error.code == "upgrade_required",
     }

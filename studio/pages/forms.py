@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -30,6 +30,9 @@ from studio.models import MediaJob
 from studio.pages import common
 from studio.pages.common import PageRequest
 from studio.pages.tray import JOBS_CHANGED
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Problems that only say the form is not finished yet (no prompt, no mask painted): the estimate
 # prices the form before they are fixed.
@@ -61,7 +64,7 @@ class StudioForm:
     build: Callable[[dict[str, str]], BaseModel]
     # The units and price choices of a form whose priced fields are valid (operations.quote).
     price: Callable[[dict[str, str]], tuple[int, dict]]
-    labels: dict[str, str] = field(default_factory=dict)  # the estimate names a problem's field
+    labels: Mapping[str, StrOrPromise] = field(default_factory=dict)  # the estimate names a problem's field
     # The fields whose problems the estimate reports (None: all); the others cannot change it.
     estimate_fields: tuple[str, ...] | None = None
     booleans: tuple[str, ...] = ()  # read as "true"/"false" from a checkbox, a radio or JSON

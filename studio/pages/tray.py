@@ -35,6 +35,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling, reswap
@@ -79,16 +81,65 @@ def _running(job: MediaJob) -> dict:
     }
 
 
+# A toast's words per operation, whole sentences so that each language can make the noun and its
+# verb agree (isiZulu's noun classes): (one is ready, several are ready, one failed). An operation
+# not listed here gets the general sentences with its English nouns.
+TOASTS = {
+    "generate_image": (
+        gettext_lazy("Your image is ready"),
+        gettext_lazy("Your images are ready"),
+        gettext_lazy("Your image failed; you were not charged"),
+    ),
+    "edit_image": (
+        gettext_lazy("Your edit is ready"),
+        gettext_lazy("Your edits are ready"),
+        gettext_lazy("Your edit failed; you were not charged"),
+    ),
+    "compose_image": (
+        gettext_lazy("Your composition is ready"),
+        gettext_lazy("Your compositions are ready"),
+        gettext_lazy("Your composition failed; you were not charged"),
+    ),
+    "upscale_image": (
+        gettext_lazy("Your upscale is ready"),
+        gettext_lazy("Your upscales are ready"),
+        gettext_lazy("Your upscale failed; you were not charged"),
+    ),
+    "generate_video": (
+        gettext_lazy("Your video is ready"),
+        gettext_lazy("Your videos are ready"),
+        gettext_lazy("Your video failed; you were not charged"),
+    ),
+    "extend_video": (
+        gettext_lazy("Your extended video is ready"),
+        gettext_lazy("Your extended videos are ready"),
+        gettext_lazy("Your extended video failed; you were not charged"),
+    ),
+}
+
+
+def _toast_words(job: MediaJob, many: bool) -> str:
+    words = TOASTS.get(job.operation)
+    if words is None:
+        one, several = operations.for_job(job).nouns  # what a toast calls its output
+        if job.state != MediaJob.State.SUCCEEDED:
+            return _("Your %(noun)s failed; you were not charged") % {"noun": one}
+        if many:
+            return _("Your %(nouns)s are ready") % {"nouns": several}
+        return _("Your %(noun)s is ready") % {"noun": one}
+    if job.state != MediaJob.State.SUCCEEDED:
+        return str(words[2])
+    return str(words[1] if many else words[0])
+
+
 def _toast(job: MediaJob) -> dict:
-    one, several = operations.for_job(job).nouns  # what a toast calls its output
     video = job.output_kind == "video"
     many = job.state == MediaJob.State.SUCCEEDED and job.delivered_units > 1 and not video
+    message = _toast_words(job, many)
     if job.state == MediaJob.State.SUCCEEDED:
-        message = f"Your {several} are ready" if many else f"Your {one} is ready"
-        action = "Watch" if video else "View"
+        action = _("Watch") if video else _("View")
     else:
-        message = f"Your {one} failed; you were not charged"
-        action = "Details"
+        action = _("Details")
     return {
         "job": job,
         "failed": job.state == MediaJob.State.FAILED,

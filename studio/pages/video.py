@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -77,38 +78,49 @@ FORM_DEFAULTS = {
 }
 EXTEND_DEFAULTS = {**_SHARED_DEFAULTS, "video_id": ""}
 _SHARED_LABELS = {
-    "prompt": "Prompt",
-    "negative_prompt": "Negative prompt",
-    "fast": "Model",
-    "lite": "Model",
-    "resolution": "Resolution",
-    "generate_audio": "Audio",
-    "enhance_prompt": "Prompt enhancement",
-    "seed": "Seed",
-    "person_generation": "People",
+    "prompt": gettext_lazy("Prompt"),
+    "negative_prompt": gettext_lazy("Negative prompt"),
+    "fast": gettext_lazy("Model"),
+    "lite": gettext_lazy("Model"),
+    "resolution": gettext_lazy("Resolution"),
+    "generate_audio": gettext_lazy("Audio"),
+    "enhance_prompt": gettext_lazy("Prompt enhancement"),
+    "seed": gettext_lazy("Seed"),
+    "person_generation": gettext_lazy("People"),
 }
 _LABELS = {
     **_SHARED_LABELS,
-    "duration_seconds": "Length",
-    "aspect_ratio": "Aspect ratio",
-    "count": "Number of videos",
-    "reference_image_ids": "Reference images",
+    "duration_seconds": gettext_lazy("Length"),
+    "aspect_ratio": gettext_lazy("Aspect ratio"),
+    "count": gettext_lazy("Number of videos"),
+    "reference_image_ids": gettext_lazy("Reference images"),
 }
-_EXTEND_LABELS = {**_SHARED_LABELS, "video_id": "Video"}
+_EXTEND_LABELS = {**_SHARED_LABELS, "video_id": gettext_lazy("Video")}
 # The model checks' refusals, shown beside the field they are about (their own words).
 BESIDE_FIELDS = {
     "unsupported_resolution": ("resolution", ""),
     "too_many_images": ("reference_image_ids", ""),
     "video_too_long": ("video_id", ""),
 }
-MODEL_CHOICES = (("standard", "best quality"), ("fast", "quicker, cheaper"), ("lite", "cheapest, Preview"))
+MODEL_CHOICES = (
+    ("standard", gettext_lazy("best quality")),
+    ("fast", gettext_lazy("quicker, cheaper")),
+    ("lite", gettext_lazy("cheapest, Preview")),
+)
 _BOOLEANS = ("fast", "lite", "generate_audio", "enhance_prompt")
-PERSON_CHOICES = (("", "Model default"), ("allow_adult", "Adults only"), ("dont_allow", "No people"))
-POOL_WORDS = {Meter.VIDEO_SECONDS: "video without audio", Meter.VIDEO_AUDIO_SECONDS: "video with audio"}
-STATE_WORDS: dict[str, str] = {
-    MediaJob.State.QUEUED: "Waiting for a worker",
-    MediaJob.State.RUNNING: "Sending your request to Veo",
-    MediaJob.State.WAITING: "Veo is rendering your video",
+PERSON_CHOICES = (
+    ("", gettext_lazy("Model default")),
+    ("allow_adult", gettext_lazy("Adults only")),
+    ("dont_allow", gettext_lazy("No people")),
+)
+POOL_WORDS = {
+    Meter.VIDEO_SECONDS: gettext_lazy("video without audio"),
+    Meter.VIDEO_AUDIO_SECONDS: gettext_lazy("video with audio"),
+}
+STATE_WORDS = {
+    MediaJob.State.QUEUED: gettext_lazy("Waiting for a worker"),
+    MediaJob.State.RUNNING: gettext_lazy("Sending your request to Veo"),
+    MediaJob.State.WAITING: gettext_lazy("Veo is rendering your video"),
 }
 
 
@@ -375,8 +387,9 @@ def _image_words(asset: MediaAsset) -> str:
         return prompt if len(prompt) <= 80 else prompt[:79] + "…"
     local = timezone.localtime(asset.created_at)
     when = f"{local.day} {local:%b, %H:%M}"
-    kind = "Uploaded image" if asset.origin == MediaAsset.Origin.UPLOADED else "Image"
-    return f"{kind}, {when}"
+    if asset.origin == MediaAsset.Origin.UPLOADED:
+        return gettext("Uploaded image, %(when)s") % {"when": when}
+    return gettext("Image, %(when)s") % {"when": when}
 
 
 def _recent_jobs(user) -> list[MediaJob]:
@@ -540,10 +553,12 @@ def video_create(request: PageRequest) -> HttpResponse:
         own = _own_image_ids(request.user, [params.first_frame_id, params.last_frame_id, *references])
         chosen = {f"{slot}_id": getattr(params, f"{slot}_id") for slot in FRAMES}
         found = {
-            name: "Choose one of your images." for name, id_ in chosen.items() if id_ and str(id_) not in own
+            name: gettext("Choose one of your images.")
+            for name, id_ in chosen.items()
+            if id_ and str(id_) not in own
         }
         if any(str(i) not in own for i in references):
-            found["reference_image_ids"] = "Choose your own images."
+            found["reference_image_ids"] = gettext("Choose your own images.")
         return found
 
     job = FORM.post(
@@ -591,7 +606,7 @@ def _render_extend(request: PageRequest, values: dict[str, str], **kwargs) -> Ht
         return render(request, CREATE_PAGE, _samples_context(plan, kwargs.get("failure")))
     video = _source_video(request.user, values["video_id"])
     if video is None:
-        raise Http404("No such video.")
+        raise Http404(gettext("No such video."))
     estimate = _estimate(request.user, values, EXTEND_FORM)
     context = EXTEND_FORM.context(request, values, estimate=estimate, **kwargs)
     context.update(
@@ -700,7 +715,7 @@ def _job_context(job: MediaJob) -> dict:
         "elapsed": _elapsed_words(elapsed),
         "typical": typical,
         "slow": not job.is_final and elapsed > typical,
-        "state_words": STATE_WORDS.get(job.state, ""),
+        "state_words": STATE_WORDS.get(MediaJob.State(job.state), ""),
         "videos": videos,
         "error": error,
         "reuse_url": _reuse_url(params, job.operation),
@@ -726,7 +741,7 @@ def video_job(request: PageRequest, job_id) -> HttpResponse:
         .first()
     )
     if job is None:
-        raise Http404("No such video.")
+        raise Http404(gettext("No such video."))
     context = _job_context(job)
     if request.htmx and not request.htmx.history_restore_request:
         if not job.is_final:
