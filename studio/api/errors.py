@@ -85,6 +85,10 @@ API_ERRORS: dict[str, tuple[int, str]] = {
         "the day's upload count or bytes are used up (`retry_after`, `Retry-After`)",
     ),
     "internal_error": (500, "a bug on our side; nothing was charged"),
+    "provider_rejected": (
+        422,
+        "the model answered with nothing usable for this request (the prompt helper); try rewording it",
+    ),
     "provider_unavailable": (
         503,
         "the model cannot take work now (nothing reserved); `retry_after` when known",
