@@ -8,6 +8,9 @@
 // Also: the outpaint preview. No libraries; the page works without this file for outpaint.
 (() => {
   "use strict";
+  // Words through Django's JavaScript catalogue (/jsi18n/) when the page loads it; English otherwise.
+  const gettext = (s) => (window.gettext ? window.gettext(s) : s);
+  const interpolate = (s, o) => (window.interpolate ? window.interpolate(s, o, true) : s.replace(/%\((\w+)\)s/g, (m, k) => o[k]));
   const COLOUR = "#ff2d78";
   const MAX_STEPS = 60;
   const root = document.getElementById("mask-editor");
@@ -92,7 +95,8 @@
 
     function report(what) {
       const c = coverage();
-      const area = c.any ? `Painted: ${c.percent || "under 1"}% of the picture.` : "Nothing painted yet.";
+      const share = `${c.percent || gettext("under 1")}%`;
+      const area = c.any ? interpolate(gettext("Painted: %(share)s of the picture."), { share }) : gettext("Nothing painted yet.");
       say(what ? `${what}. ${area}` : area);
     }
 
@@ -122,13 +126,13 @@
       if (next < 0 || next > steps.length) return;
       applied = next;
       render();
-      report(delta < 0 ? "Undone" : "Redone");
+      report(delta < 0 ? gettext("Undone") : gettext("Redone"));
     }
 
     function setTool(name) {
       tool = name;
       root.querySelectorAll("[data-tool]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.tool === name)));
-      say(name === "brush" ? "Brush: paint the area to edit." : "Eraser: remove paint.");
+      say(name === "brush" ? gettext("Brush: paint the area to edit.") : gettext("Eraser: remove paint."));
     }
 
     function setSize(value) {
@@ -194,8 +198,8 @@
       else if (button.dataset.view) setView(button.dataset.view);
       else if (button.dataset.action === "undo") history(-1);
       else if (button.dataset.action === "redo") history(1);
-      else if (button.dataset.action === "clear") { push({ t: "clear" }); report("Cleared"); }
-      else if (button.dataset.action === "invert") { push({ t: "invert" }); report("Inverted"); }
+      else if (button.dataset.action === "clear") { push({ t: "clear" }); report(gettext("Cleared")); }
+      else if (button.dataset.action === "invert") { push({ t: "invert" }); report(gettext("Inverted")); }
     });
     slider.addEventListener("input", () => setSize(slider.value));
 
@@ -248,7 +252,7 @@
       if (!field.value && (mode === "insert" || mode === "remove")) {
         event.preventDefault();
         event.stopImmediatePropagation();
-        say("Paint the area to edit first: this mode needs a mask.");
+        say(gettext("Paint the area to edit first: this mode needs a mask."));
         canvas.scrollIntoView({ block: "nearest" });
       }
     }, true);
@@ -269,7 +273,7 @@
         }
         baseCtx.putImageData(data, 0, 0);
         render();
-        report("Prepared mask loaded");
+        report(gettext("Prepared mask loaded"));
       };
       img.src = src;
     }
@@ -307,8 +311,8 @@
     img.style.top = `${(100 * t) / nh}%`;
     img.style.width = `${(100 * w) / nw}%`;
     box.querySelector("#op-size").textContent = nw === w && nh === h
-      ? `${w} × ${h} px: choose how far to extend.`
-      : `New size: ${nw} × ${nh} px (adds ${l} left, ${t} top, ${r} right, ${b} bottom).`;
+      ? interpolate(gettext("%(width)s × %(height)s px: choose how far to extend."), { width: w, height: h })
+      : interpolate(gettext("New size: %(width)s × %(height)s px (adds %(left)s left, %(top)s top, %(right)s right, %(bottom)s bottom)."), { width: nw, height: nh, left: l, top: t, right: r, bottom: b });
   }
 
   if (root) maskEditor(root);
@@ -330,6 +334,9 @@
 // finishes while the page is open, shows over the picture with a Before / After toggle; "Back to
 // the mask" returns to painting.
 (function editCompare() {
+  // Words through Django's JavaScript catalogue (/jsi18n/) when the page loads it; English otherwise.
+  const gettext = (s) => (window.gettext ? window.gettext(s) : s);
+  const interpolate = (s, o) => (window.interpolate ? window.interpolate(s, o, true) : s.replace(/%\((\w+)\)s/g, (m, k) => o[k]));
   const compare = document.getElementById("compare");
   if (!compare) return;
   const layout = compare.closest(".edit");
@@ -343,7 +350,9 @@
   function open(button) {
     compare.querySelector("img.after").src = button.dataset.compareSrc;
     const mode = button.dataset.compareWords;
-    compare.querySelector("#compare-words").textContent = `${mode ? `${mode}: ` : ""}the result, on your image. Before shows the image as it was.`;
+    compare.querySelector("#compare-words").textContent = mode
+      ? interpolate(gettext("%(mode)s: the result, on your image. Before shows the image as it was."), { mode })
+      : gettext("the result, on your image. Before shows the image as it was.");
     compare.hidden = false;
     layout.classList.add("comparing");
     show("after");

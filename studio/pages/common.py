@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 from pydantic import BaseModel
 
@@ -62,14 +63,14 @@ def settings_query(job: MediaJob, names: tuple[str, ...]) -> str:
 
 
 def period_words(period: str) -> str:
-    return "today" if period == "day" else "this month"
+    return _("today") if period == "day" else _("this month")
 
 
 def failure(error: StudioError) -> dict:
     """A refusal as a form shows it: the message, and for allowance refusals the way up."""
     message = error.message
     if error.code == "idempotency_mismatch":
-        message = "This form had already been sent. Check the settings and send it again."
+        message = _("This form had already been sent. Check the settings and send it again.")
     resets_at = error.extra.get("resets_at")
     return {
         "code": error.code,
@@ -165,6 +166,6 @@ def describe_image(asset: MediaAsset) -> str:
     if prompt:
         return prompt[:80]
     if asset.origin == MediaAsset.Origin.UPLOADED:
-        return f"Uploaded image, {asset.width} × {asset.height}"
-    made = operations.for_job(job).alt_text(job.params or {}) if job is not None else "Image"
+        return _("Uploaded image, %(width)s × %(height)s") % {"width": asset.width, "height": asset.height}
+    made = operations.for_job(job).alt_text(job.params or {}) if job is not None else _("Image")
     return f"{made}, {asset.width} × {asset.height}"

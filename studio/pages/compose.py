@@ -16,6 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -68,7 +70,11 @@ FORM = StudioForm(
     build=_compose_request,
     # Priced per output image at the size; which images and the words do not change it.
     price=lambda values: (int(values["count"]), {"image_size": values["image_size"]}),
-    labels={"count": "Number of images", "image_size": "Size", "aspect_ratio": "Aspect ratio"},
+    labels={
+        "count": gettext_lazy("Number of images"),
+        "image_size": gettext_lazy("Size"),
+        "aspect_ratio": gettext_lazy("Aspect ratio"),
+    },
     estimate_fields=("count", "image_size", "aspect_ratio"),
     renamed={"image_ids": "images"},
 )
@@ -156,7 +162,7 @@ def image_compose(request: PageRequest) -> HttpResponse:
             **image_options.BESIDE_FIELDS,
             "too_many_images": ("images", ""),
             # Another user's id, or one that never was: the picker's error, not a refusal.
-            "not_found": ("images", "Choose your own images."),
+            "not_found": ("images", _("Choose your own images.")),
         },
     )
     if isinstance(job, HttpResponse):

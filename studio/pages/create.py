@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -67,14 +68,14 @@ FORM = StudioForm(
     # The price depends on the count and the size, not the words: shown before a prompt is written.
     price=lambda values: (int(values["count"]), {"image_size": values["image_size"]}),
     labels={
-        "prompt": "Prompt",
-        "count": "Number of images",
-        "aspect_ratio": "Aspect ratio",
-        "image_size": "Size",
-        "output_format": "File type",
-        "negative_prompt": "Negative prompt",
-        "seed": "Seed",
-        "style": "Style",
+        "prompt": gettext_lazy("Prompt"),
+        "count": gettext_lazy("Number of images"),
+        "aspect_ratio": gettext_lazy("Aspect ratio"),
+        "image_size": gettext_lazy("Size"),
+        "output_format": gettext_lazy("File type"),
+        "negative_prompt": gettext_lazy("Negative prompt"),
+        "seed": gettext_lazy("Seed"),
+        "style": gettext_lazy("Style"),
     },
     again=lambda job: f"{reverse('image-create')}?{common.settings_query(job, REUSABLE)}",
 )

@@ -24,6 +24,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -47,15 +49,25 @@ PICK_PER_PAGE = 24
 RECENT_EDITS = 4
 
 MODES = [
-    ("insert", "Insert", "Add what you describe inside the painted area."),
-    ("remove", "Remove", "Erase what is inside the painted area and fill it in naturally."),
+    ("insert", gettext_lazy("Insert"), gettext_lazy("Add what you describe inside the painted area.")),
+    (
+        "remove",
+        gettext_lazy("Remove"),
+        gettext_lazy("Erase what is inside the painted area and fill it in naturally."),
+    ),
     (
         "background_swap",
-        "Background swap",
-        "Keep the subject, replace the background with what you describe "
-        "(paint the background to choose it yourself).",
+        gettext_lazy("Background swap"),
+        gettext_lazy(
+            "Keep the subject, replace the background with what you describe "
+            "(paint the background to choose it yourself)."
+        ),
     ),
-    ("outpaint", "Outpaint", "Extend the picture beyond its edges and fill the new space."),
+    (
+        "outpaint",
+        gettext_lazy("Outpaint"),
+        gettext_lazy("Extend the picture beyond its edges and fill the new space."),
+    ),
 ]
 NEEDS_MASK = ("insert", "remove")
 FORM_DEFAULTS = {
@@ -129,7 +141,7 @@ FORM = StudioForm(
     build=_edit_request,
     # The price depends on the count only: shown whatever the user is still painting or typing.
     price=lambda values: (int(values["count"]), {}),
-    labels={"count": "Number of images"},
+    labels={"count": gettext_lazy("Number of images")},
     estimate_fields=("count",),
     again=_edit_again,
 )
@@ -236,7 +248,7 @@ def image_edit(request: PageRequest) -> HttpResponse:
         uploads.check_upload_cap(request)
         upload = request.FILES.get("image")
         if upload is None:
-            return _render_pick(request, upload_error="Choose an image file to upload.")
+            return _render_pick(request, upload_error=_("Choose an image file to upload."))
         asset = assets.save_upload(request.user, upload)
     except uploads.UploadError as e:
         return _render_pick(request, upload_error=e.message)
@@ -292,7 +304,7 @@ def image_edit_demo(request: PageRequest) -> HttpResponse:
         return _render_demo(request, values, failure=common.failure(e), key=posted_key)
     failure: dict[str, Any] = {
         "code": "demo",
-        "message": "This is the demo picture. Your plan edits your own images: pick one on the Edit tab.",
+        "message": _("This is the demo picture. Your plan edits your own images: pick one on the Edit tab."),
         "upgrade": [],
         "resets_at": None,
     }

@@ -16,10 +16,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy
 from django_htmx.http import trigger_client_event
 from pydantic import BaseModel, ValidationError
 
@@ -48,7 +49,8 @@ NOT_YET = frozenset(
     }
 )
 # The seed field's hint when the model honours a seed.
-SEED_HINT = "Empty for a random seed; the same seed and settings repeat a result."
+# Lazy, so it reads in the request's language (a str to callers: templates and `or` use it as one).
+SEED_HINT = cast(str, gettext_lazy("Empty for a random seed; the same seed and settings repeat a result."))
 _TRUE = ("true", "1", "on", "yes")
 _FALSE = ("false", "0", "off", "no", "")
 
@@ -131,7 +133,7 @@ class StudioForm:
             "prompt_max": schemas.PROMPT_MAX_CHARS,
             "negative_max": schemas.NEGATIVE_PROMPT_MAX_CHARS,
             "seed_max": schemas.MAX_SEED,
-            "seed_hint": self.seed_note(request.user) or SEED_HINT,
+            "seed_hint": self.seed_note(request.user) or str(SEED_HINT),
             "estimate": estimate if estimate is not None else self.estimate(request.user, values),
         }
 

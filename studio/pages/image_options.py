@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.translation import gettext
+
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import operations, providers
@@ -77,8 +79,13 @@ def size_choices(user, operation: str, capability: providers.Operation) -> list[
         offering = [] if allowed else [p for p in higher if size in plan_sizes(p)]
         reason = ""
         if not allowed:
-            reason = f"{size} is on {' and '.join(p.code for p in offering)}" if offering and quote else ""
-            reason = reason or f"{size} is not available right now"
+            plans = gettext(" and ").join(p.code for p in offering)
+            reason = (
+                gettext("%(size)s is on %(plans)s") % {"size": size, "plans": plans}
+                if offering and quote
+                else ""
+            )
+            reason = reason or gettext("%(size)s is not available right now") % {"size": size}
         choices.append(
             {
                 "value": size,

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -74,7 +75,10 @@ def _model_choices(user, plan) -> list[dict]:
     for model in MODELS:
         allowed = model.value in plan.upscale_models
         offering = [p for p in higher if model.value in p.upscale_models]
-        reason = "" if allowed else f"{model.label} is on {' and '.join(p.code for p in offering)}"
+        plans = gettext(" and ").join(p.code for p in offering)
+        reason = (
+            "" if allowed else gettext("%(model)s is on %(plans)s") % {"model": model.label, "plans": plans}
+        )
         try:
             if allowed:
                 _, quote = operations.quote(user, "upscale_image", 1, model=model.value)
@@ -83,7 +87,8 @@ def _model_choices(user, plan) -> list[dict]:
         except StudioError:
             # No model or no price row for it (the operator's to fix; the log says which): the
             # choice is shown, disabled, with a plain reason, instead of the page failing.
-            quote, allowed, reason, offering = None, False, f"{model.label} is not available right now", []
+            reason = gettext("%(model)s is not available right now") % {"model": model.label}
+            quote, allowed, offering = None, False, []
         choices.append(
             {
                 "value": model.value,
@@ -169,7 +174,7 @@ def image_upscale(request: PageRequest) -> HttpResponse:
         values,
         lambda values, **kw: _render(request, _context(request, values, **kw)),
         # Another user's id, or one that never was: the picker's error, not a refusal.
-        beside_fields={"not_found": ("image", "Choose one of your images.")},
+        beside_fields={"not_found": ("image", gettext("Choose one of your images."))},
     )
     if isinstance(job, HttpResponse):
         return job
