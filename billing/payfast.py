@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -165,11 +166,11 @@ class Checkout:
 def start_checkout(user: User, plan: Plan, *, return_url: str, cancel_url: str, notify_url: str) -> Checkout:
     """A PENDING subscription for `plan` and the signed form that starts it at PayFast."""
     if not configured():
-        raise PayFastError("Payments are not set up on this site yet.")
+        raise PayFastError(_("Payments are not set up on this site yet."))
     if not plan.price_cents:
-        raise PayFastError(f"{plan.code} is free: there is nothing to pay.")
+        raise PayFastError(_("%(plan)s is free: there is nothing to pay.") % {"plan": plan.code})
     if services.plan_for(user).rank >= plan.rank:
-        raise PayFastError(f"You are already on {plan.code} or above.")
+        raise PayFastError(_("You are already on %(plan)s or above.") % {"plan": plan.code})
     subscription = PayFastSubscription.objects.create(
         user=user, plan=plan, m_payment_id=f"ms-{uuid.uuid4().hex}", amount_cents=plan.price_cents
     )
@@ -239,7 +240,7 @@ def _parse(body: bytes) -> list[tuple[str, str]]:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
     except (UnicodeDecodeError, ValueError) as error:
         raise Rejected(PayFastNotification.Outcome.REJECTED, f"malformed: {error}") from None
-    keys = [k for k, _ in pairs]
+    keys = [k for k, _value in pairs]
     if len(set(keys)) != len(keys):
         raise Rejected(PayFastNotification.Outcome.REJECTED, "malformed: a field is posted twice")
     missing = [f for f in (*REQUIRED_ITN_FIELDS, "signature") if not dict(pairs).get(f, "").strip()]
@@ -421,7 +422,7 @@ def cancel(user: User) -> PayFastSubscription:
     """Stop the user's subscription: PayFast charges no more; the plan lasts until the period's end."""
     subscription = active_subscription(user)
     if subscription is None:
-        raise PayFastError("You have no paid subscription to cancel.")
+        raise PayFastError(_("You have no paid subscription to cancel."))
     _api("PUT", f"/subscriptions/{subscription.token}/cancel")
     with transaction.atomic():
         subscription.status = PayFastSubscription.Status.CANCELLED
@@ -434,11 +435,11 @@ def downgrade(user: User, plan: Plan) -> PayFastSubscription:
     """Charge `plan`'s price from the next renewal; the current plan lasts until the period's end."""
     subscription = active_subscription(user)
     if subscription is None:
-        raise PayFastError("You have no paid subscription to change.")
+        raise PayFastError(_("You have no paid subscription to change."))
     if not plan.price_cents:
-        raise PayFastError("To move to FREE, cancel the subscription.")
+        raise PayFastError(_("To move to FREE, cancel the subscription."))
     if plan.rank >= subscription.plan.rank:
-        raise PayFastError(f"{plan.code} is not below {subscription.plan.code}: subscribe to it instead.")
+        raise PayFastError(_("%(plan)s is not below %(current)s: subscribe to it instead.") % {"plan": plan.code, "current": subscription.plan.code})
     _api("PATCH", f"/subscriptions/{subscription.token}/update", {"amount": str(plan.price_cents)})
     with transaction.atomic():
         subscription.change_to = plan
@@ -459,7 +460,7 @@ def _cancel_quietly(token: str) -> None:
 def _api(method: str, path: str, body: dict[str, str] | None = None) -> dict:
     """One call to PayFast's subscriptions API, signed; PayFastError unless it says success."""
     if not configured():
-        raise PayFastError("Payments are not set up on this site yet.")
+        raise PayFastError(_("Payments are not set up on this site yet."))
     headers = {
         "merchant-id": settings.PAYFAST_MERCHANT_ID,
         "version": "v1",
@@ -480,11 +481,11 @@ def _api(method: str, path: str, body: dict[str, str] | None = None) -> dict:
             answer = json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         log.warning("PayFast API %s %s: HTTP %s %s", method, path, error.code, error.read(300))
-        raise PayFastError("PayFast refused the change. Nothing was changed; try again later.") from None
+        raise PayFastError(_("PayFast refused the change. Nothing was changed; try again later.")) from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         log.warning("PayFast API %s %s failed: %s", method, path, error)
-        raise PayFastError("PayFast could not be reached. Nothing was changed; try again later.") from None
+        raise PayFastError(_("PayFast could not be reached. Nothing was changed; try again later.")) from None
     if answer.get("status") != "success":
         log.warning("PayFast API %s %s answered %s", method, path, answer)
-        raise PayFastError("PayFast refused the change. Nothing was changed; try again later.")
+        raise PayFastError(_("PayFast refused the change. Nothing was changed; try again later."))
     return answer

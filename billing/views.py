@@ -13,21 +13,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing import payfast, pricing, services
 from billing.models import Meter, Plan, Subscription
 from mediastudio.clientip import client_ip
 
 CHECKOUT_WORDS = {
-    "done": "Thank you. PayFast has your payment; your plan changes as soon as PayFast confirms it.",
-    "cancelled": "You left PayFast's checkout: nothing was paid and your plan is unchanged.",
+    "done": gettext_lazy("Thank you. PayFast has your payment; your plan changes as soon as PayFast confirms it."),
+    "cancelled": gettext_lazy("You left PayFast's checkout: nothing was paid and your plan is unchanged."),
 }
 
 
 def _checkout_words(outcome: str, paying) -> str | None:
     """What to say on coming back from PayFast's checkout (its return or cancel URL)."""
     if outcome == "done" and paying is not None:
-        return f"Thank you. PayFast confirmed your payment: you are on {paying.plan.code} now."
+        return _("Thank you. PayFast confirmed your payment: you are on %(plan)s now.") % {"plan": paying.plan.code}
     return CHECKOUT_WORDS.get(outcome)
 
 
@@ -35,25 +38,31 @@ def _allowance_words(meter: str, units: int, period: str) -> str:
     if not units:
         return "—"
     if meter in (Meter.VIDEO_SECONDS, Meter.VIDEO_AUDIO_SECONDS):
-        amount = f"{units // 60} min" if units % 60 == 0 and units >= 60 else f"{units} s"
+        amount = (
+            _("%(n)s min") % {"n": units // 60} if units % 60 == 0 and units >= 60 else _("%(n)s s") % {"n": units}
+        )
     else:
         amount = str(units)
-    return f"{amount} a day" if period == "day" else f"{amount} a month"
+    return _("%(amount)s a day") % {"amount": amount} if period == "day" else _("%(amount)s a month") % {"amount": amount}
 
 
 def _features(plan: Plan) -> list[str]:
     words = []
     if plan.watermark_output:
-        words.append("Free previews carry a visible watermark")
+        words.append(_("Free previews carry a visible watermark"))
     else:
-        words.append("Google's image model, no watermark")
+        words.append(_("Google's image model, no watermark"))
     if plan.edit_demo_only:
-        words.append("Edit: try the mask painter (demo)")
+        words.append(_("Edit: try the mask painter (demo)"))
     if plan.upscale_models:
-        names = " and ".join("V4 Ultra" if m == "v4" else m.upper() for m in plan.upscale_models)
-        words.append(f"Upscale with {names}")
+        names = ["V4 Ultra" if m == "v4" else m.upper() for m in plan.upscale_models]
+        if len(names) > 1:
+            joined = _("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+        else:
+            joined = names[0]
+        words.append(_("Upscale with %(names)s") % {"names": joined})
     words.append(
-        "Video: the sample gallery" if plan.video_samples_only else "Veo 3.1 video, with or without audio"
+        _("Video: the sample gallery") if plan.video_samples_only else _("Veo 3.1 video, with or without audio")
     )
     return words
 
@@ -137,10 +146,13 @@ def cancel(request: HttpRequest) -> HttpResponseBase:
         until = subscription.paid_until
         messages.success(
             request,
-            f"Your subscription is cancelled: PayFast charges nothing more. "
-            f"{subscription.plan.code} stays until {until:%-d %b %Y}, then you are on FREE."
+            _(
+                "Your subscription is cancelled: PayFast charges nothing more. "
+                "%(plan)s stays until %(until)s, then you are on FREE."
+            )
+            % {"plan": subscription.plan.code, "until": format_date(until, "j M Y")}
             if until
-            else "Your subscription is cancelled.",
+            else _("Your subscription is cancelled."),
         )
     return redirect("plans")
 
@@ -156,8 +168,12 @@ def downgrade(request: HttpRequest, code: str) -> HttpResponseBase:
     else:
         messages.success(
             request,
-            f"From {subscription.paid_until:%-d %b %Y} you are on {plan.code} "
-            f"at {pricing.format_zar(plan.price_cents)} a month.",
+            _("From %(date)s you are on %(plan)s at %(price)s a month.")
+            % {
+                "date": format_date(subscription.paid_until, "j M Y"),
+                "plan": plan.code,
+                "price": pricing.format_zar(plan.price_cents),
+            },
         )
     return redirect("plans")
 
@@ -167,7 +183,7 @@ def downgrade(request: HttpRequest, code: str) -> HttpResponseBase:
 def payfast_itn(request: HttpRequest) -> HttpResponse:
     """PayFast's notification. 200 whatever became of it (stored and logged), except when our check
     could not run (the validation call failed): 503, so PayFast sends it again."""
-    _, retry = payfast.handle_itn(request.body, client_ip(request))
+    _note, retry = payfast.handle_itn(request.body, client_ip(request))
     return HttpResponse(
         "retry later" if retry else "OK", status=503 if retry else 200, content_type="text/plain"
     )

@@ -27,6 +27,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from billing import services as billing
 from studio import answers
@@ -41,8 +42,14 @@ class JobsRunning(Exception):
 
     def __init__(self, count: int) -> None:
         super().__init__(
-            f"{count} of your jobs {'is' if count == 1 else 'are'} still running. Delete your account "
-            "once they finish (usually within a few minutes)."
+            ngettext(
+                "%(count)s of your jobs is still running. Delete your account once it finishes "
+                "(usually within a few minutes).",
+                "%(count)s of your jobs are still running. Delete your account once they finish "
+                "(usually within a few minutes).",
+                count,
+            )
+            % {"count": count}
         )
 
 

@@ -1,5 +1,6 @@
 // Image viewer, progressive enhancement only: without it the prompt is plain selectable text and
 // Newer/Older are ordinary links. Adds "Copy prompt" (with a visible status) and ←/→ for them.
+// Its words come from Django's JavaScript catalogue (gettext), which base.html loads first.
 const copy = document.getElementById("copy-prompt");
 if (copy) {
   const status = document.getElementById("copy-status");
@@ -9,11 +10,11 @@ if (copy) {
   copy.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(prompt.textContent.trim());
-      status.textContent = "Copied";
+      status.textContent = gettext("Copied");
     } catch {
       // No clipboard access (an insecure origin, a refused permission): select it for Ctrl+C.
       getSelection().selectAllChildren(prompt);
-      status.textContent = "Selected: press Ctrl+C to copy";
+      status.textContent = gettext("Selected: press Ctrl+C to copy");
     }
     clearTimeout(timer);
     timer = setTimeout(() => { status.textContent = ""; }, 5000);

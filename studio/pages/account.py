@@ -21,6 +21,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import include, path, reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import RedirectView
@@ -83,10 +85,10 @@ password_reset = PasswordResetView.as_view()
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=gettext_lazy("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To be sure it is you: this cannot be undone.",
+        help_text=gettext_lazy("To be sure it is you: this cannot be undone."),
     )
 
     def __init__(self, user, *args, **kwargs) -> None:
@@ -96,7 +98,7 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password.")
+            raise forms.ValidationError(_("That is not your password."))
         return password
 
 
@@ -148,7 +150,7 @@ def account_delete(request: PageRequest) -> HttpResponse:
             form.add_error(None, str(e))
         else:
             logout(request)
-            messages.success(request, "Your account and all its images and videos are deleted. Goodbye.")
+            messages.success(request, _("Your account and all its images and videos are deleted. Goodbye."))
             return redirect("login")
     return render(request, "studio/account.html", _account_context(request, form), status=400)
 
@@ -161,11 +163,11 @@ def asset_delete(request: PageRequest, asset_id) -> HttpResponse:
     Another user's, or one already gone, is a 404."""
     asset = MediaAsset.objects.for_user(request.user).filter(pk=asset_id).first()
     if asset is None:
-        raise Http404("No image or video with that id.")
+        raise Http404(_("No image or video with that id."))
     if request.method == "POST":
         accounts.delete_asset(request.user, asset.pk)
         kind = "image" if asset.kind == MediaAsset.Kind.IMAGE else "video"
-        messages.success(request, f"The {kind} is deleted.")
+        messages.success(request, _("The image is deleted.") if kind == "image" else _("The video is deleted."))
         return redirect("image-gallery" if kind == "image" else "video-create")
     preview = media_url(asset, "thumbnail") if asset.thumbnail else None
     return render(request, "studio/asset_delete.html", {"asset": asset, "preview": preview})

@@ -8,6 +8,9 @@ only (the plan is remembered for the request by billing.middleware).
 from __future__ import annotations
 
 from django import template
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from billing import services as billing
 from billing.models import Meter
@@ -21,13 +24,29 @@ PAGE_METERS = (
     ("image-upscale", Meter.UPSCALES),
     ("video-", Meter.VIDEO_SECONDS),
 )
-# How the header counts each meter: (one unit, many units, what a plan without it lacks).
-UNIT_WORDS = {
-    Meter.IMAGES: ("image", "images", "images"),
-    Meter.EDITS: ("edit", "edits", "edits"),
-    Meter.UPSCALES: ("upscale", "upscales", "upscales"),
-    Meter.VIDEO_SECONDS: ("s of video", "s of video", "video"),
-    Meter.VIDEO_AUDIO_SECONDS: ("s of video with sound", "s of video with sound", "video with sound"),
+
+
+def left_words(meter: str, n: int) -> str:
+    """"%(n)s images left": what is left of `meter` in the active language, its plural form the
+    one for `n`, with `n` still to put in (as it is, or in bold in the header)."""
+    if meter == Meter.EDITS:
+        return ngettext("%(n)s edit left", "%(n)s edits left", n)
+    if meter == Meter.UPSCALES:
+        return ngettext("%(n)s upscale left", "%(n)s upscales left", n)
+    if meter == Meter.VIDEO_SECONDS:
+        return ngettext("%(n)s s of video left", "%(n)s s of video left", n)
+    if meter == Meter.VIDEO_AUDIO_SECONDS:
+        return ngettext("%(n)s s of video with sound left", "%(n)s s of video with sound left", n)
+    return ngettext("%(n)s image left", "%(n)s images left", n)
+
+
+# What a plan without a meter lacks, as the header says it ("No upscales on FREE").
+LACKING_WORDS = {
+    Meter.IMAGES: gettext_lazy("No images on %(plan)s"),
+    Meter.EDITS: gettext_lazy("No edits on %(plan)s"),
+    Meter.UPSCALES: gettext_lazy("No upscales on %(plan)s"),
+    Meter.VIDEO_SECONDS: gettext_lazy("No video on %(plan)s"),
+    Meter.VIDEO_AUDIO_SECONDS: gettext_lazy("No video with sound on %(plan)s"),
 }
 
 
@@ -55,15 +74,17 @@ def shell_meter(context) -> dict | None:
 def meter_context(user, meter: str) -> dict:
     """What the header's meter shows (templates/_shell_meter.html) for one meter."""
     balance = next(b for b in billing.remaining(user) if b.meter == meter)
-    one, many, lacking = UNIT_WORDS[Meter(meter)]
     plan = billing.plan_for(user)
+    n = balance.remaining
+    words = left_words(meter, n)
     return {
         "plan": plan,
         "balance": balance,
-        # "42 images left this month", or "No upscales on FREE".
-        "unit": one if balance.remaining == 1 else many,
-        "when": "today" if balance.period == "day" else "this month",
-        "lacking": lacking if balance.allowance == 0 else "",
+        # "42 images left", and the same with the number in bold (the words are escaped first).
+        "left": words % {"n": n},
+        "left_html": mark_safe(escape(words) % {"n": format_html("<strong>{}</strong>", n)}),
+        "when": gettext("today") if balance.period == "day" else gettext("this month"),
+        "lacking": LACKING_WORDS[Meter(meter)] % {"plan": plan.code} if balance.allowance == 0 else "",
         # The meter's colour: low below a fifth of the allowance.
         "low": max(balance.allowance // 5, 1),
     }
