@@ -38,9 +38,9 @@ from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.utils.translation import gettext as _
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import services
 from billing.models import PayFastNotification, PayFastSubscription, Plan
@@ -439,7 +439,10 @@ def downgrade(user: User, plan: Plan) -> PayFastSubscription:
     if not plan.price_cents:
         raise PayFastError(_("To move to FREE, cancel the subscription."))
     if plan.rank >= subscription.plan.rank:
-        raise PayFastError(_("%(plan)s is not below %(current)s: subscribe to it instead.") % {"plan": plan.code, "current": subscription.plan.code})
+        raise PayFastError(
+            _("%(plan)s is not below %(current)s: subscribe to it instead.")
+            % {"plan": plan.code, "current": subscription.plan.code}
+        )
     _api("PATCH", f"/subscriptions/{subscription.token}/update", {"amount": str(plan.price_cents)})
     with transaction.atomic():
         subscription.change_to = plan

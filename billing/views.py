@@ -11,18 +11,20 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from billing import payfast, pricing, services
 from billing.models import Meter, Plan, Subscription
 from mediastudio.clientip import client_ip
 
 CHECKOUT_WORDS = {
-    "done": gettext_lazy("Thank you. PayFast has your payment; your plan changes as soon as PayFast confirms it."),
+    "done": gettext_lazy(
+        "Thank you. PayFast has your payment; your plan changes as soon as PayFast confirms it."
+    ),
     "cancelled": gettext_lazy("You left PayFast's checkout: nothing was paid and your plan is unchanged."),
 }
 
@@ -30,8 +32,11 @@ CHECKOUT_WORDS = {
 def _checkout_words(outcome: str, paying) -> str | None:
     """What to say on coming back from PayFast's checkout (its return or cancel URL)."""
     if outcome == "done" and paying is not None:
-        return _("Thank you. PayFast confirmed your payment: you are on %(plan)s now.") % {"plan": paying.plan.code}
-    return CHECKOUT_WORDS.get(outcome)
+        return _("Thank you. PayFast confirmed your payment: you are on %(plan)s now.") % {
+            "plan": paying.plan.code
+        }
+    words = CHECKOUT_WORDS.get(outcome)
+    return str(words) if words else None
 
 
 def _allowance_words(meter: str, units: int, period: str) -> str:
@@ -39,11 +44,17 @@ def _allowance_words(meter: str, units: int, period: str) -> str:
         return "—"
     if meter in (Meter.VIDEO_SECONDS, Meter.VIDEO_AUDIO_SECONDS):
         amount = (
-            _("%(n)s min") % {"n": units // 60} if units % 60 == 0 and units >= 60 else _("%(n)s s") % {"n": units}
+            _("%(n)s min") % {"n": units // 60}
+            if units % 60 == 0 and units >= 60
+            else _("%(n)s s") % {"n": units}
         )
     else:
         amount = str(units)
-    return _("%(amount)s a day") % {"amount": amount} if period == "day" else _("%(amount)s a month") % {"amount": amount}
+    return (
+        _("%(amount)s a day") % {"amount": amount}
+        if period == "day"
+        else _("%(amount)s a month") % {"amount": amount}
+    )
 
 
 def _features(plan: Plan) -> list[str]:
@@ -62,7 +73,9 @@ def _features(plan: Plan) -> list[str]:
             joined = names[0]
         words.append(_("Upscale with %(names)s") % {"names": joined})
     words.append(
-        _("Video: the sample gallery") if plan.video_samples_only else _("Veo 3.1 video, with or without audio")
+        _("Video: the sample gallery")
+        if plan.video_samples_only
+        else _("Veo 3.1 video, with or without audio")
     )
     return words
 
@@ -170,7 +183,7 @@ def downgrade(request: HttpRequest, code: str) -> HttpResponseBase:
             request,
             _("From %(date)s you are on %(plan)s at %(price)s a month.")
             % {
-                "date": format_date(subscription.paid_until, "j M Y"),
+                "date": format_date(subscription.paid_until, "j M Y") if subscription.paid_until else "—",
                 "plan": plan.code,
                 "price": pricing.format_zar(plan.price_cents),
             },

@@ -167,7 +167,9 @@ def asset_delete(request: PageRequest, asset_id) -> HttpResponse:
     if request.method == "POST":
         accounts.delete_asset(request.user, asset.pk)
         kind = "image" if asset.kind == MediaAsset.Kind.IMAGE else "video"
-        messages.success(request, _("The image is deleted.") if kind == "image" else _("The video is deleted."))
+        messages.success(
+            request, _("The image is deleted.") if kind == "image" else _("The video is deleted.")
+        )
         return redirect("image-gallery" if kind == "image" else "video-create")
     preview = media_url(asset, "thumbnail") if asset.thumbnail else None
     return render(request, "studio/asset_delete.html", {"asset": asset, "preview": preview})

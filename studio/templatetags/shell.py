@@ -27,7 +27,7 @@ PAGE_METERS = (
 
 
 def left_words(meter: str, n: int) -> str:
-    """"%(n)s images left": what is left of `meter` in the active language, its plural form the
+    """ "%(n)s images left": what is left of `meter` in the active language, its plural form the
     one for `n`, with `n` still to put in (as it is, or in bold in the header)."""
     if meter == Meter.EDITS:
         return ngettext("%(n)s edit left", "%(n)s edits left", n)
