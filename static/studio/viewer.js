@@ -1,8 +1,9 @@
 // Image viewer, progressive enhancement only: without it the prompt is plain selectable text and
 // Newer/Older are ordinary links. Adds "Copy prompt" (with a visible status) and ←/→ for them.
-// Its words come from Django's JavaScript catalogue (gettext), which base.html loads first.
 const copy = document.getElementById("copy-prompt");
 if (copy) {
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext; English without it.
+  const gettext = globalThis.gettext ?? ((words) => words);
   const status = document.getElementById("copy-status");
   const prompt = document.getElementById("prompt-text");
   let timer;
