@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling, reswap
@@ -137,9 +137,9 @@ def _toast(job: MediaJob) -> dict:
     many = job.state == MediaJob.State.SUCCEEDED and job.delivered_units > 1 and not video
     message = _toast_words(job, many)
     if job.state == MediaJob.State.SUCCEEDED:
-        action = _("Watch") if video else _("View")
+        action = pgettext("toast", "Watch") if video else pgettext("toast", "View")
     else:
-        action = _("Details")
+        action = pgettext("toast", "Details")
     return {
         "job": job,
         "failed": job.state == MediaJob.State.FAILED,
