@@ -70,6 +70,13 @@ MODES = [
     ),
 ]
 NEEDS_MASK = ("insert", "remove")
+# The outpaint fields: each side's form name and its label.
+SIDES = (
+    ("left", gettext_lazy("Left")),
+    ("top", gettext_lazy("Top")),
+    ("right", gettext_lazy("Right")),
+    ("bottom", gettext_lazy("Bottom")),
+)
 FORM_DEFAULTS = {
     "mode": "insert",
     "prompt": "",
@@ -93,7 +100,7 @@ DEMO: dict[str, Any] = {
     "result": "studio/demo/edit-result.webp",
     "width": 768,
     "height": 512,
-    "prompt": "A red and yellow hot-air balloon drifting over the mountain",
+    "prompt": gettext_lazy("A red and yellow hot-air balloon drifting over the mountain"),
 }
 
 
@@ -162,7 +169,7 @@ def _form_context(request: PageRequest, values: dict[str, str], **kwargs) -> dic
     most = common.max_count(context["plan"], Meter.EDITS)
     context.update(
         modes=MODES,
-        sides=[(side, side.title(), values[side]) for side in ("left", "top", "right", "bottom")],
+        sides=[(side, label, values[side]) for side, label in SIDES],
         ratios=[(ratio, ratio.replace(":", "/")) for ratio in IMAGE_ASPECT_RATIOS],
         counts=forms.counts(most),
         max_count=most,
@@ -211,7 +218,7 @@ def _render_demo(request: PageRequest, values: dict[str, str], **kwargs) -> Http
 
 
 def _demo_values() -> dict[str, str]:
-    return {**FORM_DEFAULTS, "prompt": DEMO["prompt"]}
+    return {**FORM_DEFAULTS, "prompt": str(DEMO["prompt"])}
 
 
 # --- Step 1: pick or upload ----------------------------------------------------------------
