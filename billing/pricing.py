@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_currency
 from django.conf import settings
+from django.utils.translation import get_language
 
 from mediastudio.brief import BriefCache
 
@@ -198,7 +200,17 @@ def cents_to_zar(cents: int) -> Decimal:
     return (Decimal(cents) / CENTS_PER_RAND).quantize(Decimal("0.01"))
 
 
+# The languages whose Rand follows CLDR as Babel ships it: af-ZA "R1\xa0234,56" (a decimal comma,
+# a non-breaking space between thousands), zu-ZA "R1,234.56". English keeps the product's own
+# "R1 234.56" (CLDR's en-ZA would be "R1\xa0234,56"; README "Languages").
+ZAR_LOCALES = {"af": "af_ZA", "zu": "zu_ZA"}
+
+
 def format_zar(cents: int) -> str:
+    """Rand for people, in the active language's convention: the one place prices are written."""
+    locale = ZAR_LOCALES.get((get_language() or "").split("-")[0])
+    if locale is not None:
+        return format_currency(Decimal(cents) / CENTS_PER_RAND, "ZAR", locale=locale)
     sign = "-" if cents < 0 else ""
     rands, rest = divmod(abs(cents), CENTS_PER_RAND)
     return f"{sign}R{rands:,}.{rest:02d}".replace(",", " ")

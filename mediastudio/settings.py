@@ -71,9 +71,15 @@ MIDDLEWARE = [
     # After WhiteNoise, so static files go out without it: the policy is for pages.
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's order): the language from the session
+    # (set_language), then the language cookie, then Accept-Language — the API's too, which has no
+    # session. A signed-in user's saved choice is applied right after authentication (below).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's language (their profile) wins over the browser's (studio/languages.py).
+    "studio.languages.user_language",
     # billing.plan_for asks the database once per request (billing/middleware.py).
     "billing.middleware.plan_per_request",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -232,6 +238,16 @@ LANGUAGE_CODE = "en-za"
 TIME_ZONE = "Africa/Johannesburg"
 USE_I18N = True
 USE_TZ = True
+# English is the source language; Afrikaans and isiZulu are translated (locale/, README "Languages").
+# Django ships Afrikaans messages but no isiZulu ones and neither language's formats: ours are
+# in mediastudio/formats/ (from CLDR, as Babel ships it). Django has no LANG_INFO for isiZulu
+# either; studio/languages.py adds it (name_local for the switcher).
+LANGUAGES = [("en-za", "English"), ("af", "Afrikaans"), ("zu", "isiZulu")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["mediastudio.formats"]
+LANGUAGE_COOKIE_NAME = "lang"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -401,6 +417,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "true")
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(HTTPS))
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", str(HTTPS))
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # TLS ends at the proxy in front (Cloud Run, a load balancer), which says so in this header; it
 # must be a header that proxy always sets, or a client could claim https. Empty: not behind one.
 SECURE_PROXY_SSL_HEADER_NAME = envstr("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto")

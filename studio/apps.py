@@ -8,7 +8,10 @@ class StudioConfig(AppConfig):
     verbose_name = "Media Studio"
 
     def ready(self) -> None:
-        from studio import checks  # noqa: F401  (registers the start-up checks)
+        from studio import (
+            checks,  # noqa: F401  (registers the start-up checks)
+            languages,  # noqa: F401  (isiZulu's LANG_INFO; the log-in signal)
+        )
         from studio.schedules import ensure_schedules
 
         # After every migrate: the cluster's schedules exist and match the code.

@@ -467,3 +467,14 @@ class AssistantToolCall(models.Model):
         if moved:
             self.state = state
         return bool(moved)
+
+
+class Profile(models.Model):
+    """A user's own settings: today the language they chose in the header's switcher."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    # One of settings.LANGUAGES' codes; blank = none chosen (the browser's Accept-Language decides).
+    language = models.CharField(max_length=10, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language or 'browser'})"

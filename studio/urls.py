@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.urls import include, path
 
-from studio import bench, serving
+from studio import bench, languages, serving
 
 # Each page module of studio/pages/ owns its URLs.
 urlpatterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     path("", include("studio.pages.commands")),
     path("", include("studio.pages.prompt_helper")),
     path("", include("studio.pages.assistant")),
+    # The header's language switcher posts here; the JavaScript catalogue (studio/languages.py).
+    path("i18n/setlang/", languages.set_language, name="set_language"),
+    path("jsi18n/<str:lang>/<str:version>.js", languages.javascript_catalog, name="jsi18n"),
 ]
 
 # The bare view that scripts/load_api.py measures the API against. settings.py has no flag for it

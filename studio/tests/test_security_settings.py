@@ -144,6 +144,7 @@ def test_https_false_turns_off_the_redirect_hsts_and_secure_cookies_and_nothing_
             "SECURE_HSTS_SECONDS",
             "SESSION_COOKIE_SECURE",
             "CSRF_COOKIE_SECURE",
+            "LANGUAGE_COOKIE_SECURE",
         }
         assert plain["SECURE_HSTS_SECONDS"] == "0" and plain["SECURE_SSL_REDIRECT"] == "False"
 
