@@ -67,15 +67,13 @@ test: install-test browser
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 ## Lint, format, types (mypy with django-stubs; pyproject.toml says what it checks), Django's
-## checks, no missing migrations, and no untranslated or fuzzy entry in the af/zu catalogues
-## (README "Languages").
+## checks and no missing migrations.
 check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py makemigrations --check --dry-run
-	$(PY) scripts/i18n_build.py --check
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db_test.sqlite3 media staticfiles screenshots
