@@ -67,13 +67,15 @@ test: install-test browser
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 ## Lint, format, types (mypy with django-stubs; pyproject.toml says what it checks), Django's
-## checks and no missing migrations.
+## checks, no missing migrations, and no untranslated or fuzzy entry in the af/zu catalogues
+## (README "Languages").
 check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py makemigrations --check --dry-run
+	$(PY) scripts/i18n_build.py --check
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db_test.sqlite3 media staticfiles screenshots
