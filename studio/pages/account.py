@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import include, path, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import RedirectView
@@ -38,6 +38,44 @@ from studio.serving import media_url
 
 def _address_window() -> timedelta:
     return timedelta(minutes=settings.SIGNUP_WINDOW_MINUTES)
+
+
+# django-allauth ships no Afrikaans or isiZulu catalogue, and Django none for isiZulu: the words their
+# forms show on our account pages (labels, placeholders, refusals, the password rules) are listed here
+# so that makemessages puts them in ours (gettext finds a msgid in any catalogue, ours first). Only
+# for extraction; nothing reads this.
+FOREIGN_FORM_WORDS = (
+    gettext_noop("Remember Me"),
+    gettext_noop("Email address"),
+    gettext_noop("Password (again)"),
+    gettext_noop("Current Password"),
+    gettext_noop("New Password"),
+    gettext_noop("New Password (again)"),
+    gettext_noop("The username and/or password you specified are not correct."),
+    gettext_noop("Please type your current password."),
+    gettext_noop("You must type the same password each time."),
+    gettext_noop("This account is currently inactive."),
+    gettext_noop("Enter a valid email address."),
+    gettext_noop("This field is required."),
+    gettext_noop("This password is too common."),
+    gettext_noop("Your password can’t be a commonly used password."),
+    gettext_noop("This password is entirely numeric."),
+    gettext_noop("Your password can’t be entirely numeric."),
+    gettext_noop("Your password can’t be too similar to your other personal information."),
+    gettext_noop("The password is too similar to the %(verbose_name)s."),
+    gettext_noop("username"),
+    gettext_noop("email address"),
+    ngettext_lazy(
+        "Your password must contain at least %(min_length)d character.",
+        "Your password must contain at least %(min_length)d characters.",
+        "min_length",
+    ),
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        "min_length",
+    ),
+)
 
 
 class LoginForm(allauth_forms.LoginForm):
