@@ -10,20 +10,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Meter(models.TextChoices):
-    IMAGES = "images", "Images"
-    EDITS = "edits", "Edits"
-    UPSCALES = "upscales", "Upscales"
-    VIDEO_SECONDS = "video_seconds", "Video seconds (no audio)"
-    VIDEO_AUDIO_SECONDS = "video_audio_seconds", "Video seconds with audio"
-    TEXT_TOKENS = "text_tokens", "Assistant and prompt helper tokens"
+    IMAGES = "images", _("Images")
+    EDITS = "edits", _("Edits")
+    UPSCALES = "upscales", _("Upscales")
+    VIDEO_SECONDS = "video_seconds", _("Video seconds (no audio)")
+    VIDEO_AUDIO_SECONDS = "video_audio_seconds", _("Video seconds with audio")
+    TEXT_TOKENS = "text_tokens", _("Assistant and prompt helper tokens")
 
 
 class Period(models.TextChoices):
-    MONTH = "month", "per calendar month"
-    DAY = "day", "per day"
+    MONTH = "month", _("per calendar month")
+    DAY = "day", _("per day")
 
 
 class PriceClass(models.TextChoices):
@@ -167,11 +168,11 @@ class PayFastSubscription(models.Model):
     upgrade). Found again by `m_payment_id`, never by what the notification claims about a user."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for payment"
-        ACTIVE = "active", "Active"
-        CANCELLED = "cancelled", "Cancelled"
-        FAILED = "failed", "Payment failed"
-        REPLACED = "replaced", "Replaced by an upgrade"
+        PENDING = "pending", _("Waiting for payment")
+        ACTIVE = "active", _("Active")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Payment failed")
+        REPLACED = "replaced", _("Replaced by an upgrade")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payfast_subscriptions"

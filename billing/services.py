@@ -23,7 +23,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Greatest
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from billing import pricing
 from billing.models import (
@@ -61,8 +62,13 @@ class QuotaExceeded(Exception):
         self.tier = tier
         self.upgrade = upgrade
         super().__init__(
-            f"{Meter(meter).label}: {needed} needed, {remaining} left until "
-            f"{resets_at.astimezone(SAST):%-d %b %Y, %H:%M} SAST"
+            gettext("%(meter)s: %(needed)s needed, %(remaining)s left until %(resets)s SAST")
+            % {
+                "meter": Meter(meter).label,
+                "needed": needed,
+                "remaining": remaining,
+                "resets": dateformat.format(resets_at.astimezone(SAST), "j M Y, H:i"),
+            }
         )
 
     def as_dict(self) -> dict:
@@ -536,7 +542,7 @@ def balance(user: User, meter: str) -> MeterBalance:
     limit, used, reserved = (row.limit, row.used, row.reserved) if row else (units, 0, 0)
     return MeterBalance(
         meter=meter,
-        label=Meter(meter).label,
+        label=str(Meter(meter).label),
         period=period,
         allowance=limit,
         used=used,
@@ -580,7 +586,7 @@ def remaining(user: User, when: datetime | None = None) -> list[MeterBalance]:
         balances.append(
             MeterBalance(
                 meter=meter.value,
-                label=meter.label,
+                label=str(meter.label),
                 period=period,
                 allowance=limit,
                 used=used,

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 
 class StudioError(Exception):
@@ -33,42 +35,56 @@ class StudioError(Exception):
 
 
 # Each user sentence ends by saying what it cost, because the first question after a failure is
-# "was I charged?". Codes are stable (clients branch on them); the words may improve.
-NOT_CHARGED = "You were not charged."
+# "was I charged?". Codes are stable (clients branch on them); the words may improve. The words are
+# translated (gettext_lazy: each is read in the language of the request that reads it); each
+# sentence is whole in the catalogue so a translator never joins fragments.
+NOT_CHARGED = gettext_lazy("You were not charged.")
 USER_MESSAGES = {
-    "safety_blocked": (
+    "safety_blocked": gettext_lazy(
         "The safety filters blocked this request or removed everything it made. "
-        f"Try describing it differently. {NOT_CHARGED}"
+        "Try describing it differently. You were not charged."
     ),
-    "provider_rejected": (
-        f"This request could not be made as asked. Try a different prompt or settings. {NOT_CHARGED}"
+    "provider_rejected": gettext_lazy(
+        "This request could not be made as asked. Try a different prompt or settings. You were not charged."
     ),
     # {try_again}: when to try again, from the breaker's reset time if known.
-    "provider_unavailable": f"This service is not available right now. {{try_again}} {NOT_CHARGED}",
-    "price_missing": f"This option has no price set yet, so it cannot be made now. {NOT_CHARGED}",
-    "provider_timeout": f"The service took too long to answer. Try again in a few minutes. {NOT_CHARGED}",
-    "model_unavailable": f"This feature is being upgraded to a newer model; try again later. {NOT_CHARGED}",
-    "provider_failed": f"The service could not finish this job. Try again. {NOT_CHARGED}",
-    "video_timeout": f"The video took too long to render. {NOT_CHARGED}",
-    "worker_lost": f"This job was interrupted on our side. Try again. {NOT_CHARGED}",
-    "internal_error": f"Something went wrong on our side. {NOT_CHARGED}",
+    "provider_unavailable": gettext_lazy(
+        "This service is not available right now. {try_again} You were not charged."
+    ),
+    "price_missing": gettext_lazy(
+        "This option has no price set yet, so it cannot be made now. You were not charged."
+    ),
+    "provider_timeout": gettext_lazy(
+        "The service took too long to answer. Try again in a few minutes. You were not charged."
+    ),
+    "model_unavailable": gettext_lazy(
+        "This feature is being upgraded to a newer model; try again later. You were not charged."
+    ),
+    "provider_failed": gettext_lazy(
+        "The service could not finish this job. Try again. You were not charged."
+    ),
+    "video_timeout": gettext_lazy("The video took too long to render. You were not charged."),
+    "worker_lost": gettext_lazy("This job was interrupted on our side. Try again. You were not charged."),
+    "internal_error": gettext_lazy("Something went wrong on our side. You were not charged."),
 }
 # For a code some caller added without a sentence here (a test lists the codes in use).
-FALLBACK_MESSAGE = f"This job could not be finished. {NOT_CHARGED}"
+FALLBACK_MESSAGE = gettext_lazy("This job could not be finished. You were not charged.")
 
 
 def user_message(code: str, *, retry_after: float | None = None) -> str:
     """The plain sentence for `code`; with `retry_after` (seconds), when to try again."""
-    return USER_MESSAGES.get(code, FALLBACK_MESSAGE).format(try_again=_try_again(retry_after))
+    return str(USER_MESSAGES.get(code, FALLBACK_MESSAGE)).format(try_again=_try_again(retry_after))
 
 
 def _try_again(retry_after: float | None) -> str:
     if retry_after is None:
-        return "Try again in a few minutes."
+        return _("Try again in a few minutes.")
     seconds = max(1, math.ceil(retry_after))
     if seconds < 90:
-        return f"Try again in {seconds} second{'s' if seconds != 1 else ''}."
-    return f"Try again in about {round(seconds / 60)} minutes."
+        return ngettext("Try again in %(seconds)d second.", "Try again in %(seconds)d seconds.", seconds) % {
+            "seconds": seconds
+        }
+    return _("Try again in about %(minutes)d minutes.") % {"minutes": round(seconds / 60)}
 
 
 def job_error_message(job) -> str:
@@ -79,7 +95,7 @@ def job_error_message(job) -> str:
     """
     if job.error_code in USER_MESSAGES:
         return user_message(job.error_code)
-    return job.error_message or FALLBACK_MESSAGE
+    return job.error_message or str(FALLBACK_MESSAGE)
 
 
 def job_error(job) -> dict | None:
@@ -108,14 +124,28 @@ def validation_error(message: str, details: list[dict] | None = None) -> StudioE
     return StudioError("validation_error", message, status=422, details=details or [])
 
 
+# Whole sentences per thing looked up, so each language words its own noun.
+NOT_FOUND = {
+    "image": gettext_lazy("No image with that id."),
+    "video": gettext_lazy("No video with that id."),
+    "image or video": gettext_lazy("No image or video with that id."),
+    "job": gettext_lazy("No job with that id."),
+    "asset": gettext_lazy("No asset with that id."),
+}
+
+
 def not_found(what: str) -> StudioError:
-    return StudioError("not_found", f"No {what} with that id.", status=404)
+    message = NOT_FOUND.get(what) or _("No %(what)s with that id.") % {"what": what}
+    return StudioError("not_found", str(message), status=404)
 
 
 def quota_exceeded(refusal) -> StudioError:
     """billing.QuotaExceeded as the user's refusal: what remains, when it resets, the way up."""
     return StudioError(
-        "quota_exceeded", f"Not enough allowance left: {refusal}.", status=429, **refusal.as_dict()
+        "quota_exceeded",
+        _("Not enough allowance left: %(refusal)s.") % {"refusal": refusal},
+        status=429,
+        **refusal.as_dict(),
     )
 
 

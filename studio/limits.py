@@ -37,6 +37,8 @@ from django.db.models import Exists, F
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from billing import services as billing
 from mediastudio.clientip import client_ip
@@ -111,6 +113,17 @@ def _lock(user) -> None:
     list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
+# Whole sentences per thing counted, so each language words its own noun.
+TOO_FAST = {
+    "requests": gettext_lazy(
+        "Too many requests in a minute (at most %(limit)s). Wait %(wait)s and try again. Nothing was charged."
+    ),
+    "uploads": gettext_lazy(
+        "Too many uploads in a minute (at most %(limit)s). Wait %(wait)s and try again. Nothing was charged."
+    ),
+}
+
+
 def _refuse_if_too_fast(times: list[datetime], limit: int, now: datetime, what: str) -> None:
     """`times`: the user's events in the last minute, oldest first."""
     if len(times) < limit:
@@ -119,8 +132,7 @@ def _refuse_if_too_fast(times: list[datetime], limit: int, now: datetime, what: 
     frees_at = times[len(times) - limit] + RATE_WINDOW
     raise StudioError(
         "rate_limited",
-        f"Too many {what} in a minute (at most {limit}). Wait {_wait_words(frees_at, now)} and try again. "
-        "Nothing was charged.",
+        str(TOO_FAST[what]) % {"limit": limit, "wait": _wait_words(frees_at, now)},
         status=429,
         retry_after=_seconds_until(frees_at, now),
         limit=limit,
@@ -145,16 +157,20 @@ def _refuse_if_over_daily_upload_quota(
         if count + 1 <= count_limit and size + nbytes <= bytes_limit:
             frees_at = created + UPLOAD_DAY
             break
+    wait = _wait_words(frees_at, now)
     if len(recent) + 1 > count_limit:
-        reason = f"You have uploaded {len(recent)} images in the last 24 hours, the most allowed"
+        message = gettext(
+            "You have uploaded %(count)s images in the last 24 hours, the most allowed. "
+            "You can upload again in %(wait)s."
+        ) % {"count": len(recent), "wait": wait}
     else:
-        reason = (
-            f"This upload ({_mb(nbytes)}) would take your uploads of the last 24 hours to "
-            f"{_mb(used_bytes + nbytes)}, above the {_mb(bytes_limit)} allowed"
-        )
+        message = gettext(
+            "This upload (%(size)s) would take your uploads of the last 24 hours to %(total)s, above the "
+            "%(limit)s allowed. You can upload again in %(wait)s."
+        ) % {"size": _mb(nbytes), "total": _mb(used_bytes + nbytes), "limit": _mb(bytes_limit), "wait": wait}
     raise StudioError(
         "upload_quota_exceeded",
-        f"{reason}. You can upload again in {_wait_words(frees_at, now)}.",
+        message,
         status=429,
         retry_after=_seconds_until(frees_at, now),
         uploads_limit=count_limit,
@@ -181,7 +197,11 @@ def _wait_words(when: datetime, now: datetime) -> str:
 
 
 def _plural(n: int, unit: str) -> str:
-    return f"{n} {unit}{'' if n == 1 else 's'}"
+    if unit == "second":
+        return ngettext("%(n)d second", "%(n)d seconds", n) % {"n": n}
+    if unit == "minute":
+        return ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n}
+    return ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
 
 
 def _mb(nbytes: int) -> str:
@@ -191,9 +211,13 @@ def _mb(nbytes: int) -> str:
 # --- Per address: sign-ups and password resets --------------------------------------------
 
 
-ADDRESS_REFUSALS: dict[str, str] = {
-    AddressWindow.Action.SIGNUP: "Too many new accounts from your network",
-    AddressWindow.Action.PASSWORD_RESET: "Too many password reset requests from your network",
+ADDRESS_REFUSALS: dict[str, Promise] = {
+    AddressWindow.Action.SIGNUP: gettext_lazy(
+        "Too many new accounts from your network. Try again in %(wait)s."
+    ),
+    AddressWindow.Action.PASSWORD_RESET: gettext_lazy(
+        "Too many password reset requests from your network. Try again in %(wait)s."
+    ),
 }
 
 
@@ -218,7 +242,7 @@ def claim_address_slot(request: HttpRequest, action: str, limit: int, window: ti
         frees_at = AddressWindow.objects.get(action=action, address=address).window_start + window
     raise StudioError(
         "rate_limited",
-        f"{ADDRESS_REFUSALS[action]}. Try again in {_wait_words(frees_at, now)}.",
+        str(ADDRESS_REFUSALS[action]) % {"wait": _wait_words(frees_at, now)},
         status=429,
         retry_after=_seconds_until(frees_at, now),
     )
@@ -243,10 +267,10 @@ def address_key(ip: str) -> str:
 
 def lockout_message() -> str:
     minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
-    return (
-        f"Too many failed log-ins for this username from your network. Log-in is paused for "
-        f"{_plural(minutes, 'minute')} after the last attempt; you can reset your password meanwhile."
-    )
+    return gettext(
+        "Too many failed log-ins for this username from your network. Log-in is paused for %(wait)s "
+        "after the last attempt; you can reset your password meanwhile."
+    ) % {"wait": _plural(minutes, "minute")}
 
 
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:

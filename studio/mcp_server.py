@@ -285,7 +285,7 @@ def _tool_list() -> list[mcp_types.Tool]:
     listed = [
         mcp_types.Tool(
             name=tool.name,
-            title=operations.get(tool.name).label,
+            title=str(operations.get(tool.name).label),
             description=tool.description,
             input_schema=tool.parameters(),
             annotations=mcp_types.ToolAnnotations(

@@ -19,6 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from studio import schemas
 
 # Where django-ninja says a value came from; not part of the field's name.
@@ -33,32 +37,35 @@ class Placement:
     replace the schema's message there, since the field's label already says the rest."""
 
     field: str = ""
-    words: str = ""
+    words: str | Promise = ""
 
 
 # Our rules between fields (raised on the whole request, so their location is empty) and the
 # field a form shows each beside. A type not here stays where pydantic located it.
 FORM_PLACEMENT: dict[str, Placement] = {
-    schemas.EDIT_NEEDS_PROMPT: Placement("prompt", "Describe what to put in the edited area."),
-    schemas.EDIT_NEEDS_MASK: Placement("mask", "Paint the area to edit on the picture first."),
+    schemas.EDIT_NEEDS_PROMPT: Placement("prompt", gettext_lazy("Describe what to put in the edited area.")),
+    schemas.EDIT_NEEDS_MASK: Placement("mask", gettext_lazy("Paint the area to edit on the picture first.")),
     schemas.EDIT_ONE_MASK: Placement("mask"),
     schemas.MASK_DESCRIPTION_MODE: Placement(""),
-    schemas.OUTPAINT_WITHOUT_SIDES: Placement("outpaint", "Extend at least one side by some pixels."),
+    schemas.OUTPAINT_WITHOUT_SIDES: Placement(
+        "outpaint", gettext_lazy("Extend at least one side by some pixels.")
+    ),
     schemas.OUTPAINT_WITH_MASK: Placement("outpaint"),
     schemas.OUTPAINT_SIDES_OR_RATIO: Placement("outpaint"),
     schemas.OUTPAINT_ONLY: Placement("outpaint"),
     schemas.VIDEO_NEEDS_PROMPT_OR_FRAME: Placement(""),
     schemas.LAST_FRAME_NEEDS_FIRST: Placement(""),
-    schemas.DUPLICATE_IMAGE: Placement("image_ids", "Choose each image once."),
-    schemas.VIDEO_ONE_MODEL: Placement("fast", "Choose one model."),
+    schemas.DUPLICATE_IMAGE: Placement("image_ids", gettext_lazy("Choose each image once.")),
+    schemas.VIDEO_ONE_MODEL: Placement("fast", gettext_lazy("Choose one model.")),
     schemas.REFERENCES_WITH_FRAMES: Placement(
-        "reference_image_ids", "Reference images take no first or last frame: clear one or the other."
+        "reference_image_ids",
+        gettext_lazy("Reference images take no first or last frame: clear one or the other."),
     ),
     schemas.REFERENCES_NEED_PROMPT: Placement(
-        "prompt", "Describe the scene to put your reference images in."
+        "prompt", gettext_lazy("Describe the scene to put your reference images in.")
     ),
     schemas.REFERENCES_LAST_EIGHT_SECONDS: Placement(
-        "duration_seconds", "A video from reference images lasts 8 seconds."
+        "duration_seconds", gettext_lazy("A video from reference images lasts 8 seconds.")
     ),
 }
 _NOT_A_CHOICE = ("literal_error", "enum")
@@ -102,26 +109,31 @@ def form_error(item: Mapping[str, Any]) -> tuple[str, str]:
     field = str(location[0]) if location else ""
     placement = FORM_PLACEMENT.get(kind)
     if placement is not None:
-        return placement.field, placement.words or sentence(item)
+        return placement.field, str(placement.words) or sentence(item)
     if field == "outpaint" and len(location) > 1:  # one side's pixels
-        return field, f"Each side is a whole number of pixels from 0 to {schemas.MAX_OUTPAINT_PIXELS}."
+        return field, _("Each side is a whole number of pixels from 0 to %(max)s.") % {
+            "max": schemas.MAX_OUTPAINT_PIXELS
+        }
     if kind == "string_too_long":
         length = len(str(item.get("input", "")).strip())
-        return field, f"At most {item['ctx']['max_length']} characters; this has {length}."
+        return field, _("At most %(max)s characters; this has %(length)s.") % {
+            "max": item["ctx"]["max_length"],
+            "length": length,
+        }
     if field == "prompt" and kind in ("string_too_short", "missing"):
-        return field, "Describe the image you want."
+        return field, _("Describe the image you want.")
     if field == "count":
-        return field, f"Choose 1 to {schemas.MAX_COUNT}."
+        return field, _("Choose 1 to %(max)s.") % {"max": schemas.MAX_COUNT}
     if field == "reference_image_ids" and kind == "too_long":
-        return field, f"Choose at most {schemas.MAX_VIDEO_REFERENCES} reference images."
+        return field, _("Choose at most %(max)s reference images.") % {"max": schemas.MAX_VIDEO_REFERENCES}
     if field == "seed":
-        return field, f"A seed is a whole number from 0 to {schemas.MAX_SEED}."
+        return field, _("A seed is a whole number from 0 to %(max)s.") % {"max": schemas.MAX_SEED}
     if kind in _NOT_A_CHOICE:
-        return field, "Choose one of the options."
+        return field, _("Choose one of the options.")
     if kind.startswith("uuid") or (kind == "missing" and field.endswith("_id")):
-        return field, "Choose one of your images."
+        return field, _("Choose one of your images.")
     if field == "image_ids":  # compose: none chosen, or more than any model takes
-        return field, f"Choose 1 to {schemas.MAX_COMPOSE_IMAGES} of your images."
+        return field, _("Choose 1 to %(max)s of your images.") % {"max": schemas.MAX_COMPOSE_IMAGES}
     if kind == "missing":
-        return field, "This is required."
+        return field, _("This is required.")
     return field, sentence(item)

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class MediaJobQuerySet(models.QuerySet):
@@ -36,7 +38,7 @@ class MediaJobQuerySet(models.QuerySet):
         )
 
 
-def _operation_choices() -> list[tuple[str, str]]:
+def _operation_choices() -> list[tuple[str, str | Promise]]:
     from studio import operations  # its modules import this one
 
     return operations.choices()
@@ -44,12 +46,12 @@ def _operation_choices() -> list[tuple[str, str]]:
 
 class MediaJob(models.Model):
     class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        WAITING = "waiting", "Rendering"  # a Veo operation is running at Google
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        WAITING = "waiting", _("Rendering")  # a Veo operation is running at Google
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     ACTIVE_STATES = (State.QUEUED, State.RUNNING, State.WAITING)
     FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
@@ -173,12 +175,12 @@ def _asset_path(asset: MediaAsset, filename: str) -> str:
 
 class MediaAsset(models.Model):
     class Kind(models.TextChoices):
-        IMAGE = "image", "Image"
-        VIDEO = "video", "Video"
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
 
     class Origin(models.TextChoices):
-        GENERATED = "generated", "Generated"
-        UPLOADED = "uploaded", "Uploaded"
+        GENERATED = "generated", _("Generated")
+        UPLOADED = "uploaded", _("Uploaded")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_assets")
@@ -367,8 +369,8 @@ class PromptRewrite(models.Model):
     the same answer and charges nothing more."""
 
     class Action(models.TextChoices):
-        IMPROVE = "improve", "Improve"
-        TRANSLATE = "translate", "To English"
+        IMPROVE = "improve", _("Improve")
+        TRANSLATE = "translate", _("To English")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.UUIDField()
@@ -415,8 +417,8 @@ class AssistantMessage(models.Model):
     turn exactly as the model sent it, thought signatures included, to send back next time)."""
 
     class Role(models.TextChoices):
-        USER = "user", "You"
-        MODEL = "model", "Assistant"
+        USER = "user", _("You")
+        MODEL = "model", _("Assistant")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=8, choices=Role.choices)
@@ -439,10 +441,10 @@ class AssistantToolCall(models.Model):
     the model is told (studio/tools.py's call answer), `job` what it started."""
 
     class State(models.TextChoices):
-        AWAITING = "awaiting", "Waiting for your go-ahead"
-        DECLINED = "declined", "Not run"
-        STARTED = "started", "Started"
-        REFUSED = "refused", "Refused"
+        AWAITING = "awaiting", _("Waiting for your go-ahead")
+        DECLINED = "declined", _("Not run")
+        STARTED = "started", _("Started")
+        REFUSED = "refused", _("Refused")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.ForeignKey(AssistantMessage, on_delete=models.CASCADE, related_name="tool_calls")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from annotated_types import Ge, Le
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ValidationError
@@ -47,8 +48,8 @@ class Command:
     name: str
     operation: str
     schema: type[BaseModel]
-    noun: str
-    summary: str
+    noun: str | Promise  # translated when read (gettext_lazy in the operation's module)
+    summary: str | Promise
     example: str
     flags: tuple[Flag, ...]
 
@@ -132,7 +133,7 @@ class FlagHelp:
     names: tuple[str, ...]
     value: str  # "16:9 | 9:16", "1-4", "words", "" for a switch
     default: str
-    help: str
+    help: str | Promise
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ def help_topics(name: str | None = None) -> list[CommandHelp]:
             CommandHelp(
                 name=command.name,
                 usage=_("/%(command)s <prompt> [flags]") % {"command": command.name},
-                summary=command.summary,
+                summary=str(command.summary),
                 example=command.example,
                 flags=flags,
             )

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -36,12 +38,13 @@ _ANSWER = (
 
 # What one unit of each allowance meter is called in a sentence ("20 edits a month").
 _METER_NOUNS = {
-    "images": "images",
-    "edits": "edits",
-    "upscales": "upscales",
-    "video_seconds": "seconds of video",
-    "video_audio_seconds": "seconds of video with audio",
+    "images": gettext_lazy("images"),
+    "edits": pgettext_lazy("allowance of", "edits"),
+    "upscales": pgettext_lazy("allowance of", "upscales"),
+    "video_seconds": gettext_lazy("seconds of video"),
+    "video_audio_seconds": gettext_lazy("seconds of video with audio"),
 }
+_PER_PERIOD = {"month": gettext_lazy("a month"), "day": gettext_lazy("a day")}
 
 
 @dataclass(frozen=True)
@@ -277,17 +280,18 @@ def call_tool(user, name: str, arguments) -> tuple[int, dict]:
     """
     tool = TOOLS.get(name)
     if tool is None:
-        message = f"There is no tool called {name!r}."
+        message = _("There is no tool called %(name)s.") % {"name": repr(name)}
         return 404, {
             "ok": False,
             "error": {"code": "unknown_tool", "message": message, "tools": list(TOOLS)},
-            "message": f"{message} The tools are {_or(list(TOOLS))}.",
+            "message": _("%(message)s The tools are %(tools)s.")
+            % {"message": message, "tools": _or(list(TOOLS))},
         }
     try:
         params = tool.validate(_parse_arguments(arguments))
     except ValidationError as e:
         details = validation_details(e)
-        return 200, _refusal(tool, validation_error("The tool arguments are not valid.", details))
+        return 200, _refusal(tool, validation_error(_("The tool arguments are not valid."), details))
     except StudioError as e:
         return 200, _refusal(tool, e)
     try:
@@ -308,10 +312,11 @@ def _parse_arguments(arguments) -> dict:
             arguments = json.loads(arguments)
         except json.JSONDecodeError as e:
             raise validation_error(
-                f"The tool arguments are not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})."
+                _("The tool arguments are not valid JSON (%(error)s at line %(line)s, column %(column)s).")
+                % {"error": e.msg, "line": e.lineno, "column": e.colno}
             ) from None
     if not isinstance(arguments, Mapping):
-        raise validation_error("The tool arguments must be a JSON object of named parameters.")
+        raise validation_error(_("The tool arguments must be a JSON object of named parameters."))
     return dict(arguments)
 
 
@@ -326,12 +331,12 @@ def _refusal_message(tool: Tool, error: StudioError, params: BaseModel | None) -
             for item in error.extra["details"]
         )
         hint = operations.get(tool.name).refusal_hint(error.extra["details"])
-        return f"The request was not valid: {problems}." + hint
+        return _("The request was not valid: %(problems)s.") % {"problems": problems} + hint
     if error.code in ("upgrade_required", "quota_exceeded"):
         meter = error.extra.get("meter") or _meter(tool, params)
         upgrade = _upgrade_sentence(error.extra.get("upgrade") or [], meter)
         if upgrade and error.extra.get("plans_url"):
-            upgrade += f" Plans and checkout: {error.extra['plans_url']}"
+            upgrade += " " + _("Plans and checkout: %(url)s") % {"url": error.extra["plans_url"]}
         return f"{error.message} {upgrade}".strip()
     return error.message
 
@@ -347,20 +352,38 @@ def _upgrade_sentence(options: list[dict], meter: str) -> str:
         return ""
     noun = _METER_NOUNS.get(meter, meter)
     plans = [
-        f"{option['tier']} ({option['price']}/month, {option['allowance']} {noun} a {option['period']})"
+        _("%(tier)s (%(price)s/month, %(allowance)s %(noun)s %(period)s)")
+        % {
+            "tier": option["tier"],
+            "price": option["price"],
+            "allowance": option["allowance"],
+            "noun": noun,
+            "period": _PER_PERIOD.get(option["period"], option["period"]),
+        }
         for option in options
     ]
-    return f"Available on {_or(plans)}."
+    return _("Available on %(plans)s.") % {"plans": _or(plans)}
 
 
 def _started_message(tool: Tool, params: BaseModel, answer: dict) -> str:
     quote = answer.get("quote")
-    cost = f"{quote['zar']} / {quote['usd']}" if quote and quote["zar_cents"] else "no charge"
+    cost = f"{quote['zar']} / {quote['usd']}" if quote and quote["zar_cents"] else _("no charge")
     operation = operations.get(tool.name)
     what = operation.started_message(params, answer)
-    wait = "it usually takes a minute or two" if operation.long_running else "it should be ready in seconds"
-    return f"{what} ({cost}). Job {answer['job_id']}: {wait}; progress at {answer['status_url']}."
+    if operation.long_running:
+        wait = _("it usually takes a minute or two")
+    else:
+        wait = _("it should be ready in seconds")
+    return _("%(what)s (%(cost)s). Job %(job)s: %(wait)s; progress at %(url)s.") % {
+        "what": what,
+        "cost": cost,
+        "job": answer["job_id"],
+        "wait": wait,
+        "url": answer["status_url"],
+    }
 
 
 def _or(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+    if len(items) == 1:
+        return items[0]
+    return _("%(some)s or %(last)s") % {"some": ", ".join(items[:-1]), "last": items[-1]}

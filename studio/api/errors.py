@@ -14,6 +14,7 @@ from typing import Literal
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
@@ -194,48 +195,50 @@ def install(api: NinjaAPI) -> None:
         details = validation_details(exc)
         summary = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
         return error_response(
-            "validation_error", summary or "The request is not valid.", 422, details=details
+            "validation_error", summary or _("The request is not valid."), 422, details=details
         )
 
     @api.exception_handler(AuthenticationError)
     def _authentication_error(request, exc):
         return error_response(
-            "authentication_required", "Log in, or send Authorization: Bearer <API token>.", 401
+            "authentication_required", _("Log in, or send Authorization: Bearer <API token>."), 401
         )
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc: HttpError):
         # ninja raises HttpError(400) from the JSON parser's error for a body it cannot read.
         if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            return error_response("malformed_json", "The request body is not valid JSON.", 400)
+            return error_response("malformed_json", _("The request body is not valid JSON."), 400)
         if exc.status_code == 403:
-            return error_response("forbidden", str(exc) or "Forbidden.", 403)
+            return error_response("forbidden", str(exc) or _("Forbidden."), 403)
         if exc.status_code == 405:
-            return error_response("method_not_allowed", "This endpoint does not accept that method.", 405)
+            return error_response("method_not_allowed", _("This endpoint does not accept that method."), 405)
         return error_response("bad_request", str(exc), exc.status_code)
 
     @api.exception_handler(MultiPartParserError)
     def _unreadable_multipart(request, exc):
         # A multipart Content-Type without a boundary, or a body that is not one: the client's fault.
         return error_response(
-            "bad_request", "The multipart body cannot be read; send the file as form-data.", 400
+            "bad_request", _("The multipart body cannot be read; send the file as form-data."), 400
         )
 
     @api.exception_handler(RequestDataTooBig)
     def _too_big(request, exc):
-        return error_response("request_too_large", "The request body is too large.", 413)
+        return error_response("request_too_large", _("The request body is too large."), 413)
 
     @api.exception_handler(Http404)
     def _not_found(request, exc):
-        return error_response("not_found", "Not found.", 404)
+        return error_response("not_found", _("Not found."), 404)
 
     @api.exception_handler(ProviderError)
     def _provider_error(request, exc: ProviderError):
         # Reached only outside jobs: signing a GCS link when the deployment cannot sign.
         log.error("provider error in a request: %s", exc.detail)
-        return error_response("provider_unavailable", "Media storage is not available right now.", 503)
+        return error_response("provider_unavailable", _("Media storage is not available right now."), 503)
 
     @api.exception_handler(Exception)
     def _unexpected(request, exc):
         log.exception("API error on %s %s", request.method, request.path)
-        return error_response("internal_error", "Something went wrong on our side. Nothing was charged.", 500)
+        return error_response(
+            "internal_error", _("Something went wrong on our side. Nothing was charged."), 500
+        )

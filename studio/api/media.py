@@ -8,6 +8,7 @@ import inspect
 import uuid
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import File, Router, UploadedFile
 
 from studio import accounts, answers, assets, errors, idempotency, jobs, operations, uploads
@@ -80,7 +81,7 @@ def _upload_identity(request, file) -> dict:
     except uploads.UploadError as e:
         raise StudioError(e.code, e.message, status=e.status) from e
     if file is None:
-        raise StudioError("validation_error", "Send the image as the multipart field 'file'.", status=422)
+        raise StudioError("validation_error", _("Send the image as the multipart field 'file'."), status=422)
     digest = hashlib.sha256()
     for chunk in file.chunks():
         digest.update(chunk)
@@ -197,7 +198,10 @@ def job_result(request, kind: JobKind, job_id: uuid.UUID):
                 "job_failed", errors.job_error_message(job), status=409, job_error=job.error_code
             )
         raise StudioError(
-            "not_ready", f"The job is {job.state}; poll its status.", status=409, state=job.state
+            "not_ready",
+            _("The job is %(state)s; poll its status.") % {"state": job.state},
+            status=409,
+            state=job.state,
         )
     return answers.result(job, absolute=request.build_absolute_uri)
 

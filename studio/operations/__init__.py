@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from importlib import import_module
 
+from django.utils.functional import Promise
+
 from studio import errors, providers
 from studio.operations.base import Flag, JobPlan, Operation, SlashCommand
 
@@ -73,7 +75,7 @@ def names(*, output_kind: str | None = None) -> list[str]:
     return [op.name for op in all() if output_kind in (None, op.output_kind)]
 
 
-def choices() -> list[tuple[str, str]]:
+def choices() -> list[tuple[str, str | Promise]]:
     """(name, label) pairs: MediaJob.operation's choices, so a new operation needs no migration."""
     return [(operation.name, operation.label) for operation in all()]
 

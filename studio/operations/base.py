@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
 from studio import providers
@@ -39,7 +41,7 @@ class Flag:
 
     names: tuple[str, ...]
     field: str  # the schema field it sets
-    help: str
+    help: str | Promise
     # value: the next word; words: the words up to the next flag; list: those words (or
     # comma-separated values) as a list; switch: no value (sets True)
     kind: Literal["value", "words", "list", "switch"] = "value"
@@ -54,7 +56,7 @@ class SlashCommand:
     """How an operation is typed in the command box: `/<name> <prompt> [flags]` (studio/slash.py)."""
 
     name: str
-    summary: str
+    summary: str | Promise
     example: str
     flags: tuple[Flag, ...]
 
@@ -65,7 +67,7 @@ class Operation:
 
     # --- What it is -------------------------------------------------------------------------
     name: ClassVar[str]  # the stored MediaJob.operation and the API/tool name
-    label: ClassVar[str]  # "Generate image": the admin, the gallery's "Made with"
+    label: ClassVar[str | Promise]  # "Generate image": the admin, the gallery's "Made with"
     schema: ClassVar[type[BaseModel]]  # validates every channel's request (studio/schemas.py)
     output_kind: ClassVar[Literal["image", "video"]] = "image"  # what its assets are
     # A Veo-style render that finishes later: the worker starts it and the poller delivers it.
@@ -82,7 +84,7 @@ class Operation:
     output_looks_like_parent: ClassVar[bool] = False
 
     # --- The words users see ----------------------------------------------------------------
-    nouns: ClassVar[tuple[str, str]]  # what a toast calls its output: (one, several)
+    nouns: ClassVar[tuple[str | Promise, str | Promise]]  # what a toast calls its output: (one, several)
     typical_seconds: ClassVar[int]  # the progress hint's idea of how long a job takes
     tool_description: ClassVar[str]  # the LLM tool's description (studio/tools.py adds the answer)
     # Fields the schema accepts that an LLM cannot fill (the painted mask): left out of the tool.
@@ -178,7 +180,7 @@ class Operation:
 
     def alt_text(self, params: dict) -> str:
         """Words for one of its images when the job had no prompt (the gallery's alt text)."""
-        return "Image"
+        return _("Image")
 
     def settings_rows(self, params: dict) -> list[tuple[str, str]]:
         """The gallery's rows for what made an image, besides the shared ones (style, ratio, ...)."""

@@ -4,6 +4,9 @@ up to 14 input images in one generateContent request."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import assets, providers
@@ -16,10 +19,10 @@ from studio.schemas import OUTPUT_FORMATS, ComposeImage
 
 class ComposeImageOperation(image_options.SizedImageOperation):
     name = "compose_image"
-    label = "Compose image"
+    label = gettext_lazy("Compose image")
     schema = ComposeImage
     image_fields = ("image_ids",)
-    nouns = ("composition", "compositions")
+    nouns = (pgettext_lazy("output", "composition"), pgettext_lazy("output", "compositions"))
     typical_seconds = 20
     api_path = "/images/compose"
     api_summary = "Compose an image from several of yours"
@@ -40,10 +43,12 @@ class ComposeImageOperation(image_options.SizedImageOperation):
     )
     slash_command = SlashCommand(
         name="compose",
-        summary="Make one image from several of yours.",
+        summary=gettext_lazy("Make one image from several of yours."),
         example="/compose put the person from image 1 at Table Mountain --images <id> <id>",
         flags=(
-            Flag(("--images", "--image"), "image_ids", "Your image ids, image 1 first.", "list"),
+            Flag(
+                ("--images", "--image"), "image_ids", gettext_lazy("Your image ids, image 1 first."), "list"
+            ),
             *image_options.OUTPUT_FLAGS,
             image_options.NEGATIVE_FLAG,
             image_options.SEED_FLAG,
@@ -54,7 +59,8 @@ class ComposeImageOperation(image_options.SizedImageOperation):
         # The same plans as editing: composing changes the user's own pictures.
         if plan.edit_demo_only:
             raise upgrade_required(
-                f"Composing images is not part of the {plan.name} plan. Upgrade to combine your own images.",
+                _("Composing images is not part of the %(plan)s plan. Upgrade to combine your own images.")
+                % {"plan": plan.name},
                 tier=plan.code,
                 upgrade=billing.upgrade_options(plan, Meter.IMAGES, units),
             )
@@ -84,21 +90,24 @@ class ComposeImageOperation(image_options.SizedImageOperation):
         return providers.compose_images(request), images[0]
 
     def started_message(self, params, answer: dict) -> str:
-        many = f" ({params.count} variations)" if params.count > 1 else ""
-        return f"Started composing {len(params.image_ids)} images into one{many}"
+        started = _("Started composing %(count)s images into one") % {"count": len(params.image_ids)}
+        if params.count > 1:
+            return _("%(started)s (%(count)s variations)") % {"started": started, "count": params.count}
+        return started
 
     def alt_text(self, params: dict) -> str:
-        return f"Composition of {len(params.get('image_ids') or [])} images"
+        return _("Composition of %(count)s images") % {"count": len(params.get("image_ids") or [])}
 
     def settings_rows(self, params: dict) -> list[tuple[str, str]]:
-        return [("Images used", str(len(params.get("image_ids") or [])))] + (
+        return [(_("Images used"), str(len(params.get("image_ids") or [])))] + (
             image_options.size_and_format_rows(params)
         )
 
     def summary(self, params: dict) -> str:
         count = params.get("count", 1)
-        made = f"{count} {self.nouns[0] if count == 1 else self.nouns[1]}"
-        return f"{made} of {len(params.get('image_ids') or [])} images"
+        return ngettext(
+            "%(count)s composition of %(images)s images", "%(count)s compositions of %(images)s images", count
+        ) % {"count": count, "images": len(params.get("image_ids") or [])}
 
 
 OPERATION = ComposeImageOperation()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
 from billing import services as billing
 from billing.models import Meter, PriceClass
 from studio import assets, providers, schemas, uploads
@@ -18,26 +21,26 @@ MASK_DESCRIPTION_UNSUPPORTED = "mask_description_unsupported"
 
 # The gallery's words for each mode.
 MODE_LABELS = {
-    "insert": "Insert",
-    "remove": "Remove",
-    "background_swap": "Background swap",
-    "outpaint": "Outpaint",
+    "insert": pgettext_lazy("edit mode", "Insert"),
+    "remove": pgettext_lazy("edit mode", "Remove"),
+    "background_swap": pgettext_lazy("edit mode", "Background swap"),
+    "outpaint": pgettext_lazy("edit mode", "Outpaint"),
 }
 _STARTED = {
-    "insert": "Started an insert edit of the image",
-    "remove": "Started removing from the image",
-    "background_swap": "Started swapping the image's background",
-    "outpaint": "Started extending the image's canvas",
+    "insert": gettext_lazy("Started an insert edit of the image"),
+    "remove": gettext_lazy("Started removing from the image"),
+    "background_swap": gettext_lazy("Started swapping the image's background"),
+    "outpaint": gettext_lazy("Started extending the image's canvas"),
 }
 
 
 class EditImageOperation(Operation):
     name = "edit_image"
-    label = "Edit image"
+    label = gettext_lazy("Edit image")
     schema = EditImage
     image_fields = ("image_id", "mask_asset_id")
     file_fields = frozenset({"mask"})
-    nouns = ("edit", "edits")
+    nouns = (pgettext_lazy("output", "edit"), pgettext_lazy("output", "edits"))
     typical_seconds = 15
     api_path = "/images/edit"
     api_summary = "Edit an image"
@@ -67,8 +70,11 @@ class EditImageOperation(Operation):
     def admit(self, plan, units: int, **choices) -> JobPlan:
         if plan.edit_demo_only:
             raise upgrade_required(
-                f"Editing images is not part of the {plan.name} plan (the editor is a demo). "
-                "Upgrade to edit your own images.",
+                _(
+                    "Editing images is not part of the %(plan)s plan (the editor is a demo). "
+                    "Upgrade to edit your own images."
+                )
+                % {"plan": plan.name},
                 tier=plan.code,
                 upgrade=billing.upgrade_options(plan, Meter.EDITS, units),
             )
@@ -79,11 +85,11 @@ class EditImageOperation(Operation):
         cleaned PNG as a file. An area in words needs an edit model that can find it."""
         if params.mask_description and providers.edits_from_words() is None:
             raise validation_error(
-                "The edit model in use cannot find an area from words: give a mask (mask_asset_id).",
+                _("The edit model in use cannot find an area from words: give a mask (mask_asset_id)."),
                 [
                     {
                         "field": "mask_description",
-                        "message": "this edit model needs a mask image; upload one and send mask_asset_id",
+                        "message": _("this edit model needs a mask image; upload one and send mask_asset_id"),
                         "type": MASK_DESCRIPTION_UNSUPPORTED,
                     }
                 ],
@@ -133,21 +139,23 @@ class EditImageOperation(Operation):
         return providers.edit_image(request), image
 
     def started_message(self, params, answer: dict) -> str:
-        what = _STARTED[params.mode]
-        return what + (f" ({params.count} variations)" if params.count > 1 else "")
+        what = str(_STARTED[params.mode])
+        if params.count > 1:
+            return _("%(started)s (%(count)s variations)") % {"started": what, "count": params.count}
+        return what
 
     def refusal_hint(self, details: list[dict]) -> str:
         about_the_mask = (schemas.EDIT_NEEDS_MASK, schemas.EDIT_ONE_MASK, schemas.OUTPAINT_WITH_MASK)
         if not any(item["field"] == "mask" or item["type"] in about_the_mask for item in details):
             return ""
-        return (
-            " Insert and remove edits need exactly one mask: mask_description (the area in words) or"
+        return " " + _(
+            "Insert and remove edits need exactly one mask: mask_description (the area in words) or"
             " mask_asset_id (an uploaded mask image); background_swap and outpaint work without one."
         )
 
     def settings_rows(self, params: dict) -> list[tuple[str, str]]:
         mode = params.get("mode", "")
-        return [("Mode", MODE_LABELS.get(mode, mode))]
+        return [(_("Mode"), str(MODE_LABELS.get(mode, mode)))]
 
 
 def _sides_for_ratio(image: MediaAsset, ratio: str) -> dict[str, int]:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
 from studio import assets, providers
 from studio.errors import StudioError
 from studio.models import MediaAsset
@@ -21,11 +25,11 @@ from studio.schemas import VIDEO_EXTEND_MAX_INPUT_SECONDS, VIDEO_EXTEND_SECONDS,
 
 class ExtendVideoOperation(GenerateVideoOperation):
     name = "extend_video"
-    label = "Extend video"
+    label = gettext_lazy("Extend video")
     schema = ExtendVideo
     image_fields = ()
     video_fields = ("video_id",)
-    nouns = ("extended video", "extended videos")
+    nouns = (pgettext_lazy("output", "extended video"), pgettext_lazy("output", "extended videos"))
     api_path = "/videos/extend"
     api_summary = "Extend a video"
     api_description = (
@@ -44,10 +48,17 @@ class ExtendVideoOperation(GenerateVideoOperation):
     )
     slash_command = SlashCommand(
         name="extend",
-        summary=f"Add {VIDEO_EXTEND_SECONDS} seconds to one of your videos with Veo 3.1.",
+        summary=format_lazy(
+            gettext_lazy("Add {seconds} seconds to one of your videos with Veo 3.1."),
+            seconds=VIDEO_EXTEND_SECONDS,
+        ),
         example="/extend the camera pulls back over the bay --video <video id> --fast",
         flags=(
-            Flag(("--video",), "video_id", "The video to extend (its id, from its page or the gallery)."),
+            Flag(
+                ("--video",),
+                "video_id",
+                gettext_lazy("The video to extend (its id, from its page or the gallery)."),
+            ),
             *VEO_FLAGS,
         ),
     )
@@ -63,8 +74,8 @@ class ExtendVideoOperation(GenerateVideoOperation):
         if (video.duration_seconds or 0) > VIDEO_EXTEND_MAX_INPUT_SECONDS:
             raise StudioError(
                 "video_too_long",
-                f"This video is {video.duration_seconds:.0f} seconds long; Veo extends videos of up to "
-                f"{VIDEO_EXTEND_MAX_INPUT_SECONDS} seconds.",
+                _("This video is %(seconds).0f seconds long; Veo extends videos of up to %(most)s seconds.")
+                % {"seconds": video.duration_seconds, "most": VIDEO_EXTEND_MAX_INPUT_SECONDS},
                 status=422,
                 field="video_id",
                 seconds=round(video.duration_seconds, 1),
@@ -97,11 +108,15 @@ class ExtendVideoOperation(GenerateVideoOperation):
         return VIDEO_EXTEND_SECONDS * outputs
 
     def started_message(self, params, answer: dict) -> str:
-        sound = " with sound" if params.generate_audio else ""
-        return f"Started extending the video by {VIDEO_EXTEND_SECONDS} seconds{sound}"
+        if params.generate_audio:
+            return _("Started extending the video by %(seconds)s seconds with sound") % {
+                "seconds": VIDEO_EXTEND_SECONDS
+            }
+        return _("Started extending the video by %(seconds)s seconds") % {"seconds": VIDEO_EXTEND_SECONDS}
 
     def summary(self, params: dict) -> str:
-        return " · ".join([f"{VIDEO_EXTEND_SECONDS} s more", *_setting_words(params)])
+        more = _("%(seconds)s s more") % {"seconds": VIDEO_EXTEND_SECONDS}
+        return " · ".join([more, *_setting_words(params)])
 
 
 def video_input(video: MediaAsset) -> providers.VideoInput:

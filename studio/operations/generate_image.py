@@ -3,6 +3,9 @@ get Google's model (Imagen or Gemini image, as the catalog says)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+
 from billing.models import Meter, PriceClass
 from studio import providers
 from studio.operations import image_options
@@ -10,15 +13,11 @@ from studio.operations.base import Flag, JobPlan, SlashCommand
 from studio.schemas import OUTPUT_FORMATS, STYLE_PRESETS, GenerateImage
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 class GenerateImageOperation(image_options.SizedImageOperation):
     name = "generate_image"
-    label = "Generate image"
+    label = gettext_lazy("Generate image")
     schema = GenerateImage
-    nouns = ("image", "images")
+    nouns = (pgettext_lazy("output", "image"), pgettext_lazy("output", "images"))
     typical_seconds = 12
     api_path = "/images/generate"
     api_summary = "Generate images"
@@ -39,11 +38,11 @@ class GenerateImageOperation(image_options.SizedImageOperation):
     )
     slash_command = SlashCommand(
         name="image",
-        summary="Create images from a prompt.",
+        summary=gettext_lazy("Create images from a prompt."),
         example="/image a protea at sunrise --ar 16:9 --style cinematic",
         flags=(
             *image_options.OUTPUT_FLAGS,
-            Flag(("--style",), "style", "A style preset added to the prompt."),
+            Flag(("--style",), "style", gettext_lazy("A style preset added to the prompt.")),
             image_options.NEGATIVE_FLAG,
             image_options.SEED_FLAG,
         ),
@@ -78,8 +77,10 @@ class GenerateImageOperation(image_options.SizedImageOperation):
 
     def started_message(self, params, answer: dict) -> str:
         if answer.get("watermarked"):
-            return "Started a watermarked FREE preview image"
-        return f"Started generating {plural(params.count, 'image')}"
+            return _("Started a watermarked FREE preview image")
+        return ngettext(
+            "Started generating %(count)s image", "Started generating %(count)s images", params.count
+        ) % {"count": params.count}
 
     def settings_rows(self, params: dict) -> list[tuple[str, str]]:
         return image_options.size_and_format_rows(params)
@@ -88,7 +89,8 @@ class GenerateImageOperation(image_options.SizedImageOperation):
         style = STYLE_PRESETS.get(params.get("style") or "", ("",))[0]
         size = params.get("image_size")
         bits = [
-            plural(params.get("count", 1), "image"),
+            ngettext("%(count)s image", "%(count)s images", params.get("count", 1))
+            % {"count": params.get("count", 1)},
             params.get("aspect_ratio"),
             size if size and size != "1K" else "",
             style,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from pydantic import BaseModel
 
 from billing import pricing
@@ -51,21 +53,20 @@ def check_model(model: str, resolution: str, references: int = 0) -> None:
         made = ", ".join(RESOLUTION_WORDS.get(r, r) for r in can.resolutions)
         raise StudioError(
             "unsupported_resolution",
-            f"{can.label} makes {made} videos, not {RESOLUTION_WORDS.get(resolution, resolution)}: "
-            "choose another resolution or model.",
+            _("%(model)s makes %(made)s videos, not %(resolution)s: choose another resolution or model.")
+            % {"model": can.label, "made": made, "resolution": RESOLUTION_WORDS.get(resolution, resolution)},
             status=422,
             field="resolution",
             supported=list(can.resolutions),
         )
     if references > can.max_reference_images:
-        words = (
-            f"{can.label} takes at most {can.max_reference_images} reference images"
-            if can.max_reference_images
-            else f"{can.label} cannot use reference images"
-        )
+        if can.max_reference_images:
+            words = _("%(model)s takes at most %(most)s reference images (you chose %(chosen)s).")
+        else:
+            words = _("%(model)s cannot use reference images (you chose %(chosen)s).")
         raise StudioError(
             "too_many_images",
-            f"{words} (you chose {references}).",
+            words % {"model": can.label, "most": can.max_reference_images, "chosen": references},
             status=422,
             field="reference_image_ids",
             most=can.max_reference_images,
@@ -74,24 +75,33 @@ def check_model(model: str, resolution: str, references: int = 0) -> None:
 
 # The slash flags /video and /extend share: the model, its output, and the words and seed.
 VEO_FLAGS = (
-    Flag(("--res", "--resolution"), "resolution", "Resolution."),
-    Flag(("--audio",), "generate_audio", "Generate a soundtrack (uses your audio allowance).", "switch"),
-    Flag(("--fast",), "fast", "Use the faster Veo 3.1 Fast model.", "switch"),
-    Flag(("--lite",), "lite", "Use Veo 3.1 Lite, the cheapest model.", "switch"),
-    Flag(("--people",), "person_generation", "Whether people may appear (adults only) or not at all."),
-    Flag(("--no", "--negative"), "negative_prompt", "What the video should not show.", "words"),
-    Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one."),
+    Flag(("--res", "--resolution"), "resolution", gettext_lazy("Resolution.")),
+    Flag(
+        ("--audio",),
+        "generate_audio",
+        gettext_lazy("Generate a soundtrack (uses your audio allowance)."),
+        "switch",
+    ),
+    Flag(("--fast",), "fast", gettext_lazy("Use the faster Veo 3.1 Fast model."), "switch"),
+    Flag(("--lite",), "lite", gettext_lazy("Use Veo 3.1 Lite, the cheapest model."), "switch"),
+    Flag(
+        ("--people",),
+        "person_generation",
+        gettext_lazy("Whether people may appear (adults only) or not at all."),
+    ),
+    Flag(("--no", "--negative"), "negative_prompt", gettext_lazy("What the video should not show."), "words"),
+    Flag(("--seed",), "seed", gettext_lazy("Repeat a result: the same seed and prompt give a similar one.")),
 )
 
 
 class GenerateVideoOperation(Operation):
     name = "generate_video"
-    label = "Generate video"
+    label = gettext_lazy("Generate video")
     schema: ClassVar[type[BaseModel]] = GenerateVideo
     output_kind = "video"
     long_running = True
     image_fields: ClassVar[tuple[str, ...]] = ("first_frame_id", "last_frame_id", "reference_image_ids")
-    nouns = ("video", "videos")
+    nouns = (pgettext_lazy("output", "video"), pgettext_lazy("output", "videos"))
     typical_seconds = 90
     api_path = "/videos/generate"
     api_summary = "Generate a video"
@@ -116,13 +126,13 @@ class GenerateVideoOperation(Operation):
     )
     slash_command = SlashCommand(
         name="video",
-        summary="Create a video with Veo 3.1 from a prompt.",
+        summary=gettext_lazy("Create a video with Veo 3.1 from a prompt."),
         example="/video waves at Muizenberg --seconds 6 --audio",
         flags=(
-            Flag(("--ar", "--aspect"), "aspect_ratio", "16:9 landscape or 9:16 portrait."),
-            Flag(("--seconds", "--duration"), "duration_seconds", "Length in seconds."),
+            Flag(("--ar", "--aspect"), "aspect_ratio", gettext_lazy("16:9 landscape or 9:16 portrait.")),
+            Flag(("--seconds", "--duration"), "duration_seconds", gettext_lazy("Length in seconds.")),
             *VEO_FLAGS[:4],
-            Flag(("--n", "--count"), "count", "How many videos; each is billed."),
+            Flag(("--n", "--count"), "count", gettext_lazy("How many videos; each is billed.")),
             *VEO_FLAGS[4:],
         ),
     )
@@ -152,7 +162,8 @@ class GenerateVideoOperation(Operation):
         meter = self.meter(**choices)
         if plan.video_samples_only:
             raise upgrade_required(
-                f"Making videos is not part of the {plan.name} plan; it has the sample gallery.",
+                _("Making videos is not part of the %(plan)s plan; it has the sample gallery.")
+                % {"plan": plan.name},
                 tier=plan.code,
                 upgrade=billing.upgrade_options(plan, meter, units),
             )
@@ -162,7 +173,8 @@ class GenerateVideoOperation(Operation):
             offering = {p.code for p in billing.upgrade_plans(plan) if resolution in p.video_resolutions}
             options = [o for o in billing.upgrade_options(plan, meter, units) if o["tier"] in offering]
             raise upgrade_required(
-                f"{RESOLUTION_WORDS.get(resolution, resolution)} video is not part of the {plan.name} plan.",
+                _("%(resolution)s video is not part of the %(plan)s plan.")
+                % {"resolution": RESOLUTION_WORDS.get(resolution, resolution), "plan": plan.name},
                 tier=plan.code,
                 upgrade=options,
             )
@@ -196,19 +208,28 @@ class GenerateVideoOperation(Operation):
 
     def started_message(self, params, answer: dict) -> str:
         seconds, count = params.duration_seconds, params.count
-        sound = " with sound" if params.generate_audio else ""
-        if params.reference_image_ids:
-            sound += f" from {len(params.reference_image_ids)} reference image" + (
-                "s" if len(params.reference_image_ids) > 1 else ""
-            )
+        words = {"count": count, "seconds": seconds, "ratio": params.aspect_ratio}
         if count > 1:
-            return f"Started {count} {params.aspect_ratio} videos of {seconds} seconds each{sound}"
-        article = "an" if seconds == 8 else "a"
-        return f"Started {article} {seconds}-second {params.aspect_ratio} video{sound}"
+            parts = [_("Started %(count)s %(ratio)s videos of %(seconds)s seconds each") % words]
+        elif seconds == 8:
+            parts = [_("Started an %(seconds)s-second %(ratio)s video") % words]
+        else:
+            parts = [_("Started a %(seconds)s-second %(ratio)s video") % words]
+        if params.generate_audio:
+            parts.append(_("with sound"))
+        if params.reference_image_ids:
+            references = len(params.reference_image_ids)
+            parts.append(
+                ngettext("from %(count)s reference image", "from %(count)s reference images", references)
+                % {"count": references}
+            )
+        return " ".join(parts)
 
     def summary(self, params: dict) -> str:
         count = params.get("count", 1)
-        what = (f"{count} × " if count > 1 else "") + f"{params.get('duration_seconds')} s video"
+        what = (f"{count} × " if count > 1 else "") + _("%(seconds)s s video") % {
+            "seconds": params.get("duration_seconds")
+        }
         return " · ".join([what, *_setting_words(params, params.get("aspect_ratio"))])
 
 
@@ -216,9 +237,13 @@ def _setting_words(params: dict, *first) -> list[str]:
     """The summary's words for the settings both video operations share."""
     references = len(params.get("reference_image_ids") or [])
     bits = [*first, RESOLUTION_WORDS.get(params.get("resolution") or "", params.get("resolution"))]
-    bits += ["audio" if params.get("generate_audio") else ""]
+    bits += [_("audio") if params.get("generate_audio") else ""]
     bits += [model_choice(params) if model_choice(params) != "standard" else ""]
-    bits += [f"{references} reference{'s' if references > 1 else ''}" if references else ""]
+    bits += [
+        ngettext("%(count)s reference", "%(count)s references", references) % {"count": references}
+        if references
+        else ""
+    ]
     return [b for b in bits if b]
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from billing import services as billing
 from billing.models import Meter
 from studio.errors import StudioError, upgrade_required
@@ -28,13 +31,17 @@ SIZE_WORDS = {"512": "512 (0.25 MP)", "1K": "1K", "2K": "2K", "4K": "4K"}
 # The slash-command flags of what an image request makes, and of how many and what not to show
 # (/image and /compose, in that order around their own flags).
 OUTPUT_FLAGS = (
-    Flag(("--ar", "--aspect"), "aspect_ratio", "Aspect ratio, width:height."),
-    Flag(("--size",), "image_size", "Output size (larger costs more)."),
-    Flag(("--format",), "output_format", "File type of the result."),
-    Flag(("--n", "--count"), "count", "How many images."),
+    Flag(("--ar", "--aspect"), "aspect_ratio", gettext_lazy("Aspect ratio, width:height.")),
+    Flag(("--size",), "image_size", gettext_lazy("Output size (larger costs more).")),
+    Flag(("--format",), "output_format", gettext_lazy("File type of the result.")),
+    Flag(("--n", "--count"), "count", gettext_lazy("How many images.")),
 )
-NEGATIVE_FLAG = Flag(("--no", "--negative"), "negative_prompt", "What the image should not show.", "words")
-SEED_FLAG = Flag(("--seed",), "seed", "Repeat a result: the same seed and prompt give a similar one.")
+NEGATIVE_FLAG = Flag(
+    ("--no", "--negative"), "negative_prompt", gettext_lazy("What the image should not show."), "words"
+)
+SEED_FLAG = Flag(
+    ("--seed",), "seed", gettext_lazy("Repeat a result: the same seed and prompt give a similar one.")
+)
 
 
 def plan_sizes(plan) -> tuple[str, ...]:
@@ -48,7 +55,9 @@ def admit_size(plan, size: str, meter: str, units: int) -> None:
     offering = {p.code for p in billing.upgrade_plans(plan) if size in plan_sizes(p)}
     options = [o for o in billing.upgrade_options(plan, meter, units) if o["tier"] in offering]
     raise upgrade_required(
-        f"{size} images are not part of the {plan.name} plan.", tier=plan.code, upgrade=options
+        _("%(size)s images are not part of the %(plan)s plan.") % {"size": size, "plan": plan.name},
+        tier=plan.code,
+        upgrade=options,
     )
 
 
@@ -60,8 +69,8 @@ def check_model(model, fields: dict[str, Any]) -> None:
     if ratio and model.aspect_ratios and ratio not in model.aspect_ratios:
         raise StudioError(
             "unsupported_aspect_ratio",
-            f"The image model in use does not make {ratio} images. It offers "
-            f"{', '.join(model.aspect_ratios)}.",
+            _("The image model in use does not make %(what)s images. It offers %(offers)s.")
+            % {"what": ratio, "offers": ", ".join(model.aspect_ratios)},
             status=422,
             field="aspect_ratio",
             supported=list(model.aspect_ratios),
@@ -70,7 +79,8 @@ def check_model(model, fields: dict[str, Any]) -> None:
     if size and size not in model.image_sizes:
         raise StudioError(
             "unsupported_image_size",
-            f"The image model in use does not make {size} images. It offers {', '.join(model.image_sizes)}.",
+            _("The image model in use does not make %(what)s images. It offers %(offers)s.")
+            % {"what": size, "offers": ", ".join(model.image_sizes)},
             status=422,
             field="image_size",
             supported=list(model.image_sizes),
@@ -79,8 +89,8 @@ def check_model(model, fields: dict[str, Any]) -> None:
     if images is not None and len(images) > model.max_input_images:
         raise StudioError(
             "too_many_images",
-            f"The image model in use takes at most {model.max_input_images} images; "
-            f"{len(images)} were chosen.",
+            _("The image model in use takes at most %(most)s images; %(chosen)s were chosen.")
+            % {"most": model.max_input_images, "chosen": len(images)},
             status=422,
             field="image_ids",
             most=model.max_input_images,
@@ -90,8 +100,8 @@ def check_model(model, fields: dict[str, Any]) -> None:
 def size_and_format_rows(params: dict) -> list[tuple[str, str]]:
     """The gallery's rows for a request's size and file type (jobs from before them: 1K, PNG)."""
     return [
-        ("Size", SIZE_WORDS.get(params.get("image_size") or "1K", "1K")),
-        ("Format", (params.get("output_format") or "png").upper()),
+        (_("Size"), SIZE_WORDS.get(params.get("image_size") or "1K", "1K")),
+        (_("Format"), (params.get("output_format") or "png").upper()),
     ]
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
 from billing import pricing
 from billing import services as billing
 from billing.models import Meter, PriceClass, UpscaleModel
@@ -33,11 +36,11 @@ def model_label(model: str) -> str:
 
 class UpscaleImageOperation(Operation):
     name = "upscale_image"
-    label = "Upscale image"
+    label = gettext_lazy("Upscale image")
     schema = UpscaleImage
     image_fields = ("image_id",)
     output_looks_like_parent = True  # the thumbnail is the parent's (assets.create_image_asset)
-    nouns = ("upscale", "upscales")
+    nouns = (pgettext_lazy("output", "upscale"), pgettext_lazy("output", "upscales"))
     typical_seconds = 10
     api_path = "/images/upscale"
     api_summary = "Upscale an image"
@@ -64,11 +67,13 @@ class UpscaleImageOperation(Operation):
     def admit(self, plan, units: int, **choices) -> JobPlan:
         model = self.choices(choices)["model"]
         if model not in plan.upscale_models:
-            wanted = "V4 Ultra" if model == "v4" else "upscaling"
+            wanted = "V4 Ultra" if model == "v4" else _("upscaling")
             offering = {p.code for p in billing.upgrade_plans(plan) if model in p.upscale_models}
             options = [o for o in billing.upgrade_options(plan, Meter.UPSCALES, 1) if o["tier"] in offering]
             raise upgrade_required(
-                f"The {plan.name} plan does not include {wanted}.", tier=plan.code, upgrade=options
+                _("The %(plan)s plan does not include %(wanted)s.") % {"plan": plan.name, "wanted": wanted},
+                tier=plan.code,
+                upgrade=options,
             )
         return JobPlan(CAPABILITIES[model], Meter.UPSCALES, 1, PRICE_CLASSES[model])
 
@@ -77,10 +82,19 @@ class UpscaleImageOperation(Operation):
         scale = int(params.factor.removeprefix("x"))
         if image.width * scale * image.height * scale > MAX_UPSCALED_PIXELS:
             raise validation_error(
-                f"{params.factor} would make this {image.width}×{image.height} image "
-                f"{image.width * scale}×{image.height * scale}, above the upscaler's "
-                f"{MAX_UPSCALED_PIXELS // 1_000_000} megapixels: choose a smaller factor.",
-                [{"field": "factor", "message": "result too large"}],
+                _(
+                    "%(factor)s would make this %(width)s×%(height)s image %(new_width)s×%(new_height)s, "
+                    "above the upscaler's %(megapixels)s megapixels: choose a smaller factor."
+                )
+                % {
+                    "factor": params.factor,
+                    "width": image.width,
+                    "height": image.height,
+                    "new_width": image.width * scale,
+                    "new_height": image.height * scale,
+                    "megapixels": MAX_UPSCALED_PIXELS // 1_000_000,
+                },
+                [{"field": "factor", "message": _("result too large")}],
             )
         return {}
 
@@ -101,13 +115,19 @@ class UpscaleImageOperation(Operation):
 
     def started_message(self, params, answer: dict) -> str:
         model = "V4 Ultra" if params.model == "v4" else "V3"
-        return f"Started upscaling the image {params.factor} with {model}"
+        return _("Started upscaling the image %(factor)s with %(model)s") % {
+            "factor": params.factor,
+            "model": model,
+        }
 
     def alt_text(self, params: dict) -> str:
-        return f"Upscaled image ({params.get('factor', '')})"
+        return _("Upscaled image (%(factor)s)") % {"factor": params.get("factor", "")}
 
     def settings_rows(self, params: dict) -> list[tuple[str, str]]:
-        return [("Factor", params.get("factor", "")), ("Upscaler", model_label(params.get("model", "")))]
+        return [
+            (_("Factor"), params.get("factor", "")),
+            (_("Upscaler"), str(model_label(params.get("model", "")))),
+        ]
 
 
 OPERATION = UpscaleImageOperation()
