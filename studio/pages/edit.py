@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -72,10 +72,10 @@ MODES = [
 NEEDS_MASK = ("insert", "remove")
 # The outpaint fields: each side's form name and its label.
 SIDES = (
-    ("left", gettext_lazy("Left")),
-    ("top", gettext_lazy("Top")),
-    ("right", gettext_lazy("Right")),
-    ("bottom", gettext_lazy("Bottom")),
+    ("left", pgettext_lazy("outpaint side", "Left")),
+    ("top", pgettext_lazy("outpaint side", "Top")),
+    ("right", pgettext_lazy("outpaint side", "Right")),
+    ("bottom", pgettext_lazy("outpaint side", "Bottom")),
 )
 FORM_DEFAULTS = {
     "mode": "insert",
