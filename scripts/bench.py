@@ -543,6 +543,8 @@ def report(result: dict) -> None:
             inproc[f"{path}_redis_connects"],
         )
         print(f"{path:<8}" + "".join(f"{c:>12}" for c in cells))
+    for path, said in inproc["statements"].items():
+        print(f"  {path}: " + " | ".join(q.split(" (")[0].replace('"', "") for q in said))
     rounds = setup["rounds"]
     print(
         f"\nHTTP, gunicorn {setup['workers']} sync workers, {setup['concurrency']} clients, {rounds} rounds:"
