@@ -67,8 +67,8 @@ test: install-test browser
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 ## Lint, format, types (mypy with django-stubs; pyproject.toml says what it checks), Django's
-## checks, no missing migrations, and no untranslated or fuzzy entry in the af/zu catalogues
-## (README "Languages").
+## checks, no missing migrations, no untranslated or fuzzy entry in the af/zu catalogues and no
+## unmarked user-facing string in templates/ (README "Languages").
 check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -76,6 +76,7 @@ check: install-test
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=mediastudio.settings_test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) scripts/i18n_build.py --check
+	$(PY) scripts/i18n_lint.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db_test.sqlite3 media staticfiles screenshots
