@@ -1,0 +1,73 @@
+"""The shell's pages (header, Media Creator, plans, account, gallery, viewer, deleting, 404, and the
+log-in, sign-up and password pages) in Afrikaans and isiZulu at phone width: each is in the language
+(<html lang>, a word of its own), and the longer words do not push the page wider than the phone.
+Screenshots: screenshots/lang-<lang>-<page>-phone.png (and -desktop)."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.tests.factories import make_asset, make_png
+
+PHONE_FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+# A word each page shows in the language (from locale/parts/shell), so the test fails if the page
+# fell back to English.
+SIGNED_IN = {
+    "landing": ("/", {"af": "Wat oorbly", "zu": "Okusele"}),
+    "plans": ("/plans/", {"af": "Toelae", "zu": "Isabelo"}),
+    "account": ("/account/", {"af": "Skrap my rekening en media", "zu": "Susa i-akhawunti yami nemidiya"}),
+    "gallery": ("/studio/images/", {"af": "Jou prente en video's", "zu": "Izithombe namavidiyo akho"}),
+    "email": ("/accounts/email/", {"af": "Verander my e-posadres", "zu": "Shintsha i-imeyili yami"}),
+    "password-change": ("/accounts/password/change/", {"af": "Huidige wagwoord", "zu": "Iphasiwedi yamanje"}),
+    "404": ("/no-such-page/", {"af": "Ons kan nie daardie bladsy vind nie", "zu": "Asilitholi lelo khasi"}),
+}
+SIGNED_OUT = {
+    "login": ("/accounts/login/", {"af": "Wagwoord vergeet?", "zu": "Ukhohlwe iphasiwedi yakho?"}),
+    "signup": ("/accounts/signup/", {"af": "Skep jou rekening", "zu": "Vula i-akhawunti yakho"}),
+    "password-reset": ("/accounts/password/reset/", {"af": "Stuur die skakel", "zu": "Thumela isixhumanisi"}),
+}
+
+
+def _check(page, url: str, lang: str, word: str, name: str, shoot) -> None:
+    page.goto(url)
+    assert page.locator("html").get_attribute("lang") == lang
+    assert word in page.locator("body").inner_text(), f"{url} in {lang}: {word!r} is missing"
+    shoot(page, f"lang-{lang}-{name}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(PHONE_FITS), f"{url} in {lang} is wider than a phone"
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("lang", ["af", "zu"])
+def test_the_shell_pages_are_in_the_language_and_fit_a_phone(
+    page, live_server, make_user, log_in, shoot, lang
+):
+    for name, (path, words) in SIGNED_OUT.items():
+        page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+        _check(page, live_server.url + path, lang, words[lang], name, shoot)
+
+    alice = make_user(username="alice", tier="JIVE")
+    older = make_asset(alice, data=make_png((96, 64)), thumbnail=make_png((48, 32)), watermarked=False)
+    newer = make_asset(alice, data=make_png((96, 64)), thumbnail=make_png((48, 32)), parent=older)
+    page.context.clear_cookies()
+    log_in(page, alice)
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    pages = {
+        **SIGNED_IN,
+        "viewer": (
+            f"/studio/images/{newer.id}/",
+            {"af": "Oor hierdie prent", "zu": "Mayelana nalesi sithombe"},
+        ),
+        "delete": (
+            f"/studio/media/{newer.id}/delete/",
+            {"af": "Skrap hierdie prent?", "zu": "Susa lesi sithombe?"},
+        ),
+    }
+    for name, (path, words) in pages.items():
+        _check(page, live_server.url + path, lang, words[lang], name, shoot)
+    # The header's meter, in the language's plural form.
+    page.goto(live_server.url + "/")
+    meter = page.locator("#shell-meter .meter-words").inner_text()
+    assert {"af": "prente oor", "zu": "Izithombe ezingu-"}[lang] in meter
