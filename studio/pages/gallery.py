@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -57,10 +58,10 @@ def _alt(asset: MediaAsset) -> str:
         return prompt[:100]
     job = asset.source_job
     if asset.origin == MediaAsset.Origin.UPLOADED:
-        return "Uploaded image"
+        return _("Uploaded image")
     if job is not None:
         return operations.for_job(job).alt_text(job.params or {})
-    return "Image"
+    return _("Image")
 
 
 def _thumb_size(asset: MediaAsset, side: int = 384) -> tuple[int | None, int | None]:
@@ -84,7 +85,7 @@ def _tile(asset: MediaAsset) -> dict:
     alt = _alt(asset)
     duration = _duration(asset.duration_seconds)
     if asset.kind == MediaAsset.Kind.VIDEO:
-        head = f"Video, {duration}" if duration else "Video"
+        head = _("Video, %(duration)s") % {"duration": duration} if duration else _("Video")
         alt = f"{head}: {_prompt(asset)[:100]}" if _prompt(asset) else head
     return {
         "asset": asset,
@@ -132,12 +133,12 @@ def _own_asset(user, value) -> MediaAsset:
     try:
         asset_id = uuid.UUID(str(value))
     except ValueError:
-        raise Http404("No such image.") from None
+        raise Http404(_("No such image.")) from None
     asset = (
         MediaAsset.objects.for_user(user).select_related("source_job", "parent").filter(pk=asset_id).first()
     )
     if asset is None:
-        raise Http404("No such image.")
+        raise Http404(_("No such image."))
     return asset
 
 
@@ -165,21 +166,21 @@ def _strip(user, asset: MediaAsset) -> tuple[list[dict], MediaAsset | None, Medi
 def _settings(job: MediaJob | None, asset: MediaAsset) -> list[tuple[str, str]]:
     """The parameters that made this image, as (label, value) rows."""
     if job is None:
-        return [("Source", "Uploaded" if asset.origin == MediaAsset.Origin.UPLOADED else "Unknown")]
+        return [(_("Source"), _("Uploaded") if asset.origin == MediaAsset.Origin.UPLOADED else _("Unknown"))]
     params = job.params or {}
-    rows: list[tuple[str, str]] = [("Made with", job.get_operation_display())]
+    rows: list[tuple[str, str]] = [(_("Made with"), job.get_operation_display())]
     rows += operations.for_job(job).settings_rows(params)  # its own: an upscale's factor, an edit's mode
     if params.get("style"):
-        rows.append(("Style", STYLE_PRESETS.get(params["style"], (params["style"],))[0]))
+        rows.append((_("Style"), str(STYLE_PRESETS.get(params["style"], (params["style"],))[0])))
     if params.get("aspect_ratio"):
-        rows.append(("Aspect ratio", params["aspect_ratio"]))
+        rows.append((_("Aspect ratio"), params["aspect_ratio"]))
     if params.get("count"):
-        rows.append(("Images asked for", str(params["count"])))
+        rows.append((_("Images asked for"), str(params["count"])))
     if params.get("negative_prompt"):
-        rows.append(("Negative prompt", params["negative_prompt"]))
+        rows.append((_("Negative prompt"), params["negative_prompt"]))
     if params.get("seed") is not None and job.seed_applied:  # never a seed the model ignored
-        rows.append(("Seed", str(params["seed"])))
-    rows.append(("Model", job.model))
+        rows.append((_("Seed"), str(params["seed"])))
+    rows.append((_("Model"), job.model))
     return rows
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext, ngettext_lazy
 
 from billing import services as billing
 from billing.models import Meter
@@ -18,10 +18,12 @@ from studio.models import MediaJob
 
 register = template.Library()
 
-# Django's month abbreviations (the date filter's "M", as in "2 Dec 2026"), listed so that makemessages
-# puts them in our catalogue: Django ships none for isiZulu (ours has CLDR's), and its Afrikaans ones
-# are repeated as they are. Only for extraction; nothing reads this.
-MONTH_ABBREVIATIONS = (
+# Words of Django's that the shell's pages show: the month abbreviations (the date filter's "M", as in
+# "2 Dec 2026") and filesizeformat's bytes. Listed so that makemessages puts them in our catalogue:
+# Django ships none for isiZulu (ours has CLDR's), and its Afrikaans ones are repeated as they are.
+# Only for extraction; nothing reads this.
+DJANGO_WORDS = (
+    ngettext_lazy("%(size)d byte", "%(size)d bytes", "size"),
     gettext_noop("jan"),
     gettext_noop("feb"),
     gettext_noop("mar"),

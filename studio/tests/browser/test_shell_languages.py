@@ -71,3 +71,8 @@ def test_the_shell_pages_are_in_the_language_and_fit_a_phone(
     page.goto(live_server.url + "/")
     meter = page.locator("#shell-meter .meter-words").inner_text()
     assert {"af": "prente oor", "zu": "Izithombe ezingu-"}[lang] in meter
+    # The viewer's rows and Django's own words on it (file size, month) are in the language too.
+    page.goto(live_server.url + f"/studio/images/{newer.id}/")
+    about = page.locator(".viewer .panel").inner_text()
+    assert {"af": "Onbekend", "zu": "Akwaziwa"}[lang] in about
+    assert "bytes" not in about and "Unknown" not in about
