@@ -19,10 +19,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.templatetags.static import static
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageDraw, ImageFilter
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 FOLDER = "samples"
 SECONDS = 3
@@ -37,9 +42,10 @@ Colour = tuple[int, int, int]
 @dataclass(frozen=True)
 class Sample:
     slug: str
-    title: str
-    place: str
-    description: str
+    # The words on the gallery are translated (gettext_lazy); the slug is the files' name.
+    title: StrOrPromise
+    place: StrOrPromise
+    description: StrOrPromise
     aspect: str  # "16:9" or "9:16"
 
     @property
@@ -66,44 +72,44 @@ class Sample:
 CATALOGUE: tuple[Sample, ...] = (
     Sample(
         "table-mountain",
-        "Table Mountain at sunrise",
-        "Cape Town, Western Cape",
-        "First light on the flat top, the tablecloth of cloud rolling over the edge.",
+        gettext_lazy("Table Mountain at sunrise"),
+        gettext_lazy("Cape Town, Western Cape"),
+        gettext_lazy("First light on the flat top, the tablecloth of cloud rolling over the edge."),
         "16:9",
     ),
     Sample(
         "kruger",
-        "Acacia sunset in the Kruger",
-        "Kruger National Park, Mpumalanga",
-        "An umbrella thorn against a red sky as the bushveld goes quiet.",
+        gettext_lazy("Acacia sunset in the Kruger"),
+        gettext_lazy("Kruger National Park, Mpumalanga"),
+        gettext_lazy("An umbrella thorn against a red sky as the bushveld goes quiet."),
         "16:9",
     ),
     Sample(
         "drakensberg",
-        "The Amphitheatre, Drakensberg",
-        "uKhahlamba-Drakensberg, KwaZulu-Natal",
-        "Basalt cliffs above green foothills and the Tugela's first falls.",
+        gettext_lazy("The Amphitheatre, Drakensberg"),
+        gettext_lazy("uKhahlamba-Drakensberg, KwaZulu-Natal"),
+        gettext_lazy("Basalt cliffs above green foothills and the Tugela's first falls."),
         "16:9",
     ),
     Sample(
         "cape-point",
-        "Lighthouse at Cape Point",
-        "Cape Peninsula, Western Cape",
-        "The old lighthouse on its cliff above the Atlantic swell.",
+        gettext_lazy("Lighthouse at Cape Point"),
+        gettext_lazy("Cape Peninsula, Western Cape"),
+        gettext_lazy("The old lighthouse on its cliff above the Atlantic swell."),
         "9:16",
     ),
     Sample(
         "karoo",
-        "Night sky over the Karoo",
-        "Sutherland, Northern Cape",
-        "The Milky Way over a koppie, far from any city light.",
+        gettext_lazy("Night sky over the Karoo"),
+        gettext_lazy("Sutherland, Northern Cape"),
+        gettext_lazy("The Milky Way over a koppie, far from any city light."),
         "16:9",
     ),
     Sample(
         "durban",
-        "Morning surf, Durban",
-        "Golden Mile, KwaZulu-Natal",
-        "Warm Indian Ocean sets rolling in under a rising sun.",
+        gettext_lazy("Morning surf, Durban"),
+        gettext_lazy("Golden Mile, KwaZulu-Natal"),
+        gettext_lazy("Warm Indian Ocean sets rolling in under a rising sun."),
         "9:16",
     ),
 )

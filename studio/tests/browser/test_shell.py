@@ -57,6 +57,25 @@ MODEL_WORDS = re.compile(
 RUN_TOGETHER = re.compile(r"\b[a-z]{2,}[.!?][A-Z][a-z]+")
 
 
+def page_path(request, user, url_name: str | None, needs: str | None, *, prompt: str = "Protea") -> str:
+    """The URL of one of PAGES for `user`, making the object it shows (skips a page this build lacks)."""
+    if needs == "samples":
+        request.getfixturevalue("sample_clips")
+    objects = {}
+    if needs == "asset":
+        objects["asset_id"] = assets.save_upload(user, make_photo((640, 480))).id
+    elif needs == "job":
+        objects["job_id"] = jobs.submit_job(user, "generate_image", GenerateImage(prompt=prompt)).id
+    elif needs == "video":
+        objects["job_id"] = make_job(user, operation="generate_video", params={"prompt": prompt}).id
+    elif needs == "finished-video":
+        objects["video_id"] = make_finished_video(user).id
+    try:
+        return reverse(url_name, kwargs=objects) if url_name else "/studio/no-such-page/"
+    except NoReverseMatch:
+        pytest.skip(f"{url_name} is not a page of this build")
+
+
 def check_shell(page, label: str, *, meter: bool = True) -> None:
     main_nav = page.get_by_role("navigation", name="Main")
     for name in ("Image Studio", "Video Studio", "Gallery", "Plans"):
@@ -84,22 +103,8 @@ def check_shell(page, label: str, *, meter: bool = True) -> None:
 def test_every_page_has_the_shell_at_both_widths_and_no_serious_axe_violation(
     page, live_server, make_user, log_in, studio_env, shoot, request, name, tier, url_name, needs
 ):
-    if needs == "samples":
-        request.getfixturevalue("sample_clips")
     user = make_user(username=f"shell-{tier.lower()}", tier=tier)
-    objects = {}
-    if needs == "asset":
-        objects["asset_id"] = assets.save_upload(user, make_photo((640, 480))).id
-    elif needs == "job":
-        objects["job_id"] = jobs.submit_job(user, "generate_image", GenerateImage(prompt="A protea")).id
-    elif needs == "video":
-        objects["job_id"] = make_job(user, operation="generate_video", params={"prompt": "A dhow"}).id
-    elif needs == "finished-video":
-        objects["video_id"] = make_finished_video(user).id
-    try:
-        path = reverse(url_name, kwargs=objects) if url_name else "/studio/no-such-page/"
-    except NoReverseMatch:
-        pytest.skip(f"{url_name} is not a page of this build")
+    path = page_path(request, user, url_name, needs)
     log_in(page, user)
 
     response = page.goto(live_server.url + path)
