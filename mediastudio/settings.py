@@ -252,11 +252,12 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 # --- Static and media -------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
-# The FREE tier's sample clips (studio/samples.py) are rendered into a static source folder, so
-# collectstatic gives them hashed names and WhiteNoise (or the front server) serves them with Range.
-SAMPLES_ROOT = Path(envstr("SAMPLES_ROOT", str(BASE_DIR / "static" / "samples")))
-if BASE_DIR / "static" not in SAMPLES_ROOT.parents:
-    STATICFILES_DIRS.append(("samples", SAMPLES_ROOT))
+# The FREE tier's sample clips (studio/samples.py) are rendered into a static source folder of
+# their own (under /static/samples/), so collectstatic gives them hashed names and WhiteNoise (or
+# the front server) serves them with Range. Not inside static/: clips rendered there would shadow
+# a SAMPLES_ROOT set elsewhere.
+SAMPLES_ROOT = Path(envstr("SAMPLES_ROOT", str(BASE_DIR / "samples")))
+STATICFILES_DIRS.append(("samples", SAMPLES_ROOT))
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"

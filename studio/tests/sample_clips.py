@@ -1,6 +1,6 @@
 """The FREE tier's sample clips for tests: rendered once per session by the real
 `render_samples` command into a temporary SAMPLES_ROOT, which each test's static files then
-include (as the repository's static/samples/ does after `make run`).
+include (as the repository's samples/ does after `make run`).
 
 Import the fixtures into a test module: `from studio.tests.sample_clips import rendered_samples,
 sample_clips  # noqa: F401`.
@@ -26,7 +26,7 @@ def rendered_samples(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def sample_clips(rendered_samples, settings) -> Path:
-    """The rendered clips as static files under samples/ (found first, before static/samples/)."""
+    """The rendered clips as static files under samples/ (in place of the repository's samples/)."""
     settings.SAMPLES_ROOT = rendered_samples
     settings.STATICFILES_DIRS = [("samples", str(rendered_samples)), *settings.STATICFILES_DIRS]
     return rendered_samples
