@@ -6,6 +6,8 @@ the same rule, asked ahead of the call from the route the settings pick now.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from .base import ConfigurationError, Family, Operation
 from .catalog import resolve
 
@@ -13,14 +15,16 @@ from .catalog import resolve
 _NOT_HONOURED = {
     # The studio keeps SynthID on, and Imagen refuses a seed while addWatermark is true, so the
     # adapter leaves it out (vertex-wire-format.md, "Seed vs watermark").
-    Family.IMAGEN: (
+    Family.IMAGEN: gettext_lazy(
         "Imagen can't use a seed while Google's SynthID watermark is on (it always is here), "
         "so results won't repeat."
     ),
     # Veo rewrites the prompt unless enhancePrompt is false, and a seed does not repeat a result
     # then (Veo's parameter reference: seed "not reproducible while enhancePrompt is on"); Google's
     # default is on, and the Video Studio lets the user turn it off.
-    Family.VEO: "Veo rewrites your prompt (prompt enhancement is on), so a seed won't repeat a result.",
+    Family.VEO: gettext_lazy(
+        "Veo rewrites your prompt (prompt enhancement is on), so a seed won't repeat a result."
+    ),
 }
 
 
@@ -33,4 +37,4 @@ def seed_note(operation: Operation, *, enhance_prompt: bool | None = None) -> st
         return ""  # a misconfigured route refuses the submit anyway, with its own message
     if family == Family.VEO and enhance_prompt is False:
         return ""
-    return _NOT_HONOURED.get(family, "")
+    return str(_NOT_HONOURED.get(family, ""))

@@ -36,12 +36,23 @@ def text(response) -> str:
     [
         (
             "af",
-            ["Skep video", "Beeldverhouding", "Jou onlangse video's", "Laat Veo my opdrag verbeter"],
+            [
+                "Skep video",
+                "Beeldverhouding",
+                "Jou onlangse video's",
+                "Laat Veo my opdrag verbeter",
+                "Veo herskryf jou opdrag",
+            ],
             ["Generate video", "Aspect ratio", "Your recent videos", "Let Veo improve my prompt"],
         ),
         (
             "zu",
-            ["Dala ividiyo", "Amavidiyo akho akamuva", "Vumela i-Veo ithuthukise umyalo wami"],
+            [
+                "Dala ividiyo",
+                "Amavidiyo akho akamuva",
+                "Vumela i-Veo ithuthukise umyalo wami",
+                "I-Veo ibhala kabusha umyalo wakho",
+            ],
             ["Generate video", "Your recent videos", "Let Veo improve my prompt"],
         ),
     ],
