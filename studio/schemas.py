@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
+from django.utils.translation import gettext
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -101,17 +102,17 @@ REFERENCES_LAST_EIGHT_SECONDS = "references_last_eight_seconds"
 def _no_control_characters(text: str) -> str:
     # PostgreSQL cannot store NUL in a JSON field, and no model wants other control characters.
     if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
-        raise PydanticCustomError(CONTROL_CHARACTERS, "must not contain control characters")
+        raise PydanticCustomError(CONTROL_CHARACTERS, gettext("must not contain control characters"))
     # A lone surrogate (JSON "\udc00") is not text: PostgreSQL's JSON refuses it.
     if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        raise PydanticCustomError(INVALID_UNICODE, "must be valid Unicode text")
+        raise PydanticCustomError(INVALID_UNICODE, gettext("must be valid Unicode text"))
     return text
 
 
 def _not_a_bool(value):
     # pydantic's lax mode reads true as 1; a count or a seed of `true` is a mistake, not a number.
     if isinstance(value, bool):
-        raise PydanticCustomError(BOOL_NOT_A_NUMBER, "must be a whole number, not true or false")
+        raise PydanticCustomError(BOOL_NOT_A_NUMBER, gettext("must be a whole number, not true or false"))
     return value
 
 
@@ -145,7 +146,9 @@ def _meaningful(text: str) -> str:
     if text and not _carries_meaning(text[start:end]):
         raise PydanticCustomError(
             PROMPT_WITHOUT_MEANING,
-            "must contain letters or digits, not only punctuation, symbols, emoji or invisible characters",
+            gettext(
+                "must contain letters or digits, not only punctuation, symbols, emoji or invisible characters"
+            ),
         )
     return text[start:end]
 
@@ -293,7 +296,7 @@ class OutpaintSides(_Strict):
     def _some_side(self) -> OutpaintSides:
         if not any((self.left, self.top, self.right, self.bottom)):
             raise PydanticCustomError(
-                OUTPAINT_WITHOUT_SIDES, "extend at least one side by a positive number of pixels"
+                OUTPAINT_WITHOUT_SIDES, gettext("extend at least one side by a positive number of pixels")
             )
         return self
 
@@ -424,34 +427,48 @@ class EditImage(_Strict):
     def _mode_rules(self) -> EditImage:
         which = {"article": self._article(), "mode": self.mode}
         if self.mode in ("insert", "background_swap") and not self.prompt:
-            raise PydanticCustomError(EDIT_NEEDS_PROMPT, "{article} {mode} edit needs a prompt", which)
+            raise PydanticCustomError(
+                EDIT_NEEDS_PROMPT,
+                gettext("an {mode} edit needs a prompt")
+                if self._article() == "an"
+                else gettext("a {mode} edit needs a prompt"),
+                which,
+            )
         masks = [field for field in _MASKS if getattr(self, field)]
         if self.mode in ("insert", "remove") and not masks:
             raise PydanticCustomError(
                 EDIT_NEEDS_MASK,
-                "{article} {mode} edit needs a painted mask, a mask_asset_id or a mask_description",
+                gettext("an {mode} edit needs a painted mask, a mask_asset_id or a mask_description")
+                if self._article() == "an"
+                else gettext("a {mode} edit needs a painted mask, a mask_asset_id or a mask_description"),
                 which,
             )
         if len(masks) > 1:
             raise PydanticCustomError(
-                EDIT_ONE_MASK, "give one mask: a painted mask, a mask_asset_id or a mask_description"
+                EDIT_ONE_MASK, gettext("give one mask: a painted mask, a mask_asset_id or a mask_description")
             )
         if self.mask_description and self.mode not in ("insert", "remove"):
             raise PydanticCustomError(
                 MASK_DESCRIPTION_MODE,
-                "mask_description is for insert and remove; background_swap finds the background itself",
+                gettext(
+                    "mask_description is for insert and remove; background_swap finds the background itself"
+                ),
             )
         if self.mode == "outpaint":
             if masks:
                 raise PydanticCustomError(
-                    OUTPAINT_WITH_MASK, "outpaint builds its own mask: send outpaint sides, not a mask"
+                    OUTPAINT_WITH_MASK,
+                    gettext("outpaint builds its own mask: send outpaint sides, not a mask"),
                 )
             if (self.outpaint is None) == (self.outpaint_aspect_ratio is None):
                 raise PydanticCustomError(
-                    OUTPAINT_SIDES_OR_RATIO, "outpaint needs either outpaint sides or outpaint_aspect_ratio"
+                    OUTPAINT_SIDES_OR_RATIO,
+                    gettext("outpaint needs either outpaint sides or outpaint_aspect_ratio"),
                 )
         elif self.outpaint or self.outpaint_aspect_ratio:
-            raise PydanticCustomError(OUTPAINT_ONLY, "outpaint sides only apply to the outpaint mode")
+            raise PydanticCustomError(
+                OUTPAINT_ONLY, gettext("outpaint sides only apply to the outpaint mode")
+            )
         return self
 
 
@@ -538,24 +555,27 @@ class GenerateVideo(_Strict):
     @model_validator(mode="after")
     def _inputs(self) -> GenerateVideo:
         if self.fast and self.lite:
-            raise PydanticCustomError(VIDEO_ONE_MODEL, "choose Fast or Lite, not both")
+            raise PydanticCustomError(VIDEO_ONE_MODEL, gettext("choose Fast or Lite, not both"))
         if self.reference_image_ids:
             if self.first_frame_id or self.last_frame_id:
                 raise PydanticCustomError(
-                    REFERENCES_WITH_FRAMES, "reference images cannot be used with a first or last frame"
+                    REFERENCES_WITH_FRAMES,
+                    gettext("reference images cannot be used with a first or last frame"),
                 )
             if not self.prompt:
                 raise PydanticCustomError(
-                    REFERENCES_NEED_PROMPT, "a video from reference images needs a prompt"
+                    REFERENCES_NEED_PROMPT, gettext("a video from reference images needs a prompt")
                 )
             if self.duration_seconds != REFERENCE_VIDEO_SECONDS:
                 raise PydanticCustomError(
-                    REFERENCES_LAST_EIGHT_SECONDS, "a video from reference images lasts 8 seconds"
+                    REFERENCES_LAST_EIGHT_SECONDS, gettext("a video from reference images lasts 8 seconds")
                 )
         if not self.prompt and not self.first_frame_id:
-            raise PydanticCustomError(VIDEO_NEEDS_PROMPT_OR_FRAME, "a video needs a prompt or a first frame")
+            raise PydanticCustomError(
+                VIDEO_NEEDS_PROMPT_OR_FRAME, gettext("a video needs a prompt or a first frame")
+            )
         if self.last_frame_id and not self.first_frame_id:
-            raise PydanticCustomError(LAST_FRAME_NEEDS_FIRST, "a last frame needs a first frame")
+            raise PydanticCustomError(LAST_FRAME_NEEDS_FIRST, gettext("a last frame needs a first frame"))
         return self
 
     @property
@@ -590,7 +610,7 @@ class ComposeImage(_Strict):
     @model_validator(mode="after")
     def _each_image_once(self) -> ComposeImage:
         if len(set(self.image_ids)) != len(self.image_ids):
-            raise PydanticCustomError(DUPLICATE_IMAGE, "name each image once")
+            raise PydanticCustomError(DUPLICATE_IMAGE, gettext("name each image once"))
         return self
 
 
@@ -618,7 +638,7 @@ class ExtendVideo(_Strict):
     @model_validator(mode="after")
     def _one_model(self) -> ExtendVideo:
         if self.fast and self.lite:
-            raise PydanticCustomError(VIDEO_ONE_MODEL, "choose Fast or Lite, not both")
+            raise PydanticCustomError(VIDEO_ONE_MODEL, gettext("choose Fast or Lite, not both"))
         return self
 
     @property

@@ -89,3 +89,24 @@ def test_an_api_refusal_is_worded_in_the_requests_language_with_an_english_code(
     error = response.json()["error"]
     assert error["code"] == "upgrade_required" and error["tier"] == "FREE"
     assert error["message"] == words.format(plan=billing.plan_for(user).name)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "a video needs a prompt or a first frame"),
+        ("af", "'n video het 'n opdrag of 'n eerste raam nodig"),
+        ("zu", "ividiyo idinga umyalo noma uhlaka lokuqala"),
+    ],
+)
+def test_a_schema_rule_is_worded_in_the_requests_language_with_an_english_type(
+    catalogue, studio_env, api, make_user, lang, words
+):
+    api.login(make_user(tier="JIVE"))
+    with translation.override(lang):
+        response = api.post("/videos/generate", {"duration_seconds": 4}, HTTP_ACCEPT_LANGUAGE=lang)
+
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"] == [{"field": "", "message": words, "type": "video_needs_prompt_or_frame"}]
