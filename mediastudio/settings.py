@@ -255,7 +255,8 @@ STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # The FREE tier's sample clips (studio/samples.py) are rendered into a static source folder of
 # their own (under /static/samples/), so collectstatic gives them hashed names and WhiteNoise (or
 # the front server) serves them with Range. Not inside static/: clips rendered there would shadow
-# a SAMPLES_ROOT set elsewhere.
+# a SAMPLES_ROOT set elsewhere. The repository keeps the empty folder (samples/.gitkeep), so the
+# static files check finds it before the first render.
 SAMPLES_ROOT = Path(envstr("SAMPLES_ROOT", str(BASE_DIR / "samples")))
 STATICFILES_DIRS.append(("samples", SAMPLES_ROOT))
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
