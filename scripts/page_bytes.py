@@ -4,7 +4,10 @@ static images and whatever the style sheets' url()s name — raw and gzipped (Wh
 gzipped). The user's own media (thumbnails) are content, not page weight, and are not counted.
 A measurement, not a test; the README's table comes from it.
 
-    .venv/bin/python scripts/page_bytes.py
+    .venv/bin/python scripts/page_bytes.py [--lang af]
+
+--lang: the pages in that language (sent as Accept-Language); the JavaScript catalogue
+(/jsi18n/<lang>/<version>.js) counts as one of the scripts a page fetches.
 
 Runs in-process on a throwaway SQLite database with a user of each tier, one uploaded image each
 and a queued job (no worker runs, so job pages show their progress state).
@@ -30,8 +33,11 @@ os.environ["REDIS_URL"] = ""
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
 # Style sheets, icons, scripts and images of the site's own static files.
-LINKED = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="(/static/[^"]+)"')
+LINKED = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="(/static/[^"]+|/jsi18n/[^"]+)"')
 CSS_URL = re.compile(r'url\(["\']?(/static/[^"\')]+)')
+
+
+LANG = sys.argv[sys.argv.index("--lang") + 1] if "--lang" in sys.argv else ""
 
 
 def gz(data: bytes) -> int:
@@ -95,6 +101,8 @@ def main() -> None:
     static_cache: dict[str, bytes] = {}
 
     def static_bytes(url: str) -> bytes:
+        if url not in static_cache and url.startswith("/jsi18n/"):
+            static_cache[url] = Client().get(url).content
         if url not in static_cache:
             path = finders.find(url.removeprefix("/static/").split("?")[0])
             static_cache[url] = Path(path).read_bytes() if path else b""
@@ -114,7 +122,7 @@ def main() -> None:
             url = reverse(name, kwargs=kwargs) if name else "/no-such-page/"
         except NoReverseMatch:
             continue
-        client = Client()
+        client = Client(HTTP_ACCEPT_LANGUAGE=LANG)
         if tier:
             client.force_login(users[tier])
         response = client.get(url, follow=True)

@@ -103,7 +103,9 @@ def javascript_catalog(request: HttpRequest, lang: str, version: str) -> HttpRes
     if lang not in codes():
         raise Http404("No such language.")
     with translation.override(lang):
-        response = JavaScriptCatalog.as_view()(request)
+        # This project's strings only (LOCALE_PATHS): not the Django admin's own JavaScript
+        # catalogue, which would more than double the Afrikaans file.
+        response = JavaScriptCatalog.as_view(packages=["studio"])(request)
     if version == catalogue_version(lang):
         response["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
     else:

@@ -4,10 +4,10 @@ The clips are made by our own offline pipeline, not by Veo: each scene is painte
 given a slow camera move with ffmpeg (the binary imageio-ffmpeg ships), 3 s of H.264 at 640×360
 (or 360×640) with a WebP poster of the first frame. `manage.py render_samples` writes them to
 SAMPLES_ROOT (samples/, a static source folder served under /static/samples/) at set-up: `make
-run` calls it before collectstatic, the container's build before its own. From there they are static files like the CSS:
-hashed names, served by WhiteNoise (Range included) or the front server, never by a view of ours.
-It skips clips that exist, so it is cheap to run every time. Pages ask `available()` and say the
-clips are being prepared when some are missing.
+run` calls it before collectstatic, the container's build before its own. From there they are
+static files like the CSS: hashed names, served by WhiteNoise (Range included) or the front
+server, never by a view of ours. It skips clips that exist, so it is cheap to run every time.
+Pages ask `available()` and say the clips are being prepared when some are missing.
 """
 
 from __future__ import annotations

@@ -15,10 +15,12 @@ register = template.Library()
 
 @register.simple_tag
 def jsi18n_src() -> str:
-    """The active language's JavaScript catalogue: a static-friendly script URL with its version."""
+    """The active language's JavaScript catalogue: a static-friendly script URL with its version.
+    None ("") in English, the source language: the page scripts fall back to their own words when
+    there is no gettext, so an English page fetches nothing more (README "Languages")."""
     lang = translation.get_language() or settings.LANGUAGE_CODE
-    if lang not in dict(settings.LANGUAGES):
-        lang = settings.LANGUAGE_CODE
+    if lang not in dict(settings.LANGUAGES) or lang == settings.LANGUAGE_CODE:
+        return ""
     return reverse("jsi18n", kwargs={"lang": lang, "version": catalogue_version(lang)})
 
 
