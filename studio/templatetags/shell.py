@@ -18,8 +18,9 @@ from studio.models import MediaJob
 
 register = template.Library()
 
-# Words of Django's that the shell's pages show: the month abbreviations (the date filter's "M", as in
-# "2 Dec 2026") and filesizeformat's bytes. Listed so that makemessages puts them in our catalogue:
+# Words of Django's that the pages show: the month abbreviations (the date filter's "M", as in
+# "2 Dec 2026"), the months (its "F", as in "December 2026") and filesizeformat's bytes. Listed so
+# that makemessages puts them in our catalogue:
 # Django ships none for isiZulu (ours has CLDR's), and its Afrikaans ones are repeated as they are.
 # Only for extraction; nothing reads this.
 DJANGO_WORDS = (
@@ -36,6 +37,18 @@ DJANGO_WORDS = (
     gettext_noop("oct"),
     gettext_noop("nov"),
     gettext_noop("dec"),
+    gettext_noop("January"),
+    gettext_noop("February"),
+    gettext_noop("March"),
+    gettext_noop("April"),
+    gettext_noop("May"),
+    gettext_noop("June"),
+    gettext_noop("July"),
+    gettext_noop("August"),
+    gettext_noop("September"),
+    gettext_noop("October"),
+    gettext_noop("November"),
+    gettext_noop("December"),
 )
 
 # The meter a page's URL name counts in, by the name's prefix; the first match wins.

@@ -233,3 +233,24 @@ def test_two_parts_disagreeing_is_a_warning(locale_dir):
 def test_the_committed_catalogues_are_complete():
     """What `make check` runs: no untranslated or fuzzy entry in the committed catalogues."""
     assert i18n_build.problems() == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en-za", "2 Dec 2026 · December 2026"),
+        ("af", "2 Des 2026 · Desember 2026"),
+        ("zu", "2 Dis 2026 · Disemba 2026"),
+    ],
+)
+def test_month_names_in_explicit_date_formats_follow_the_language(lang, expected):
+    """Django has no isiZulu catalogue: the months come from ours (studio/templatetags/shell.py)."""
+    from datetime import UTC, datetime
+
+    from django.template import Context, Template
+
+    moment = datetime(2026, 12, 2, 12, 5, tzinfo=UTC)
+    with translation.override(lang):
+        assert (
+            Template('{{ d|date:"j M Y" }} · {{ d|date:"F Y" }}').render(Context({"d": moment})) == expected
+        )
