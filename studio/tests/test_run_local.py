@@ -130,11 +130,22 @@ class RunLocal:
         raise AssertionError(f"only {tree} started:\n{self.log()}")
 
     def stop(self) -> None:
+        """Kill run_local and everything below it. The tree is read first: once run_local is dead
+        its children belong to init, and a qcluster left running (on the test's queue, with this
+        test's emulator address) would take later tests' jobs."""
+        tree = descendants(self.process.pid)
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        for pid in descendants(self.process.pid):
-            os.kill(pid, signal.SIGKILL)
+        for pid in tree | descendants(self.process.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: whatever is still in it
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture

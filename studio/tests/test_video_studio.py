@@ -354,7 +354,7 @@ def test_it_refuses_free_users_with_the_samples_and_no_form(client, make_user, p
     assert 'name="prompt"' not in page and '<form id="video-form"' not in page
     assert page.count("<video ") == len(samples.CATALOGUE)
     for sample in samples.CATALOGUE:
-        assert sample.title in page and sample.poster_url in page and sample.video_url in page
+        assert str(sample.title) in page and sample.poster_url in page and sample.video_url in page
     assert "JIVE</strong> — R49.00 a month: 300 s of video" in page and "JIGGA" in page
     assert refused.status_code == 200 and "not part of the Free plan" in refused.content.decode()
     assert not MediaJob.objects.exists()
