@@ -25,7 +25,7 @@ from billing import services as billing
 from billing.models import UpscaleModel
 from studio import operations
 from studio.models import MediaAsset, MediaJob
-from studio.pages import common
+from studio.pages import common, create
 from studio.pages.common import PageRequest
 from studio.schemas import STYLE_PRESETS
 from studio.serving import media_url
@@ -203,7 +203,7 @@ def _cost(job: MediaJob | None) -> dict | None:
 
 
 def _reuse_url(job: MediaJob | None) -> str:
-    if job is None or job.operation != "generate_image":  # Create reuses its own settings
+    if job is None or job.operation != create.FORM.operation:  # Create reuses its own settings
         return ""
     return common.again_url(job)
 

@@ -248,7 +248,7 @@ def _reuse_url(params: dict, operation: str = "generate_video") -> str:
         for k, v in params.items()
         if v is not None
     }
-    if operation == "extend_video":
+    if operations.get(operation).video_fields:  # extend: its form is the source video's page
         video_id = query.pop("video_id", "")
         return f"{reverse('video-extend', kwargs={'video_id': video_id})}?{urlencode(query)}"
     return f"{reverse('video-create')}?{urlencode(query)}"
@@ -702,7 +702,7 @@ def _job_context(job: MediaJob) -> dict:
         "job": job,
         "params": params,
         "model_words": _label(model_choice(params)) or "Veo 3.1",
-        "extending": job.operation == "extend_video",
+        "extending": bool(operations.get(job.operation).video_fields),
         "references": references,
         "source": source,
         "source_job_id": source.source_job_id if source else None,
