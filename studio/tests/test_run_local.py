@@ -124,7 +124,11 @@ class RunLocal:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             tree = descendants(self.process.pid)
-            if len(tree) >= 2 + 2 + 3:  # gunicorn + 2 workers, qcluster + its guard, pusher, monitor...
+            cluster = self.children().get("worker")
+            # The cluster's sentinel, pusher, monitor and worker must be up too: django-q2 drops a
+            # SIGTERM that comes before its sentinel runs (Cluster.stop returns early), so a kill
+            # during its start-up would leave the cluster running (seen on CI under load).
+            if len(tree) >= 2 + 2 + 3 and cluster and len(descendants(cluster)) >= 4:
                 return tree | {self.process.pid}
             time.sleep(0.3)
         raise AssertionError(f"only {tree} started:\n{self.log()}")
