@@ -67,8 +67,9 @@ test: install-test browser
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 ## Lint, format, types (mypy with django-stubs; pyproject.toml says what it checks), Django's
-## checks, no missing migrations, no untranslated or fuzzy entry in the af/zu catalogues and no
-## unmarked user-facing string in templates/ (README "Languages").
+## checks, no missing migrations, no untranslated or fuzzy entry in the af/zu catalogues, catalogues
+## that hold exactly the code's msgids, and no unmarked user-facing string in templates/
+## (README "Languages").
 check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
