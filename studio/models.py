@@ -9,22 +9,55 @@ does nothing. The billing app knows a job only by its reservation reference.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
+@functools.cache
+def _user_job_sql(fields: tuple[str, ...], operation_count: int, vendor: str) -> str:
+    """MediaJobQuerySet.user_job_columns's SELECT (`vendor` keys the cache: quoting differs)."""
+    quote = connection.ops.quote_name
+    meta = MediaJob._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    placeholders = ", ".join(["%s"] * operation_count)
+    return (
+        f"SELECT {columns} FROM {quote(meta.db_table)}"
+        f" WHERE {quote(meta.get_field('owner').column)} = %s AND {quote(meta.get_field('id').column)} = %s"
+        f" AND {quote(meta.get_field('operation').column)} IN ({placeholders})"
+    )
+
+
 class MediaJobQuerySet(models.QuerySet):
     def for_user(self, user) -> MediaJobQuerySet:
         return self.filter(owner=user)
+
+    def user_job_columns(
+        self, user, job_id, operations: Sequence[str], fields: tuple[str, ...]
+    ) -> MediaJob | None:
+        """The user's job `job_id` if its operation is one of `operations`, loaded with only
+        `fields` (the others deferred); None when there is no such job.
+
+        A status poll is the API's most frequent request, and composing this query with the ORM
+        each time cost twice what running it does (issue 17: 1.2 ms against 0.5 ms); the SQL is
+        composed once per shape and `raw()` still applies the fields' database conversions."""
+        if not operations:
+            return None
+        sql = _user_job_sql(fields, len(operations), connection.vendor)
+        pk = MediaJob._meta.pk
+        assert pk is not None
+        params = [user.pk, pk.get_db_prep_value(job_id, connection), *operations]
+        return next(iter(self.model.objects.raw(sql, params)), None)
 
     def active(self) -> MediaJobQuerySet:
         return self.filter(state__in=MediaJob.ACTIVE_STATES)

@@ -146,12 +146,16 @@ def upload_image(request, file: File[UploadedFile] = None):  # type: ignore[assi
 # --- Jobs and assets -----------------------------------------------------------------------
 
 
-def _user_job(request, kind: str, job_id: uuid.UUID, fields: tuple[str, ...] = ()) -> MediaJob:
-    mine = MediaJob.objects.for_user(request.user)
-    if fields:
-        mine = mine.only(*fields)
-    mine = mine.filter(operation__in=operations.names(output_kind="video" if kind == "videos" else "image"))
-    job = mine.filter(pk=job_id).first()
+def _kind_operations(kind: str) -> list[str]:
+    return operations.names(output_kind="video" if kind == "videos" else "image")
+
+
+def _user_job(request, kind: str, job_id: uuid.UUID) -> MediaJob:
+    job = (
+        MediaJob.objects.for_user(request.user)
+        .filter(operation__in=_kind_operations(kind), pk=job_id)
+        .first()
+    )
     if job is None:
         raise not_found("job")
     return job
@@ -169,7 +173,12 @@ def _user_job(request, kind: str, job_id: uuid.UUID, fields: tuple[str, ...] = (
 )
 def job_status(request, kind: JobKind, job_id: uuid.UUID):
     """State, a progress hint, timestamps, and the error code and message of a failed job."""
-    return answers.status(_user_job(request, kind, job_id, answers.STATUS_FIELDS))
+    job = MediaJob.objects.user_job_columns(
+        request.user, job_id, _kind_operations(kind), answers.STATUS_FIELDS
+    )
+    if job is None:
+        raise not_found("job")
+    return answers.status(job)
 
 
 @route(

@@ -94,7 +94,24 @@ def test_a_status_poll_is_one_query_of_the_columns_it_answers(client, bearer, st
     assert response.status_code == 200 and response.json()["state"] == "queued"
     assert len(queries.captured_queries) == 1, [q["sql"][:120] for q in queries.captured_queries]
     sql = queries.captured_queries[0]["sql"]
-    assert '"studio_mediajob"."state"' in sql and '"studio_mediajob"."params"' not in sql
+    assert '"state"' in sql and '"params"' not in sql and '"mask"' not in sql
+
+
+def test_a_status_poll_finds_only_the_users_job_of_that_kind(client, bearer, studio_env, make_user):
+    """The poll's hand-written query keeps the ORM's scoping: another user's job, the other
+    kind's URL and an unknown id are all 404, on either engine."""
+    _, headers = bearer
+    status_url = _submit(client, headers, "mine").json()["status_url"]
+    assert client.get(status_url, **headers).status_code == 200
+    assert client.get(status_url.replace("/images/", "/videos/"), **headers).status_code == 404
+    assert (
+        client.get(status_url.replace(status_url.split("/")[-2], str(uuid.uuid4())), **headers).status_code
+        == 404
+    )
+    stranger = make_user(username="stranger-poller")
+    _, stranger_secret = ApiToken.issue(stranger, "poller")
+    answer = client.get(status_url, HTTP_AUTHORIZATION=f"Bearer {stranger_secret}")
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
 
 
 def test_a_revoked_token_is_refused_within_the_cache_bound(client, bearer, studio_env, caches_on, settings):
