@@ -135,6 +135,32 @@ def test_a_finished_videos_toast_in_the_language(client, make_user, lang, toast,
 
 
 @pytest.mark.parametrize(
+    ("lang", "toast", "action"),
+    [
+        ("af", "Jou samestelling is gereed", "Bekyk"),
+        ("zu", "Isithombe sakho esihlanganisiwe silungile", "Buka"),
+    ],
+)
+def test_a_finished_compositions_toast_uses_the_glossarys_words(client, make_user, lang, toast, action):
+    """locale/glossary.md: a composition is zu "isithombe esihlanganisiwe" and "view" is "buka",
+    as on the pages (not "inhlanganisela" nor "bheka")."""
+    alice = make_user(tier="JIVE")
+    factories.make_job(
+        alice,
+        operation="compose_image",
+        params={"prompt": "Image 1 on the beach of image 2", "image_ids": []},
+        model="test-model",
+        units=1,
+        delivered_units=1,
+        state=MediaJob.State.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+    page = text(in_language(client, alice, lang).get("/"))
+    [found] = re.findall(r'<p class="toast[^"]*">(.*?)</p>', page, re.S)
+    assert re.search(rf'{toast} — <a href="[^"]+">{action}</a>', found), found
+
+
+@pytest.mark.parametrize(
     ("lang", "words"),
     [
         ("af", ["Beskryf die video ná /video, byvoorbeeld:", "Tik 'n bevel"]),
