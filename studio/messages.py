@@ -10,18 +10,19 @@ English text.
     form_errors(error)          {form field: words} for a page's form, the rules between fields
                                 placed beside the field they are about
     form_error(item)            one error item as (form field, words)
+    message(item)               one error's message in the reader's language (PYDANTIC_MESSAGES)
     sentence(item)              one error as a sentence (the slash commands' last resort)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from studio import schemas
 
@@ -71,22 +72,116 @@ FORM_PLACEMENT: dict[str, Placement] = {
 _NOT_A_CHOICE = ("literal_error", "enum")
 
 
+def _choices(expected: str) -> str:
+    """pydantic's allowed values ("'x2', 'x3' or 'x4'") with the reader's word for "or" (none of
+    the studio's choices has " or " in it)."""
+    some, separator, last = expected.rpartition(" or ")
+    return _("%(some)s or %(last)s") % {"some": some, "last": last} if separator else expected
+
+
+# pydantic's own messages are English, whatever the request's language: the words of each error
+# type the API and the tools can meet, with the error's context (ctx) as placeholders. The English
+# is pydantic's, except where its words would leak an internal name (model_type's class name) or an
+# English detail no catalogue can hold (uuid_parsing's "invalid character: found `n` at 0",
+# json_invalid's parser message). A type not here keeps pydantic's words; our own rules
+# (studio/schemas.py) raise their words translated already.
+PYDANTIC_MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "missing": lambda ctx: _("Field required"),
+    "extra_forbidden": lambda ctx: _("Extra inputs are not permitted"),
+    "string_type": lambda ctx: _("Input should be a valid string"),
+    "string_unicode": lambda ctx: _(
+        "Input should be a valid string, unable to parse raw data as a unicode string"
+    ),
+    "string_too_short": lambda ctx: (
+        ngettext(
+            "String should have at least %(min_length)s character",
+            "String should have at least %(min_length)s characters",
+            ctx["min_length"],
+        )
+        % ctx
+    ),
+    "string_too_long": lambda ctx: (
+        ngettext(
+            "String should have at most %(max_length)s character",
+            "String should have at most %(max_length)s characters",
+            ctx["max_length"],
+        )
+        % ctx
+    ),
+    # The studio's only length-limited values besides text are lists (image ids).
+    "too_short": lambda ctx: (
+        ngettext(
+            "List should have at least %(min_length)s item after validation, not %(actual_length)s",
+            "List should have at least %(min_length)s items after validation, not %(actual_length)s",
+            ctx["min_length"],
+        )
+        % ctx
+    ),
+    "too_long": lambda ctx: (
+        ngettext(
+            "List should have at most %(max_length)s item after validation, not %(actual_length)s",
+            "List should have at most %(max_length)s items after validation, not %(actual_length)s",
+            ctx["max_length"],
+        )
+        % ctx
+    ),
+    "literal_error": lambda ctx: _("Input should be %(expected)s") % {"expected": _choices(ctx["expected"])},
+    "enum": lambda ctx: _("Input should be %(expected)s") % {"expected": _choices(ctx["expected"])},
+    "int_type": lambda ctx: _("Input should be a valid integer"),
+    "int_parsing": lambda ctx: _("Input should be a valid integer, unable to parse string as an integer"),
+    "int_parsing_size": lambda ctx: _("Unable to parse input string as an integer, exceeded maximum size"),
+    "int_from_float": lambda ctx: _("Input should be a valid integer, got a number with a fractional part"),
+    "float_type": lambda ctx: _("Input should be a valid number"),
+    "float_parsing": lambda ctx: _("Input should be a valid number, unable to parse string as a number"),
+    "bool_type": lambda ctx: _("Input should be a valid boolean"),
+    "bool_parsing": lambda ctx: _("Input should be a valid boolean, unable to interpret input"),
+    "greater_than": lambda ctx: _("Input should be greater than %(gt)s") % ctx,
+    "greater_than_equal": lambda ctx: _("Input should be greater than or equal to %(ge)s") % ctx,
+    "less_than": lambda ctx: _("Input should be less than %(lt)s") % ctx,
+    "less_than_equal": lambda ctx: _("Input should be less than or equal to %(le)s") % ctx,
+    "uuid_type": lambda ctx: _("UUID input should be a string, bytes or UUID object"),
+    "uuid_parsing": lambda ctx: _("Input should be a valid UUID"),
+    "dict_type": lambda ctx: _("Input should be a valid dictionary"),
+    "model_type": lambda ctx: _("Input should be a valid dictionary"),
+    "list_type": lambda ctx: _("Input should be a valid list"),
+    "json_invalid": lambda ctx: _("Invalid JSON"),
+}
+
+
+def message(item: Mapping[str, Any]) -> str:
+    """One error's message in the reader's language: "Field required", "Veld is verpligtend"."""
+    kind = str(item.get("type", ""))
+    ctx = dict(item.get("ctx") or {})
+    if kind in ("too_short", "too_long") and ctx.get("field_type") == "Value":
+        # A text's length rule applied after its validators (MaskDescription) is pydantic's
+        # generic one, which calls the text a "Value" of "items".
+        kind = f"string_{kind}"
+    words = PYDANTIC_MESSAGES.get(kind)
+    if words is not None:
+        try:
+            return words(ctx)
+        except KeyError:  # a context this pydantic version does not give: its own words then
+            pass
+    return str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
 def sentence(item: Mapping[str, Any]) -> str:
-    """The schema's own message for one error as a sentence: "A video needs a prompt or a first frame."."""
-    message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    """One error's message as a sentence: "A video needs a prompt or a first frame."."""
+    words = message(item)
+    return words[:1].upper() + words[1:] + ("" if words.endswith(".") else ".")
 
 
 def validation_details(error) -> list[dict]:
     """A validation error (pydantic's, or django-ninja's wrapping of it) as a short list of
-    {field, message, type}: a message a person can act on, and the error type (stable:
-    "missing", "literal_error", "prompt_without_meaning", ...) for programs."""
+    {field, message, type}: a message a person can act on, in the reader's language, and the
+    error type (stable: "missing", "literal_error", "prompt_without_meaning", ...) for programs."""
     items = error.errors(include_url=False) if callable(error.errors) else error.errors
     details = []
     for item in items:
         field = ".".join(str(part) for part in item.get("loc", ()) if part not in _LOCATION_PARTS)
-        message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-        details.append({"field": field, "message": message, "type": str(item.get("type", "value_error"))})
+        details.append(
+            {"field": field, "message": message(item), "type": str(item.get("type", "value_error"))}
+        )
     return details
 
 

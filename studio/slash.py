@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ValidationError
 
-from studio import operations
+from studio import messages, operations
 from studio.operations import Flag
 from studio.schemas import DUPLICATE_IMAGE, PROMPT_MAX_CHARS, PROMPT_WITHOUT_MEANING
 
@@ -538,10 +538,11 @@ def _explain(command: Command, item: Mapping[str, Any], typed: dict[str, str]) -
             "length": len(given.strip()),
         }
     if flag.kind == "list":
+        problem = messages.message(item)
         return _(
             "%(flag)s takes the ids of your images (an image's id is in its Gallery link), "
             "%(problem)s (not “%(shown)s”)."
-        ) % {"flag": name, "problem": str(item["msg"]).lower().removeprefix("value error, "), "shown": shown}
+        ) % {"flag": name, "problem": problem[:1].lower() + problem[1:], "shown": shown}
     if choices(command, flag):
         return _("%(flag)s must be one of %(allowed)s for /%(command)s (not “%(shown)s”).") % {
             "flag": name,

@@ -72,8 +72,9 @@ class Tool:
         except ValidationError as e:
             for item in e.errors(include_url=False):
                 # As a custom error: pydantic rebuilds only its own types by name, not ours
-                # (studio/schemas.py's `edit_needs_mask`, ...). The type and the message carry over.
-                error = PydanticCustomError(item["type"], item["msg"])
+                # (studio/schemas.py's `edit_needs_mask`, ...). The type, the message and the
+                # context (which studio/messages.py words pydantic's types from) carry over.
+                error = PydanticCustomError(item["type"], item["msg"], item.get("ctx"))
                 line_errors.append({"type": error, "loc": item["loc"], "input": item["input"]})
         raise ValidationError.from_exception_data(self.model.__name__, line_errors)
 
