@@ -40,6 +40,14 @@ def codes() -> list[str]:
     return [code for code, _ in settings.LANGUAGES]
 
 
+def from_accept_language(header: str) -> str:
+    """The language LocaleMiddleware gives a request with this Accept-Language and no cookie or
+    session: for /mcp, which runs outside Django's middleware."""
+    request = HttpRequest()
+    request.META["HTTP_ACCEPT_LANGUAGE"] = header
+    return translation.get_language_from_request(request)
+
+
 def user_language(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:

@@ -50,6 +50,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from mcp import MCPError
 from mcp import types as mcp_types
 from mcp.server import Server, ServerRequestContext
@@ -62,7 +65,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
-from studio import answers, assets, idempotency, operations, tools
+from studio import answers, assets, idempotency, languages, operations, tools
 from studio.auth import usable_token
 from studio.errors import StudioError, not_found, validation_error
 from studio.messages import validation_details
@@ -103,10 +106,10 @@ class ApiTokenVerifier:
 def _user_of(access: AccessToken | None):
     """The active user the request's token was issued to (looked up again in this thread)."""
     if access is None or access.subject is None:  # the bearer middleware lets no such request in
-        raise MCPError(code=mcp_types.INVALID_REQUEST, message="Authentication required.")
+        raise MCPError(code=mcp_types.INVALID_REQUEST, message=_("Authentication required."))
     user = get_user_model().objects.filter(pk=int(access.subject), is_active=True).first()
     if user is None:
-        raise MCPError(code=mcp_types.INVALID_REQUEST, message="Authentication required.")
+        raise MCPError(code=mcp_types.INVALID_REQUEST, message=_("Authentication required."))
     return user
 
 
@@ -157,28 +160,51 @@ def _job_status(user, arguments: JobStatusArguments, absolute) -> mcp_types.Call
 def _status_sentence(job: MediaJob) -> str:
     if job.state == MediaJob.State.SUCCEEDED:
         count = job.assets.count()
-        noun = operations.for_job(job).nouns[0 if count == 1 else 1]
-        return (
-            f"Job {job.id} is done: {count} {noun}. The links below work without signing in for "
-            f"{settings.MEDIA_SIGNED_URL_HOURS} hours."
-        )
+        hours = settings.MEDIA_SIGNED_URL_HOURS
+        return ngettext(
+            "Job %(job)s is done: %(count)s %(noun)s. The links below work without signing in for "
+            "%(hours)s hour.",
+            "Job %(job)s is done: %(count)s %(noun)s. The links below work without signing in for "
+            "%(hours)s hours.",
+            hours,
+        ) % {
+            "job": job.id,
+            "count": count,
+            "noun": operations.for_job(job).nouns[0 if count == 1 else 1],
+            "hours": hours,
+        }
     if job.state in (MediaJob.State.FAILED, MediaJob.State.CANCELLED):
         error = answers.status(job)["error"]
-        return f"Job {job.id} {job.state}. " + (error["message"] if error else "")
+        ended = (
+            _("Job %(job)s failed.")
+            if job.state == MediaJob.State.FAILED
+            else _("Job %(job)s was cancelled.")
+        )
+        return " ".join([ended % {"job": job.id}, *([error["message"]] if error else [])])
     eta = answers.progress(job)["eta_seconds"]
-    return f"Job {job.id} is {job.state}; about {eta} seconds left. Ask again in a few seconds."
+    return ngettext(
+        "Job %(job)s: %(state)s, about %(eta)s second left. Ask again in a few seconds.",
+        "Job %(job)s: %(state)s, about %(eta)s seconds left. Ask again in a few seconds.",
+        eta,
+    ) % {"job": job.id, "state": job.get_state_display(), "eta": eta}
 
 
 def _quota(user, arguments: QuotaArguments, absolute) -> mcp_types.CallToolResult:
     answer = answers.quota(user)
-    lines = [f"Plan: {answer['plan']['name']} ({answer['tier']}, {answer['plan']['price']} a month)."]
+    plan = answer["plan"]
+    lines = [_("Plan: %(name)s (%(tier)s, %(price)s a month).") % {**plan, "tier": answer["tier"]}]
     lines += [
-        f"{m['label']}: {m['remaining']} of {m['allowance']} left this {m['period']} "
-        f"(resets {m['resets_at']})."
+        (
+            _("%(label)s: %(remaining)s of %(allowance)s left today (resets %(resets_at)s).")
+            if m["period"] == "day"
+            else _("%(label)s: %(remaining)s of %(allowance)s left this month (resets %(resets_at)s).")
+        )
+        % m
         for m in answer["meters"]
     ]
     if answer["upgrade"]:
-        lines.append("Upgrades: " + ", ".join(f"{u['tier']} {u['price']} a month" for u in answer["upgrade"]))
+        plans = ", ".join(_("%(tier)s %(price)s a month") % upgrade for upgrade in answer["upgrade"])
+        lines.append(_("Upgrades: %(plans)s") % {"plans": plans})
     return _ok([mcp_types.TextContent(type="text", text="\n".join(lines))], answer)
 
 
@@ -191,9 +217,12 @@ def _list_media(user, arguments: ListMediaArguments, absolute) -> mcp_types.Call
     blocks: list[mcp_types.ContentBlock] = [
         mcp_types.TextContent(
             type="text",
-            text=f"{len(items)} recent item{'s' if len(items) != 1 else ''}, newest first."
+            text=ngettext(
+                "%(count)s recent item, newest first.", "%(count)s recent items, newest first.", len(items)
+            )
+            % {"count": len(items)}
             if items
-            else "No media yet.",
+            else _("No media yet."),
         )
     ]
     for item, answer in zip(items, shown, strict=True):
@@ -294,7 +323,7 @@ def _tool_list() -> list[mcp_types.Tool]:
         )
         for tool in tools.TOOLS.values()
     ]
-    for name, (description, model, _) in ACCOUNT_TOOLS.items():
+    for name, (description, model, _run) in ACCOUNT_TOOLS.items():
         schema = model.model_json_schema()
         schema.pop("title", None)
         schema.pop("description", None)
@@ -318,11 +347,11 @@ def call(user, name: str, arguments: dict | None, *, key: str | None, absolute) 
     if name in tools.TOOLS:
         return _call_operation(user, name, arguments, key=key, absolute=absolute)
     if name in ACCOUNT_TOOLS:
-        _, model, run = ACCOUNT_TOOLS[name]
+        _description, model, run = ACCOUNT_TOOLS[name]
         try:
             parsed = model.model_validate(arguments or {})
         except ValidationError as e:
-            error = validation_error("The tool arguments are not valid.", validation_details(e))
+            error = validation_error(_("The tool arguments are not valid."), validation_details(e))
             raise _invalid_params(_problems(error), error.as_dict()) from None
         try:
             return run(user, parsed, absolute)
@@ -330,8 +359,13 @@ def call(user, name: str, arguments: dict | None, *, key: str | None, absolute) 
             return _refused(e)
     names = [*tools.TOOLS, *ACCOUNT_TOOLS]
     raise _invalid_params(
-        f"Unknown tool: {name!r}. The tools are {', '.join(names)}.",
-        {"code": "unknown_tool", "message": f"There is no tool called {name!r}.", "tools": names},
+        _("Unknown tool: %(name)s. The tools are %(tools)s.")
+        % {"name": repr(name), "tools": ", ".join(names)},
+        {
+            "code": "unknown_tool",
+            "message": _("There is no tool called %(name)s.") % {"name": repr(name)},
+            "tools": names,
+        },
     )
 
 
@@ -350,7 +384,10 @@ def _call_operation(user, name: str, arguments, *, key: str | None, absolute) ->
         return _refused(e)
     if body.get("ok"):
         body = {**body, "idempotent_replayed": replayed}
-        text = f"{body['message']} Call job_status with job_id {body['job_id']} to follow it."
+        text = _("%(message)s Call job_status with job_id %(job)s to follow it.") % {
+            "message": body["message"],
+            "job": body["job_id"],
+        }
         return _ok([mcp_types.TextContent(type="text", text=text)], body)
     if body["error"]["code"] == "validation_error":
         raise _invalid_params(body["message"], body["error"])
@@ -363,9 +400,10 @@ def _call_operation(user, name: str, arguments, *, key: str | None, absolute) ->
 
 def _problems(error: StudioError) -> str:
     details = error.extra.get("details") or []
-    return "The tool arguments are not valid: " + "; ".join(
+    problems = "; ".join(
         f"{item['field']}: {item['message']}" if item["field"] else item["message"] for item in details
     )
+    return _("The tool arguments are not valid: %(problems)s") % {"problems": problems}
 
 
 # --- The SDK's handlers ----------------------------------------------------------------------
@@ -407,8 +445,13 @@ async def _call_tool(
     # FORWARDED_ALLOW_IPS), as the API's request.build_absolute_uri makes them.
     absolute = functools.partial(urljoin, str(request.base_url))
 
+    # Outside Django's middleware, so the language is chosen here as LocaleMiddleware chooses it
+    # for the API: human messages follow Accept-Language, codes stay English (README "Languages").
+    lang = languages.from_accept_language(request.headers.get("accept-language", ""))
+
     def run():
-        return call(_user_of(access), params.name, params.arguments, key=key, absolute=absolute)
+        with translation.override(lang):
+            return call(_user_of(access), params.name, params.arguments, key=key, absolute=absolute)
 
     return await _in_thread(run)
 
@@ -459,7 +502,7 @@ def _refusal(scope) -> tuple[int, bytes] | None:
     must be one of ALLOWED_HOSTS (Django's own test; DNS rebinding), and a browser's Origin one of
     MCP_ALLOWED_ORIGINS (desktop and command-line clients send none)."""
     headers = Headers(scope=scope)
-    domain, _ = split_domain_port(headers.get("host", ""))
+    domain, _port = split_domain_port(headers.get("host", ""))
     if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
         return _json_rpc_error(
             421, mcp_types.INVALID_REQUEST, "Invalid Host header.", {"code": "bad_request"}

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import translation
 
 from billing.pricing import format_zar
+from studio import languages
 from studio.models import Profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
@@ -39,6 +40,22 @@ def test_first_visit_follows_accept_language(client, accept, lang):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("af", "af"),
+        ("zu-ZA,zu;q=0.9", "zu"),
+        ("fr,zu;q=0.5", "zu"),
+        ("en-US", "en-za"),
+        ("fr", "en-za"),
+        ("", "en-za"),
+    ],
+)
+def test_a_header_alone_chooses_as_locale_middleware_does(header, lang):
+    """/mcp has no Django middleware: it asks languages.from_accept_language."""
+    assert languages.from_accept_language(header) == lang
+
+
 def test_unknown_language_is_english(client):
     assert html_lang(client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()) == "en-za"
 

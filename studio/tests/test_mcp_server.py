@@ -332,3 +332,51 @@ def test_bad_input_is_a_json_rpc_error_and_charges_nothing(stack, make_user):
     assert balances(user) == before
     assert not MediaJob.objects.exists()
     assert "Traceback" not in stack.log_path.read_text()
+
+
+@pytest.fixture
+def web(providers_env, settings, tmp_path):
+    """The web server alone, for calls that never reach a worker."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    server = WebServer(providers_env, tmp_path)
+    yield server
+    server.stop()
+
+
+def test_human_words_follow_accept_language_and_codes_stay_english(web, make_user):
+    """/mcp runs outside Django's middleware: the call chooses its language from Accept-Language
+    as LocaleMiddleware would (README "Languages")."""
+    token = token_for(make_user(tier="JIVE"))
+    for lang, words in {
+        "af": (
+            "Die versoek was nie geldig nie: count: Die waarde moet 'n heelgetal wees",
+            "Plan: ",
+            "Die waarde",
+        ),
+        "zu": ("Isicelo besingavumelekile: count: Inani kumele libe yinombolo ephelele", "Uhlelo: ", "Inani"),
+        "en-GB,en;q=0.8": (
+            "The request was not valid: count: Input should be a valid integer",
+            "Plan: ",
+            "Input",
+        ),
+    }.items():
+        with pytest.raises(MCPError) as caught:
+            call(
+                web,
+                token,
+                "generate_image",
+                {"prompt": "a protea", "count": "many"},
+                **{"Accept-Language": lang},
+            )
+        assert caught.value.error.message.startswith(words[0])
+        assert caught.value.error.data["code"] == "validation_error"
+        assert caught.value.error.data["details"][0]["type"] == "int_parsing"
+
+        with pytest.raises(MCPError) as caught:  # an account tool's own validation
+            call(web, token, "job_status", {"job_id": "not-a-uuid"}, **{"Accept-Language": lang})
+        assert caught.value.error.data["details"][0]["message"].startswith(words[2])
+
+        quota = call(web, token, "get_quota", {}, **{"Accept-Language": lang})
+        assert quota.content[0].text.startswith(words[1]) and quota.structured_content["tier"] == "JIVE"
+    assert "Traceback" not in web.log_path.read_text()

@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 import httpx2
 import pytest
+from django.utils import translation
 from mcp import MCPError
 from PIL import Image
 
@@ -111,6 +112,59 @@ def test_quota_and_media_take_no_arguments_they_do_not_know(make_user):
     with pytest.raises(MCPError):
         call(user, "list_media", {"limit": 500})
     assert call(user, "list_media", {}).structured_content == {"assets": [], "expires_in_hours": 24}
+
+
+# --- Its sentences in the reader's language (the HTTP test checks Accept-Language chooses it) ------
+
+
+@pytest.mark.parametrize(
+    ("lang", "queued", "failed", "no_media", "one_item", "unknown"),
+    [
+        (
+            "en-za",
+            "Job {id}: Queued, about",
+            "Job {id} failed. ",
+            "No media yet.",
+            "1 recent item, newest first.",
+            "Unknown tool: 'make_coffee'. The tools are generate_image, ",
+        ),
+        (
+            "af",
+            "Taak {id}: In die tou, nog omtrent",
+            "Taak {id} het misluk. ",
+            "Nog geen media nie.",
+            "1 onlangse item, nuutste eerste.",
+            "Onbekende nutsmiddel: 'make_coffee'. Die nutsmiddels is generate_image, ",
+        ),
+        (
+            "zu",
+            "Umsebenzi {id}: Kusemgqeni, kusele cishe",
+            "Umsebenzi {id} uhlulekile. ",
+            "Awukabi nayo imidiya.",
+            "Into yakamuva e-1, entsha kuqala.",
+            "Ithuluzi elingaziwa: 'make_coffee'. Amathuluzi akhona yilawa: generate_image, ",
+        ),
+    ],
+)
+def test_the_servers_own_sentences_are_in_the_readers_language(
+    make_user, settings, tmp_path, lang, queued, failed, no_media, one_item, unknown
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    user = make_user(tier="JIVE")
+    waiting = make_job(user)
+    broken = make_job(user, state=MediaJob.State.FAILED, error_code="safety_blocked")
+    with translation.override(lang):
+        status = call(user, "job_status", {"job_id": str(waiting.id)}).content[0].text
+        assert status.startswith(queued.format(id=waiting.id))
+        status = call(user, "job_status", {"job_id": str(broken.id)}).content[0].text
+        assert status.startswith(failed.format(id=broken.id))
+        assert call(user, "list_media", {}).content[0].text == no_media
+        make_asset(user, job=broken)
+        assert call(user, "list_media", {}).content[0].text == one_item
+        with pytest.raises(MCPError) as caught:
+            call(user, "make_coffee", {})
+    assert caught.value.error.message.startswith(unknown)
+    assert caught.value.error.data["code"] == "unknown_tool"
 
 
 # --- The checks /mcp makes in place of Django's middleware ----------------------------------------
