@@ -13,6 +13,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.urls import path
@@ -338,10 +339,11 @@ class CostEntryAdmin(ReadOnlyAdmin):
     # At a million rows (issue 17): fixed-choice filters (no DISTINCT over the ledger), users found
     # by the search box instead of a list of every user, the months instead of a date drill-down
     # (its per-level DISTINCT dates), an estimated count of the whole ledger, and the chart from
-    # the report's own GROUP BY (reports.daily_spend).
+    # the report's own GROUP BY (reports.daily_spend) over the covering index (models.py).
     list_filter = [MonthFilter, TierFilter, OperationFilter, ModelFilter, "price_class", "kind"]
+    # What get_search_results looks in (the admin shows the search box when this is set).
     search_fields = ["user__username", "user__email", "=reference"]
-    search_help_text = "A user's name or e-mail, or a job's exact reference (job:…)."
+    search_help_text = "A user's name or e-mail (or part of one), or a job's exact reference (job:…, text:…)."
     list_select_related = ["user"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False  # a COUNT(*) over a huge ledger on every page view is not worth it
@@ -353,6 +355,20 @@ class CostEntryAdmin(ReadOnlyAdmin):
     @admin.display(description="USD", ordering="usd_micros")
     def usd(self, entry: CostEntry) -> str:
         return f"${pricing.micros_to_usd(entry.usd_micros)}"
+
+    def get_search_results(self, request, queryset, search_term):
+        """A term with a colon is a reference (job:…, text:…; no username or e-mail address has
+        one), found by its index. Anything else names users: they are looked up in the users table
+        and their entries read by the ledger's user index. Django's own search ORs the user's name
+        with the entry's reference across a join, which reads and joins every ledger row (0.65 s
+        at a million rows just to count them, issue 17)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if ":" in term:
+            return queryset.filter(reference=term), False
+        users = User.objects.filter(Q(username__icontains=term) | Q(email__icontains=term))
+        return queryset.filter(user__in=users.values("pk")), False
 
     def get_urls(self):
         export = path(

@@ -6,35 +6,19 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from billing import services
-from billing.models import CostEntry, Grant, Plan, TierChange
+from billing.models import Grant, Plan, TierChange
+from billing.tests.factories import make_cost_entry
 
 
 @pytest.fixture
 def staff_client(client, make_user):
     client.force_login(make_user(username="sipho", staff=True))
     return client
-
-
-def charge(user, tier, operation, zar_cents, when=None, reference=None):
-    return CostEntry.objects.create(
-        user=user,
-        tier=tier,
-        operation=operation,
-        model="m",
-        price_class="image",
-        units=1,
-        usd_micros=zar_cents * 10_000 * 100 // 1850,
-        zar_cents=zar_cents,
-        rate=Decimal("18.50"),
-        reference=reference or f"{operation}-{zar_cents}-{when}",
-        created_at=when or timezone.now(),
-    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +91,7 @@ def test_staff_change_a_tier_through_the_admin(staff_client, make_user):
 
 
 def test_the_ledger_is_read_only(staff_client, make_user):
-    entry = charge(make_user(username="alice"), "JIVE", "generate_image", 74)
+    entry = make_cost_entry(make_user(username="alice"))
     assert staff_client.get("/admin/billing/costentry/add/").status_code == 403
     assert (
         staff_client.post(f"/admin/billing/costentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
@@ -120,10 +104,11 @@ def test_the_ledger_is_read_only(staff_client, make_user):
 def test_the_ledger_filters_and_exports_what_is_shown(staff_client, make_user):
     alice, bob = make_user(username="alice"), make_user(username="bob")
     now = timezone.now()
-    charge(alice, "JIVE", "generate_image", 74, now)
-    charge(alice, "JIVE", "generate_video", 2960, now)
-    charge(bob, "JIGGA", "generate_video", 4440, now)
-    charge(bob, "JIGGA", "generate_video", 999, now - timedelta(days=70))  # another period
+    make_cost_entry(alice, tier="JIVE", operation="generate_image", zar_cents=74, when=now)
+    make_cost_entry(alice, tier="JIVE", operation="generate_video", zar_cents=2960, when=now)
+    make_cost_entry(bob, tier="JIGGA", operation="generate_video", zar_cents=4440, when=now)
+    another_period = now - timedelta(days=70)
+    make_cost_entry(bob, tier="JIGGA", operation="generate_video", zar_cents=999, when=another_period)
 
     month = timezone.localtime(now).strftime("%Y-%m")
     page = staff_client.get("/admin/billing/costentry/", {"month": month, "operation": "generate_video"})
@@ -149,7 +134,7 @@ def test_the_ledger_page_never_scans_the_ledger_for_its_filters(staff_client, ma
     from django.test.utils import CaptureQueriesContext
 
     alice = make_user(username="alice")
-    charge(alice, "JIVE", "generate_image", 74, timezone.now())
+    make_cost_entry(alice, tier="JIVE", operation="generate_image", zar_cents=74, when=timezone.now())
     with CaptureQueriesContext(connection) as queries:
         page = staff_client.get("/admin/billing/costentry/")
     assert page.status_code == 200
@@ -160,3 +145,39 @@ def test_the_ledger_page_never_scans_the_ledger_for_its_filters(staff_client, ma
     assert len(ledger) <= 3, ledger
     text = page.content.decode()
     assert "JIGGA" in text and "generate_video" in text  # choices not taken from the one row
+
+
+def test_the_ledger_search_finds_users_by_part_of_a_name_or_address_and_jobs_by_reference(
+    staff_client, make_user
+):
+    alice, bob = make_user(username="alice"), make_user(username="bob")
+    make_cost_entry(alice, zar_cents=74, reference="job:aaa")
+    make_cost_entry(bob, zar_cents=2960, reference="job:bbb")
+
+    def found(term: str) -> set[str]:
+        text = staff_client.get("/admin/billing/costentry/", {"q": term}).content.decode()
+        return {amount for amount in ("R0.74", "R29.60") if amount in text}
+
+    assert found("LIC") == {"R0.74"}  # any part of a name, in any case
+    assert found("bob@example") == {"R29.60"}
+    assert found("example.com") == {"R0.74", "R29.60"}
+    assert found("job:bbb") == {"R29.60"}
+    assert found("job:bb") == set()  # a reference is matched whole
+    assert found("carol") == set()
+
+
+def test_the_ledger_search_reads_the_ledger_by_user_not_by_a_join(staff_client, make_user):
+    """Issue 17: the admin's own search ORed the user's name with the entry's reference across a
+    join, which read and joined every ledger row. Users are looked up in their own table, and
+    their entries by the ledger's user_id."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_cost_entry(make_user(username="alice"))
+    with CaptureQueriesContext(connection) as queries:
+        assert staff_client.get("/admin/billing/costentry/", {"q": "ali"}).status_code == 200
+    searched = [q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"]]
+    assert searched, "the search asked nothing"
+    for sql in searched:
+        assert '"billing_costentry"."user_id" IN (SELECT' in sql, sql
+        assert '"billing_costentry"."reference"' not in sql.split("WHERE", 1)[1], sql

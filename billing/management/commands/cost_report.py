@@ -50,7 +50,7 @@ class Command(OperatorCommand):
 
         entries = CostEntry.objects.in_range(window.start, window.end)
         rows = reports.spend_by(entries, by)
-        total = reports.total(entries)
+        total = reports.total(rows)
         getattr(self, f"write_{format}")(window, by, rows, total)
 
     def window(self, month, date_from, date_to) -> Window:
