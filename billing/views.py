@@ -89,9 +89,13 @@ def plans(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "label": meter.label,
+            # (plan code, words): a phone shows each cell under its plan's name (the table stacks).
             "cells": [
-                _allowance_words(
-                    meter, *((a.units, a.period) if (a := p.allowance_for(meter)) else (0, "month"))
+                (
+                    p.code,
+                    _allowance_words(
+                        meter, *((a.units, a.period) if (a := p.allowance_for(meter)) else (0, "month"))
+                    ),
                 )
                 for p in all_plans
             ],

@@ -15,8 +15,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from studio import jobs
 from studio.models import Profile
-from studio.tests.browser.conftest import PHONE, SCREENSHOTS
+from studio.schemas import GenerateImage
+from studio.tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS
 from studio.tests.browser.test_shell import PAGES, page_path
 from studio.tests.browser.test_shell import rendered_samples as rendered_samples  # noqa: F401
 from studio.tests.browser.test_shell import sample_clips as sample_clips  # noqa: F401
@@ -60,6 +62,35 @@ WIDER_THAN_THE_SCREEN = """() => {
     .slice(0, 5).map(e => e.tagName + "." + e.className + ": " + (e.textContent || "").trim().slice(0, 60));
 }"""
 
+# Words in table cells that are split over two lines (a break after a hyphen is a normal one) or stick
+# out of their cell. On a phone a .stack table is one card per row (app.css), so every word fits its
+# line; the stacked tables' header row is hidden there (1px wide) and is left out.
+WORDS_CUT = """() => {
+  const cut = [];
+  for (const cell of document.querySelectorAll("th, td")) {
+    if (cell.closest(".stack thead")) continue;
+    if (cell.scrollWidth > cell.clientWidth + 1) cut.push("wider than its cell: " + cell.textContent.trim());
+    const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node; (node = texts.nextNode()); ) {
+      for (const word of node.data.matchAll(/[^\\s\\u00ad-]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        if (new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1) cut.push(word[0]);
+      }
+    }
+  }
+  return cut;
+}"""
+
+# Whether a .stack table is cards: its first row's first cell is under the row's name, not beside it.
+STACKED = """(selector) => {
+  const row = document.querySelector(selector).tBodies[0].rows[0];
+  return row.cells[0].getBoundingClientRect().bottom <= row.cells[1].getBoundingClientRect().top + 1;
+}"""
+# Just wider than app.css's 40rem breakpoint: the tables are tables again, with the phone's words.
+TABLET = {"width": 41 * 16, "height": 844}
+
 
 def choose_language(page, live_server, lang: str) -> None:
     """Open the account menu and press the language's button, as a user would."""
@@ -98,8 +129,41 @@ def test_every_page_in_the_language_at_phone_width(
     overflow = page.evaluate("() => (e => e.scrollWidth - e.clientWidth)(document.documentElement)")
     wide = page.evaluate(WIDER_THAN_THE_SCREEN)
     assert overflow <= 0, f"{name} in {lang}: the page is {overflow}px wider than the screen: {wide}"
+    cut = page.evaluate(WORDS_CUT)
+    assert cut == [], f"{name} in {lang}: words cut in table cells: {cut}"
     text = page.evaluate("() => document.body.innerText")
     assert english_left(text) == [], f"{name} in {lang}: English left: {where(text)}"
+
+
+@pytest.mark.parametrize("lang", ["af", "zu"])
+def test_the_allowance_and_plans_tables_are_cards_on_a_phone_and_fit_every_width(
+    page, live_server, make_user, log_in, lang
+):
+    """The landing page's allowances and the plans' comparison: one card per row on a phone, each
+    value after its column's name; a table from just past the breakpoint up. At every width no word
+    is wider than its cell and the page is no wider than the window (isiZulu's long words made the
+    four columns break words mid-way, "Oku sel e", before the cards)."""
+    thandi = make_user(username="thandi", tier="JIVE")
+    jobs.submit_job(thandi, "generate_image", GenerateImage(prompt="Protea"))  # "(+1 in progress)"
+    log_in(page, thandi)
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    for path, table in (("/", ".allowances"), ("/plans/", ".plans-table")):
+        for size in (PHONE, TABLET, DESKTOP):
+            page.set_viewport_size(size)
+            page.goto(live_server.url + path)
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            at = f"{path} in {lang} at {size['width']}px"
+            assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), at
+            assert page.evaluate(WORDS_CUT) == [], at
+            assert page.evaluate(STACKED, table) == (size == PHONE), at
+        # Each card's value is named by its column's heading.
+        headings = page.locator(f"{table} thead th").all_inner_texts()[1:]
+        labels = (
+            page.locator(f"{table} tbody tr")
+            .first.locator("td")
+            .evaluate_all("cells => cells.map(c => c.dataset.label)")
+        )
+        assert labels == headings
 
 
 @pytest.mark.parametrize("lang", ["af", "zu"])
