@@ -6,8 +6,8 @@ A measurement, not a test; the README's table comes from it.
 
     .venv/bin/python scripts/page_bytes.py [--lang af]
 
---lang: the pages in that language (sent as Accept-Language); the JavaScript catalogue
-(/jsi18n/<lang>/<version>.js) counts as one of the scripts a page fetches.
+--lang: the pages in that language (sent as Accept-Language). A page script's words in that
+language are in the HTML (its data-words attribute, studio/languages.py), so they count there.
 
 Runs in-process on a throwaway SQLite database with a user of each tier, one uploaded image each
 and a queued job (no worker runs, so job pages show their progress state).
@@ -33,7 +33,7 @@ os.environ["REDIS_URL"] = ""
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
 # Style sheets, icons, scripts and images of the site's own static files.
-LINKED = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="(/static/[^"]+|/jsi18n/[^"]+)"')
+LINKED = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="(/static/[^"]+)"')
 CSS_URL = re.compile(r'url\(["\']?(/static/[^"\')]+)')
 
 
@@ -101,8 +101,6 @@ def main() -> None:
     static_cache: dict[str, bytes] = {}
 
     def static_bytes(url: str) -> bytes:
-        if url not in static_cache and url.startswith("/jsi18n/"):
-            static_cache[url] = Client().get(url).content
         if url not in static_cache:
             path = finders.find(url.removeprefix("/static/").split("?")[0])
             static_cache[url] = Path(path).read_bytes() if path else b""

@@ -20,9 +20,8 @@ urlpatterns = [
     path("", include("studio.pages.commands")),
     path("", include("studio.pages.prompt_helper")),
     path("", include("studio.pages.assistant")),
-    # The header's language switcher posts here; the JavaScript catalogue (studio/languages.py).
+    # The header's language switcher posts here (studio/languages.py).
     path("i18n/setlang/", languages.set_language, name="set_language"),
-    path("jsi18n/<str:lang>/<str:version>.js", languages.javascript_catalog, name="jsi18n"),
 ]
 
 # The bare view that scripts/load_api.py measures the API against. settings.py has no flag for it

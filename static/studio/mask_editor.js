@@ -6,11 +6,13 @@
 // (older steps are baked into a base layer). On submit the mask becomes a black-and-white PNG
 // data URL (alpha thresholded: no greys) in the form's hidden `mask` field.
 // Also: the outpaint preview. No libraries; the page works without this file for outpaint.
+
+// Words in the page's language: this script's data-words (studio/languages.py); none in English.
+const maskEditorWords = JSON.parse(document.currentScript?.dataset.words ?? "{}");
 (() => {
   "use strict";
-  // Words through Django's JavaScript catalogue (/jsi18n/) when the page loads it; English otherwise.
-  const gettext = (s) => (window.gettext ? window.gettext(s) : s);
-  const interpolate = (s, o) => (window.interpolate ? window.interpolate(s, o, true) : s.replace(/%\((\w+)\)s/g, (m, k) => o[k]));
+  const gettext = (msgid) => maskEditorWords[msgid] ?? msgid;
+  const interpolate = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
   const COLOUR = "#ff2d78";
   const MAX_STEPS = 60;
   const root = document.getElementById("mask-editor");
@@ -334,9 +336,8 @@
 // finishes while the page is open, shows over the picture with a Before / After toggle; "Back to
 // the mask" returns to painting.
 (function editCompare() {
-  // Words through Django's JavaScript catalogue (/jsi18n/) when the page loads it; English otherwise.
-  const gettext = (s) => (window.gettext ? window.gettext(s) : s);
-  const interpolate = (s, o) => (window.interpolate ? window.interpolate(s, o, true) : s.replace(/%\((\w+)\)s/g, (m, k) => o[k]));
+  const gettext = (msgid) => maskEditorWords[msgid] ?? msgid;
+  const interpolate = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
   const compare = document.getElementById("compare");
   if (!compare) return;
   const layout = compare.closest(".edit");

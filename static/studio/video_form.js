@@ -2,6 +2,10 @@
 // the video's (a landscape photo for a 9:16 video), show it in the video's shape, as Veo will fit
 // it: inside the frame with bars ("pad", Veo's default), or filling it ("crop", when the form offers
 // that choice). Delegated events: htmx swaps the whole form after a refused submit.
+
+// Words in the page's language: this script's data-words (studio/languages.py); none in English.
+const cropWords = JSON.parse(document.currentScript?.dataset.words ?? "{}");
+
 function ratioOf(value) {
   const [w, h] = (value || "16:9").split(":").map(Number);
   return w / h;
@@ -24,11 +28,8 @@ function showCrop(form) {
   preview.dataset.fit = crop ? "crop" : "pad";
   preview.querySelector("img").src = pick.dataset.src;
   const wider = shape > ratioOf(video);
-  // Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext and
-  // interpolate; without it, the English words as they are.
-  const gettext = globalThis.gettext ?? ((words) => words);
-  const interpolate =
-    globalThis.interpolate ?? ((words, values) => words.replace(/%\((\w+)\)s/g, (_, name) => String(values[name])));
+  const gettext = (msgid) => cropWords[msgid] ?? msgid;
+  const interpolate = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
   const sizes = { width, height, video };
   const shapeWords = wider
     ? gettext("This image (%(width)s × %(height)s) is wider than a %(video)s video.")
@@ -43,7 +44,7 @@ function showCrop(form) {
       ? gettext("Veo fits it inside the frame with black bars above and below, as shown.")
       : gettext("Veo fits it inside the frame with black bars at the sides, as shown.");
   }
-  preview.querySelector("figcaption").textContent = `${interpolate(shapeWords, sizes, true)} ${fitWords}`;
+  preview.querySelector("figcaption").textContent = `${interpolate(shapeWords, sizes)} ${fitWords}`;
   preview.hidden = false;
 }
 

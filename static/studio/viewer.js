@@ -2,8 +2,9 @@
 // Newer/Older are ordinary links. Adds "Copy prompt" (with a visible status) and ←/→ for them.
 const copy = document.getElementById("copy-prompt");
 if (copy) {
-  // Django's JavaScript catalogue (/jsi18n/, loaded before this script) gives gettext; English without it.
-  const gettext = globalThis.gettext ?? ((words) => words);
+  // Words in the page's language: this script's data-words (studio/languages.py); none in English.
+  const words = JSON.parse(document.currentScript?.dataset.words ?? "{}");
+  const gettext = (msgid) => words[msgid] ?? msgid;
   const status = document.getElementById("copy-status");
   const prompt = document.getElementById("prompt-text");
   let timer;

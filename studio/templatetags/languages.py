@@ -1,27 +1,30 @@
-"""The language switcher's choices and the JavaScript catalogue's URL (studio/languages.py)."""
+"""The language switcher's choices, and a page script with its words (studio/languages.py)."""
 
 from __future__ import annotations
 
 from django import template
 from django.conf import settings
-from django.urls import reverse
+from django.templatetags.static import static
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_info
 
-from studio.languages import catalogue_version
+from studio.languages import script_words
 
 register = template.Library()
 
 
 @register.simple_tag
-def jsi18n_src() -> str:
-    """The active language's JavaScript catalogue: a static-friendly script URL with its version.
-    None ("") in English, the source language: the page scripts fall back to their own words when
-    there is no gettext, so an English page fetches nothing more (README "Languages")."""
-    lang = translation.get_language() or settings.LANGUAGE_CODE
-    if lang not in dict(settings.LANGUAGES) or lang == settings.LANGUAGE_CODE:
-        return ""
-    return reverse("jsi18n", kwargs={"lang": lang, "version": catalogue_version(lang)})
+def page_script(script: str) -> SafeString:
+    """`<script src=... defer>` for a static script, carrying the script's words in the active
+    language in `data-words` (studio/languages.py); in English the bare element, as before."""
+    words = script_words(script, translation.get_language() or settings.LANGUAGE_CODE)
+    if not words:
+        return format_html('<script src="{}" defer></script>', static(script))
+    # script_words' JSON has no ' & < or >: it stands in the single-quoted attribute as it is
+    # (escaping it would turn every " into &quot;).
+    return format_html("<script src=\"{}\" defer data-words='{}'></script>", static(script), mark_safe(words))
 
 
 @register.simple_tag

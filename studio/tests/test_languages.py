@@ -1,10 +1,9 @@
 """The language machinery (studio/languages.py, README "Languages"): which language a request gets
-(Accept-Language, the switcher's cookie, a signed-in user's profile), <html lang>, the JavaScript
-catalogue's URL and caching, the Rand in each language, and the catalogue builder."""
+(Accept-Language, the switcher's cookie, a signed-in user's profile), <html lang>, the Rand in each
+language, and the catalogue builder. A page script's words: test_page_words.py."""
 
 from __future__ import annotations
 
-import gzip
 import re
 import sys
 from pathlib import Path
@@ -109,42 +108,6 @@ def test_a_user_without_a_choice_keeps_the_browsers(make_user):
     browser.post("/accounts/login/", {"login": "piet", "password": "pw-123456"})
     assert html_lang(browser.get("/account/").content.decode()) == "af"
     assert not Profile.objects.filter(user__username="piet").exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("lang", ["af", "zu"])
-def test_the_javascript_catalogue_is_a_cached_script_per_language(client, make_user, lang):
-    client.force_login(make_user(tier="JIVE"))
-    page = client.get("/studio/videos/new/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
-    # Right before the page script that uses it (both deferred, so it runs first).
-    src = re.search(r'<script src="(/jsi18n/[^"]+)" defer></script>\s*<script src="[^"]*video_form', page)
-    assert src and src.group(1).startswith(f"/jsi18n/{lang}/"), "the catalogue is not in the page"
-    response = client.get(src.group(1))
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/javascript")
-    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
-    body = response.content.decode()
-    assert "django.gettext" in body
-    # This project's strings only, not the Django admin's (its Afrikaans calendar words).
-    assert "Calendar" not in body and "Kalender" not in body
-    assert len(gzip.compress(response.content)) < 2_500
-    # A stale version is served but not cached for long.
-    assert client.get(f"/jsi18n/{lang}/stale.js")["Cache-Control"] == "no-cache"
-
-
-@pytest.mark.django_db
-def test_only_a_page_with_translated_script_words_fetches_the_catalogue(client, make_user):
-    """English is the source language: the scripts fall back to their own words. A page whose
-    scripts have no words (the log-in page, the landing page) fetches none in any language."""
-    client.force_login(make_user(tier="JIVE"))
-    assert "/jsi18n/" not in client.get("/studio/videos/new/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    for lang in ("af", "zu"):
-        assert "/jsi18n/" not in client.get("/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
-
-
-@pytest.mark.django_db
-def test_the_javascript_catalogue_has_no_other_languages(client):
-    assert client.get("/jsi18n/fr/x.js").status_code == 404
 
 
 def test_rand_follows_cldr_in_each_language():

@@ -1,6 +1,7 @@
 """Image Studio in Afrikaans and isiZulu in Chromium at phone width: every tab's words come from the
-catalogue (no English sentence left), the mask editor's live status speaks the language through the
-JavaScript catalogue, and the longer words fit the phone's width (nothing scrolls sideways).
+catalogue (no English sentence left), the mask editor's live status speaks the language through its
+script's data-words (studio/languages.py), and the longer words fit the phone's width (nothing scrolls
+sideways).
 Screenshots: screenshots/image-<tab>-<lang>-{desktop,phone}.png."""
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def test_the_image_studio_speaks_the_users_language_and_fits_a_phone(
         speaks(page, lang, tab)
         shoot(page, f"image-{tab}-{lang}")
 
-    # The mask editor's live status comes from the JavaScript catalogue.
+    # The mask editor's live status comes from its script's words (data-words on mask_editor.js).
     canvas = page.locator("#mask-editor canvas")
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)

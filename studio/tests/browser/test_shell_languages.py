@@ -1,16 +1,17 @@
 """The shell's pages that test_languages.py (every page of test_shell's list) does not open, in
 Afrikaans and isiZulu at phone width: sign-up, password reset, the email and password pages and
 deleting an image. Each is in the language (<html lang>, a translated word, no English by
-test_languages' heuristic) and no wider than the phone. Also the header meter's plural form and
-the viewer's rows (with Django's own words: file size, month). Screenshots:
+test_languages' heuristic) and no wider than the phone. Also the header meter's plural form, and
+the viewer's rows (with Django's own words: file size, month) and its script's "Copied". Screenshots:
 screenshots/lang-<lang>-<page>-{phone,desktop}.png."""
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from studio.tests.browser.test_languages import english_left, where
-from studio.tests.factories import make_asset, make_png
+from studio.tests.factories import make_asset, make_job, make_png
 
 PHONE_FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -66,3 +67,9 @@ def test_the_shell_pages_are_in_the_language_and_fit_a_phone(
     about = page.locator(".viewer .panel").inner_text()
     assert {"af": "Onbekend", "zu": "Akwaziwa"}[lang] in about
     assert "bytes" not in about and "Unknown" not in about
+    # The viewer's script says "Copied" in the language (viewer.js's data-words).
+    prompted = make_asset(alice, job=make_job(alice), data=make_png((96, 64)), thumbnail=make_png((48, 32)))
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto(live_server.url + f"/studio/images/{prompted.id}/")
+    page.locator("#copy-prompt").click()
+    expect(page.locator("#copy-status")).to_have_text({"af": "Gekopieer", "zu": "Kukopishiwe"}[lang])

@@ -1,6 +1,7 @@
 """The Video Studio, the Extend and video pages, the command page and the assistant in Afrikaans and
 isiZulu at phone width (issue 16): the layout holds with the longer words (nothing wider than the
-screen), the crop preview's words come from the JavaScript catalogue, and screenshots of each."""
+screen), the crop preview's words come from its script's data-words (studio/languages.py), and
+screenshots of each."""
 
 from __future__ import annotations
 
