@@ -40,8 +40,10 @@ Everything it started is stopped, and its database dropped, also after an error 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -392,6 +394,38 @@ def first_jobs(env: dict, base: str, secret: str, cache: redis.Redis, jobs: int 
         stub.close()
 
 
+def http_rounds(base: str, secret: str, args: argparse.Namespace) -> list[list[dict]]:
+    """`--rounds` rounds of bare, submit and status in turn, by Python threads or by wrk."""
+    rounds = []
+    if args.client == "python":
+        for number in range(args.rounds):
+            say(f"round {number + 1}")
+            args_round = argparse.Namespace(**vars(args))
+            args_round.warmup = args.warmup if number == 0 else 0
+            rounds.append([phase.summary() for phase in load_api.measure(base, secret, args_round)])
+        return rounds
+    bearer = {"Authorization": f"Bearer {secret}"}
+    status_paths = []
+    for n in range(max(args.warmup, 20)):  # warm-up, and jobs whose status to poll
+        answer = requests.post(
+            f"{base}/api/v1/media/images/generate",
+            json={"prompt": f"warm-up {n}"},
+            headers=bearer | {"Idempotency-Key": str(uuid.uuid4())},
+            timeout=60,
+        )
+        answer.raise_for_status()
+        status_paths.append(answer.json()["status_url"])
+    wrk = functools.partial(load_api.wrk_phase, base=base, seconds=args.seconds, concurrency=args.concurrency)
+    for number in range(args.rounds):
+        say(f"round {number + 1}: bare, submit, status, {args.seconds} s each")
+        rounds.append([
+            wrk("bare", paths=["/bench/bare"], headers={}),
+            wrk("submit", paths=["/api/v1/media/images/generate"], headers=bearer, body={"prompt": "wrk"}),
+            wrk("status", paths=status_paths, headers=bearer),
+        ])  # fmt: skip
+    return rounds
+
+
 def median_ms(fn, n: int) -> float:
     times = []
     for i in range(n):
@@ -414,6 +448,13 @@ def main() -> None:
     parser.add_argument("--inproc", type=int, default=300, help="in-process and floor requests per path")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="a Redis db it names (not 0)")
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="the HTTP load generator: wrk (Debian's package; the default when installed) or Python threads",
+    )
+    parser.add_argument("--seconds", type=float, default=5, help="wrk: seconds per path and round")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.worker_class, args.threads = "sync", 1
@@ -469,13 +510,8 @@ def main() -> None:
                 server = load_api.start_gunicorn(env, args, port, log)
             load_api.wait_until_up(server, base, log_path, seconds=60)
             requests.get(f"{base}/bench/bare", timeout=60)  # a slow first answer is waited for
-            say(f"gunicorn: {args.workers} sync workers; {args.rounds} interleaved rounds")
-            rounds = []
-            for number in range(args.rounds):
-                say(f"round {number + 1}")
-                args_round = argparse.Namespace(**vars(args))
-                args_round.warmup = args.warmup if number == 0 else 0
-                rounds.append([phase.summary() for phase in load_api.measure(base, secret, args_round)])
+            say(f"gunicorn: {args.workers} sync workers; {args.rounds} interleaved rounds ({args.client})")
+            rounds = http_rounds(base, secret, args)
             say("first jobs in a fresh queue worker (a local stub stands in for Vertex)")
             result["first_jobs_ms"] = first_jobs(env, base, secret, cache)
             load_api.stop_gunicorn(server)
@@ -510,7 +546,7 @@ def main() -> None:
             say(f"cleaned up: gunicorn stopped, {len(created)} Redis keys it made deleted, database dropped")
 
     result["setup"] = {"cpus": os.cpu_count(), "workers": args.workers, "concurrency": args.concurrency,
-                       "rounds": args.rounds, "requests": args.requests}  # fmt: skip
+                       "client": args.client, "rounds": args.rounds, "requests": args.requests}  # fmt: skip
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -540,7 +576,8 @@ def report(result: dict) -> None:
         print(f"  {path}: " + " | ".join(q.split(" (")[0].replace('"', "") for q in said))
     rounds = setup["rounds"]
     print(
-        f"\nHTTP, gunicorn {setup['workers']} sync workers, {setup['concurrency']} clients, {rounds} rounds:"
+        f"\nHTTP, gunicorn {setup['workers']} sync workers, {setup['concurrency']} clients, {rounds} rounds"
+        f" ({setup['client']}):"
     )
     print(f"{'path':<8}{'median ms':>11}{'p95 ms':>9}{'req/s':>9}{'errors':>8}")
     for path, row in http.items():

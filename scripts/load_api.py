@@ -252,6 +252,76 @@ def run_phase(
     return phase
 
 
+# wrk (Debian's package) as the load generator when it is installed: a C client costs the server's
+# two cores far less than Python threads do, so the figures are the server's, not the client's.
+# Its Lua script gives each submit a fresh Idempotency-Key and picks status paths from a list, and
+# prints the summary as one JSON line.
+WRK_SCRIPT = r"""
+local paths = {__PATHS__}
+local method, body = "__METHOD__", __BODY__
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("number", counter) end
+function init(args) math.randomseed(os.time() * 1000 + number) end
+local function hex(n)
+  local s = ""
+  for _ = 1, n do s = s .. string.format("%x", math.random(0, 15)) end
+  return s
+end
+request = function()
+  if method == "POST" then
+    wrk.headers["Idempotency-Key"] = hex(8) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-" ..
+      string.format("%x", math.random(8, 11)) .. hex(3) .. "-" .. hex(12)
+  end
+  return wrk.format(method, paths[math.random(1, #paths)], nil, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"median_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "count": %d,'
+    .. ' "seconds": %f, "errors": %d}\n', latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max, summary.requests, summary.duration / 1e6,
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def wrk_phase(
+    name: str,
+    base: str,
+    paths: list[str],
+    *,
+    seconds: float,
+    concurrency: int,
+    headers: dict[str, str],
+    body: dict | None = None,
+) -> dict:
+    """`concurrency` wrk connections for `seconds` against `paths` (a POST of `body` when given);
+    the same summary as Phase.summary(). A non-2xx answer counts as an error."""
+    lua = (
+        WRK_SCRIPT.replace("__PATHS__", ", ".join(json.dumps(p) for p in paths))
+        .replace("__METHOD__", "POST" if body is not None else "GET")
+        .replace("__BODY__", json.dumps(json.dumps(body)) if body is not None else "nil")
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(lua)
+        script.flush()
+        command = ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "30s",
+                   "-s", script.name]  # fmt: skip
+        for key, value in (headers | ({"Content-Type": "application/json"} if body else {})).items():
+            command += ["-H", f"{key}: {value}"]
+        out = subprocess.run([*command, base], check=True, capture_output=True, text=True).stdout
+    found = json.loads(next(line[4:] for line in out.splitlines() if line.startswith("WRK ")))
+    return {
+        "endpoint": name,
+        "count": found["count"],
+        "errors": found["errors"],
+        "median_ms": found["median_us"] / 1000,
+        "p95_ms": found["p95_us"] / 1000,
+        "p99_ms": found["p99_us"] / 1000,
+        "max_ms": found["max_us"] / 1000,
+        "req_per_s": round(found["count"] / found["seconds"], 1),
+    }
+
+
 def measure(base: str, secret: str, args: argparse.Namespace) -> list[Phase]:
     bearer = {"Authorization": f"Bearer {secret}"}
     status_urls: list[str] = []
