@@ -10,6 +10,7 @@ that flipped it touches the counters or the ledger.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import dateformat, timezone
@@ -40,7 +41,7 @@ from billing.models import (
     TierChange,
 )
 from billing.periods import SAST, Window, window_for
-from mediastudio.sql import Subquery, in_a_transaction, insert_or_nothing
+from mediastudio.sql import ComposedQuery, Subquery, in_a_transaction, insert_or_nothing
 
 log = logging.getLogger(__name__)
 
@@ -163,16 +164,26 @@ def plan_for(user: User, *, lock: bool = False) -> Plan:
     return plan
 
 
-def _read_plan(user: User, lock: bool) -> tuple[Plan | None, Subscription | None]:
-    """The plan with its allowances, and the subscription's fields plan_for needs, in one query."""
-    rows = Subscription.objects.filter(user_id=user.pk).values_list(
+_USER_MARKER = -1  # the user id the plan query is composed with (no user has it)
+
+
+@functools.cache
+def _plan_query(lock: bool, vendor: str) -> ComposedQuery:
+    """_read_plan's query, composed once per process and database kind (`vendor`)."""
+    rows = Subscription.objects.filter(user_id=_USER_MARKER).values_list(
         *_SUBSCRIPTION_FIELDS,
         *(f"plan__{name}" for name in _PLAN_FIELDS),
         *(f"plan__allowances__{name}" for name in _ALLOWANCE_FIELDS),
     )
     if lock:
         rows = rows.select_for_update(of=("self",))
-    found = list(rows)
+    return ComposedQuery.of(rows, markers=(_USER_MARKER,))
+
+
+def _read_plan(user: User, lock: bool) -> tuple[Plan | None, Subscription | None]:
+    """The plan with its allowances, and the subscription's fields plan_for needs, in one query
+    (`lock`: FOR UPDATE of the subscription row, inside the caller's transaction)."""
+    found = _plan_query(lock, connection.vendor).rows([user.pk])
     if not found:
         return None, None
     db = Subscription.objects.db

@@ -1,4 +1,6 @@
-"""One statement the ORM cannot write: INSERT … ON CONFLICT DO NOTHING RETURNING the new id.
+"""SQL the ORM cannot write, or should not write again on every request.
+
+insert_or_nothing: INSERT … ON CONFLICT DO NOTHING RETURNING the new id.
 
 Django's create() inside a transaction needs a savepoint to survive a unique violation (two extra
 round trips, and on PostgreSQL a failed statement aborts the transaction without one);
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, models, transaction
 
@@ -69,3 +72,43 @@ def in_a_transaction() -> AbstractContextManager:
     saved). Code run in it must raise only before it writes, or undo what it wrote first, so a
     caller that catches the exception and goes on finds nothing half-done."""
     return nullcontext() if connection.in_atomic_block else transaction.atomic()
+
+
+@dataclass(frozen=True)
+class ComposedQuery:
+    """A values_list() queryset's SQL and its columns' conversions, composed by the ORM once, to
+    run many times with other parameter values.
+
+    For a request path's hot query of fixed shape (billing's plan read on every submit): Django
+    composes a query again on every run, which for a join of twenty columns cost more Python than
+    everything else a submit does (issue 17). `of()` checks that the queryset's parameters are
+    exactly the `markers` it was built with, so a query whose shape puts a value elsewhere fails at
+    once instead of running with the wrong one; `rows()` takes the values in the same order and
+    converts each column as values_list() would (SQLite's dates and booleans)."""
+
+    sql: str
+    converters: dict[int, tuple[list, Any]]
+
+    @classmethod
+    def of(cls, queryset: models.QuerySet, markers: tuple) -> ComposedQuery:
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        if tuple(params) != markers:
+            raise ValueError(f"the query's parameters are {params!r}, not the markers {markers!r}")
+        columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        return cls(sql, compiler.get_converters(columns))
+
+    def rows(self, params: list | tuple) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            found = cursor.fetchall()
+        if not self.converters:
+            return found
+        converted = []
+        for row in found:
+            values = list(row)
+            for position, (converters, expression) in self.converters.items():
+                for convert in converters:
+                    values[position] = convert(values[position], expression, connection)
+            converted.append(tuple(values))
+        return converted

@@ -15,6 +15,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, models
@@ -27,14 +28,17 @@ from django.utils.translation import gettext_lazy as _
 @functools.cache
 def _user_job_sql(fields: tuple[str, ...], operation_count: int, vendor: str) -> str:
     """MediaJobQuerySet.user_job_columns's SELECT (`vendor` keys the cache: quoting differs)."""
-    quote = connection.ops.quote_name
-    meta = MediaJob._meta
-    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+
+    def column(name: str) -> str:
+        field = MediaJob._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return connection.ops.quote_name(str(field.column))
+
+    columns = ", ".join(column(name) for name in fields)
     placeholders = ", ".join(["%s"] * operation_count)
     return (
-        f"SELECT {columns} FROM {quote(meta.db_table)}"
-        f" WHERE {quote(meta.get_field('owner').column)} = %s AND {quote(meta.get_field('id').column)} = %s"
-        f" AND {quote(meta.get_field('operation').column)} IN ({placeholders})"
+        f"SELECT {columns} FROM {connection.ops.quote_name(MediaJob._meta.db_table)}"
+        f" WHERE {column('owner')} = %s AND {column('id')} = %s AND {column('operation')} IN ({placeholders})"
     )
 
 
@@ -57,7 +61,7 @@ class MediaJobQuerySet(models.QuerySet):
         pk = MediaJob._meta.pk
         assert pk is not None
         params = [user.pk, pk.get_db_prep_value(job_id, connection), *operations]
-        return next(iter(self.model.objects.raw(sql, params)), None)
+        return cast(MediaJob | None, next(iter(self.raw(sql, params)), None))
 
     def active(self) -> MediaJobQuerySet:
         return self.filter(state__in=MediaJob.ACTIVE_STATES)
