@@ -148,12 +148,21 @@ def test_webp_is_converted_from_googles_png_and_served_as_webp(
     assert Image.open(io.BytesIO(data)).format == "WEBP"
 
 
-def test_a_free_preview_keeps_its_watermark_in_the_chosen_file_type(studio_env, api, make_user):
+@pytest.mark.parametrize(
+    ("asked", "stored", "extension"),
+    [("webp", "image/webp", ".webp"), ("jpeg", "image/jpeg", ".jpg"), ("png", "image/jpeg", ".jpg")],
+)
+def test_a_free_preview_keeps_its_watermark_as_jpeg_or_webp(studio_env, api, make_user, asked, stored, extension):
+    """FREE's preview comes in the file type asked, but as JPEG when PNG was asked (issue 17.4:
+    previews as JPEG or WebP; PNG's full quality is the paid plans')."""
     api.login(make_user(tier="FREE"))
-    accepted = api.post("/images/generate", {"prompt": "a protea", "output_format": "png"}).json()
+    accepted = api.post("/images/generate", {"prompt": "a protea", "output_format": asked}).json()
     [image] = _result(api, accepted)["assets"]
-    assert image["mime_type"] == "image/png" and image["watermarked"] is True
-    assert MediaAsset.objects.get(pk=image["asset_id"]).file.name.endswith(".png")
+    assert image["mime_type"] == stored and image["watermarked"] is True
+    asset = MediaAsset.objects.get(pk=image["asset_id"])
+    assert asset.file.name.endswith(extension)
+    with asset.file.open("rb") as f:
+        assert Image.open(f).format == stored.split("/")[1].upper()
 
 
 # --- The Create tab ---------------------------------------------------------------------------
