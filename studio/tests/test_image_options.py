@@ -152,7 +152,7 @@ def test_webp_is_converted_from_googles_png_and_served_as_webp(
     ("asked", "stored", "extension"),
     [("webp", "image/webp", ".webp"), ("jpeg", "image/jpeg", ".jpg"), ("png", "image/jpeg", ".jpg")],
 )
-def test_a_free_preview_keeps_its_watermark_as_jpeg_or_webp(studio_env, api, make_user, asked, stored, extension):
+def test_a_free_preview_is_jpeg_or_webp(studio_env, api, make_user, asked, stored, extension):
     """FREE's preview comes in the file type asked, but as JPEG when PNG was asked (issue 17.4:
     previews as JPEG or WebP; PNG's full quality is the paid plans')."""
     api.login(make_user(tier="FREE"))
