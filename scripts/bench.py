@@ -14,9 +14,9 @@ In one run:
    (`GET` its status_url) through Django's test client, median of `--inproc` requests each; the
    SQL statements of one of each (BEGIN and COMMIT counted), the Redis round trips and new
    Redis connections; and post-processing: watermark + thumbnail + store of a photo-like 1024²
-   PNG and of the same as a JPEG (Pollinations, FREE's provider, sends JPEG; the preview is
-   stored as JPEG either way), the thumbnail of a 4096² upscale (from its parent, and, for
-   comparison, by decoding the file as before).
+   JPEG (what Pollinations, FREE's provider, sends; the preview is a JPEG unless WebP is asked) and,
+   for comparison, as a PNG from a PNG (the paid plans' default type); the thumbnail of a 4096²
+   upscale (from its parent, and, for comparison, by decoding the file as before).
 3. The floor, in this process, without Django: the same statements with psycopg (BEGIN, the
    key's claim, the plan with the subscription locked, the allowance UPDATE with the rate limit,
    the reservation and job INSERTs, the stored answer, COMMIT) and the same Redis commands with
@@ -596,9 +596,9 @@ def report(result: dict) -> None:
     kb = inproc["photo_1024_png_bytes"] // 1024
     now, old = inproc["free_preview_1024_ms"], inproc["free_preview_1024_before_ms"]
     print(
-        f"  FREE preview (stored as JPEG), photo-like 1024² PNG ({kb} KB): watermark + thumbnail + store"
-        f" {now:.0f} ms (the old path: {old:.0f} ms); from a JPEG, as Pollinations sends:"
-        f" {inproc['free_preview_1024_jpeg_ms']:.0f} ms"
+        f"  FREE preview, photo-like 1024²: watermark + thumbnail + store as JPEG, as FREE makes it"
+        f" from Pollinations' JPEG: {inproc['free_preview_1024_jpeg_ms']:.0f} ms; as PNG from a PNG"
+        f" ({kb} KB) {now:.0f} ms (the old path: {old:.0f} ms)"
     )
     kb = inproc["upscale_4096_png_bytes"] // 1024
     print(
