@@ -13,7 +13,8 @@ In one run:
    submit (`POST /api/v1/media/images/generate`, bearer token, an Idempotency-Key) and status
    (`GET` its status_url) through Django's test client, median of `--inproc` requests each; the
    SQL statements of one of each (BEGIN and COMMIT counted), the Redis round trips and new
-   Redis connections; and post-processing: watermark + thumbnail + store of a photo-like 1024²
+   Redis connections; the bare view the same way (the framework's own cost per request); and
+   post-processing: watermark + thumbnail + store of a photo-like 1024²
    JPEG (what Pollinations, FREE's provider, sends; the preview is a JPEG unless WebP is asked) and,
    for comparison, as a PNG from a PNG (the paid plans' default type); the thumbnail of a 4096²
    upscale (from its parent, and, for comparison, by decoding the file as before).
@@ -120,6 +121,9 @@ _, status_sql, status_redis, status_connects = counted(status, url)
 out = {
     "submit_ms": median_ms(submit, range(100, 100 + N)),
     "status_ms": median_ms(status, [urls[i % len(urls)] for i in range(N)]),
+    # The framework's fixed cost of any request, with no SQL and no Redis: the test client, the
+    # middleware stack, URL routing and a JSON answer (studio/bench.py's bare view).
+    "bare_ms": median_ms(lambda _: client.get("/bench/bare"), range(N)),
     "submit_sql": submit_sql, "submit_redis": submit_redis, "submit_redis_connects": submit_connects,
     "status_sql": status_sql, "status_redis": status_redis, "status_redis_connects": status_connects,
     "statements": statements,
@@ -574,6 +578,12 @@ def report(result: dict) -> None:
         print(f"{path:<8}" + "".join(f"{c:>12}" for c in cells))
     for path, said in inproc["statements"].items():
         print(f"  {path}: " + " | ".join(q.split(" (")[0].replace('"', "") for q in said))
+    bare = inproc["bare_ms"]
+    print(
+        f"  the bare view in-process (no SQL, no Redis: the framework's own cost per request):"
+        f" {bare:.2f} ms, {bare / floor['status_ms']:.2f}x the status floor;"
+        f" status beyond it: {inproc['status_ms'] - bare:.2f} ms"
+    )
     rounds = setup["rounds"]
     print(
         f"\nHTTP, gunicorn {setup['workers']} sync workers, {setup['concurrency']} clients, {rounds} rounds"
