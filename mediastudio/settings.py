@@ -69,7 +69,7 @@ MIDDLEWARE = [
     # Static files in production: compressed, with hashed names cached for a year (below).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files go out without it: the policy is for pages.
-    "csp.middleware.CSPMiddleware",
+    "mediastudio.csp.CSPMiddleware",  # django-csp's, the site policy built once (mediastudio/csp.py)
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before CommonMiddleware (Django's order): the language from the session
     # (set_language), then the language cookie, then Accept-Language — the API's too, which has no

@@ -17,6 +17,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from csp.decorators import csp_exempt, csp_update
+from csp.utils import build_policy
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from mediastudio.csp import CSPMiddleware
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = secrets.token_urlsafe(50)
@@ -291,3 +297,26 @@ def test_every_aspect_ratio_icon_has_its_css_rule():
     for ratio in {*IMAGE_ASPECT_RATIOS, *VIDEO_ASPECT_RATIOS}:
         shape = ratio.replace(":", "/")
         assert f'.ar[data-ar="{shape}"]{{aspect-ratio:{shape}}}' in css, ratio
+
+
+def test_the_site_policy_built_once_is_django_csps_own(client, make_user, settings):
+    """mediastudio.csp builds the site's header once per process: it is exactly what django-csp
+    builds, an API answer carries it too, a settings change is seen, and a response that asks for
+    its own policy (a csp_update, an exemption) still gets django-csp's handling."""
+    client.force_login(make_user())
+    assert client.get("/images/").headers["Content-Security-Policy"] == build_policy()
+    assert client.get("/api/v1/media/jobs").headers["Content-Security-Policy"] == build_policy()
+
+    def own_policy(decorator) -> HttpResponse:
+        return CSPMiddleware(decorator(lambda request: HttpResponse()))(RequestFactory().get("/"))
+
+    updated = own_policy(csp_update({"form-action": "https://pay.test"}))
+    assert updated.headers["Content-Security-Policy"] == build_policy(
+        update={"form-action": "https://pay.test"}
+    )
+    assert "Content-Security-Policy" not in own_policy(csp_exempt()).headers
+
+    settings.CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {"default-src": ["'self'"], "img-src": ["https://x.test"]}
+    }
+    assert "https://x.test" in client.get("/images/").headers["Content-Security-Policy"]
