@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from django.conf import settings
 from django.utils.translation import get_language
 
@@ -206,14 +206,35 @@ def cents_to_zar(cents: int) -> Decimal:
 ZAR_LOCALES = {"af": "af_ZA", "zu": "zu_ZA"}
 
 
+def _active_locale() -> str | None:
+    """The Babel locale of the active language (ZAR_LOCALES), or None for English."""
+    return ZAR_LOCALES.get((get_language() or "").split("-")[0])
+
+
 def format_zar(cents: int) -> str:
     """Rand for people, in the active language's convention: the one place prices are written."""
-    locale = ZAR_LOCALES.get((get_language() or "").split("-")[0])
+    locale = _active_locale()
     if locale is not None:
         return format_currency(Decimal(cents) / CENTS_PER_RAND, "ZAR", locale=locale)
     sign = "-" if cents < 0 else ""
     rands, rest = divmod(abs(cents), CENTS_PER_RAND)
     return f"{sign}R{rands:,}.{rest:02d}".replace(",", " ")
+
+
+# English counts are grouped as the product writes Rand ("250 000", a space between thousands),
+# which is also CLDR's en-ZA for a whole number (its decimal comma never shows in a count). The
+# space is a non-breaking one in every language that uses a space, so a number is never split over
+# two lines in a narrow table cell.
+COUNT_ENGLISH_LOCALE = "en_ZA"
+
+
+def format_count(n: int) -> str:
+    """A count of units (images, seconds, tokens) for people, grouped in the active language's
+    convention: af "250\xa0000", zu "250,000", en "250\xa0000". Words only: HTML attributes,
+    URLs and the API's numeric fields keep plain digits."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"format_count takes a whole number, not {n!r}")
+    return format_decimal(n, locale=_active_locale() or COUNT_ENGLISH_LOCALE)
 
 
 def format_usd(micros: int) -> str:

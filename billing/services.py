@@ -66,8 +66,8 @@ class QuotaExceeded(Exception):
             gettext("%(meter)s: %(needed)s needed, %(remaining)s left until %(resets)s SAST")
             % {
                 "meter": Meter(meter).label,
-                "needed": needed,
-                "remaining": remaining,
+                "needed": pricing.format_count(needed),
+                "remaining": pricing.format_count(remaining),
                 "resets": dateformat.format(resets_at.astimezone(SAST), "j M Y, H:i"),
             }
         )

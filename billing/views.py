@@ -44,12 +44,12 @@ def _allowance_words(meter: str, units: int, period: str) -> str:
         return "—"
     if meter in (Meter.VIDEO_SECONDS, Meter.VIDEO_AUDIO_SECONDS):
         amount = (
-            _("%(n)s min") % {"n": units // 60}
+            _("%(n)s min") % {"n": pricing.format_count(units // 60)}
             if units % 60 == 0 and units >= 60
-            else _("%(n)s s") % {"n": units}
+            else _("%(n)s s") % {"n": pricing.format_count(units)}
         )
     else:
-        amount = str(units)
+        amount = pricing.format_count(units)
     return (
         _("%(amount)s a day") % {"amount": amount}
         if period == "day"

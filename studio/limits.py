@@ -41,6 +41,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from billing import services as billing
+from billing.pricing import format_count
 from mediastudio.clientip import client_ip
 from studio.errors import StudioError
 from studio.models import AddressWindow, MediaAsset, MediaJob
@@ -162,7 +163,7 @@ def _refuse_if_over_daily_upload_quota(
         message = gettext(
             "You have uploaded %(count)s images in the last 24 hours, the most allowed. "
             "You can upload again in %(wait)s."
-        ) % {"count": len(recent), "wait": wait}
+        ) % {"count": format_count(len(recent)), "wait": wait}
     else:
         message = gettext(
             "This upload (%(size)s) would take your uploads of the last 24 hours to %(total)s, above the "

@@ -65,6 +65,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
+from billing.pricing import format_count
 from studio import answers, assets, idempotency, languages, operations, tools
 from studio.auth import usable_token
 from studio.errors import StudioError, not_found, validation_error
@@ -199,7 +200,7 @@ def _quota(user, arguments: QuotaArguments, absolute) -> mcp_types.CallToolResul
             if m["period"] == "day"
             else _("%(label)s: %(remaining)s of %(allowance)s left this month (resets %(resets_at)s).")
         )
-        % m
+        % {**m, "remaining": format_count(m["remaining"]), "allowance": format_count(m["allowance"])}
         for m in answer["meters"]
     ]
     if answer["upgrade"]:

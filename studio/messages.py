@@ -24,6 +24,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from billing.pricing import format_count
 from studio import schemas
 
 # Where django-ninja says a value came from; not part of the field's name.
@@ -207,13 +208,13 @@ def form_error(item: Mapping[str, Any]) -> tuple[str, str]:
         return placement.field, str(placement.words) or sentence(item)
     if field == "outpaint" and len(location) > 1:  # one side's pixels
         return field, _("Each side is a whole number of pixels from 0 to %(max)s.") % {
-            "max": schemas.MAX_OUTPAINT_PIXELS
+            "max": format_count(schemas.MAX_OUTPAINT_PIXELS)
         }
     if kind == "string_too_long":
         length = len(str(item.get("input", "")).strip())
         return field, _("At most %(max)s characters; this has %(length)s.") % {
-            "max": item["ctx"]["max_length"],
-            "length": length,
+            "max": format_count(item["ctx"]["max_length"]),
+            "length": format_count(length),
         }
     if field == "prompt" and kind in ("string_too_short", "missing"):
         return field, _("Describe the image you want.")
@@ -222,7 +223,9 @@ def form_error(item: Mapping[str, Any]) -> tuple[str, str]:
     if field == "reference_image_ids" and kind == "too_long":
         return field, _("Choose at most %(max)s reference images.") % {"max": schemas.MAX_VIDEO_REFERENCES}
     if field == "seed":
-        return field, _("A seed is a whole number from 0 to %(max)s.") % {"max": schemas.MAX_SEED}
+        return field, _("A seed is a whole number from 0 to %(max)s.") % {
+            "max": format_count(schemas.MAX_SEED)
+        }
     if kind in _NOT_A_CHOICE:
         return field, _("Choose one of the options.")
     if kind.startswith("uuid") or (kind == "missing" and field.endswith("_id")):

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, ValidationError
 
+from billing.pricing import format_count
 from studio import messages, operations
 from studio.operations import Flag
 from studio.schemas import DUPLICATE_IMAGE, PROMPT_MAX_CHARS, PROMPT_WITHOUT_MEANING
@@ -375,7 +376,7 @@ def parse(text: str) -> Request | HelpRequest:
     if len(text) > MAX_COMMAND_CHARS:
         raise CommandError(
             _("A command is at most %(max)s characters; this one has %(length)s.")
-            % {"max": MAX_COMMAND_CHARS, "length": len(text)}
+            % {"max": format_count(MAX_COMMAND_CHARS), "length": format_count(len(text))}
         )
     head, *rest = text.split(maxsplit=1)
     rest_text = rest[0] if rest else ""
@@ -515,8 +516,8 @@ def _explain(command: Command, item: Mapping[str, Any], typed: dict[str, str]) -
     if field_name in ("prompt", ""):
         if kind == "string_too_long":
             return _("The prompt is at most %(max)s characters; this one has %(length)s.") % {
-                "max": PROMPT_MAX_CHARS,
-                "length": len(given.strip()),
+                "max": format_count(PROMPT_MAX_CHARS),
+                "length": format_count(len(given.strip())),
             }
         words = {"command": command.name, "example": command.example, "shown": shown, "noun": command.noun}
         describe, meaningless = DESCRIBE.get(command.name) or (
@@ -534,8 +535,8 @@ def _explain(command: Command, item: Mapping[str, Any], typed: dict[str, str]) -
     if kind == "string_too_long":
         return _("%(flag)s is at most %(max)s characters; this has %(length)s.") % {
             "flag": name,
-            "max": item["ctx"]["max_length"],
-            "length": len(given.strip()),
+            "max": format_count(item["ctx"]["max_length"]),
+            "length": format_count(len(given.strip())),
         }
     if flag.kind == "list":
         problem = messages.message(item)

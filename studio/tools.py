@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
+from billing.pricing import format_count
 from studio import answers, jobs, operations
 from studio.errors import StudioError, validation_error
 from studio.messages import validation_details
@@ -357,7 +358,7 @@ def _upgrade_sentence(options: list[dict], meter: str) -> str:
         % {
             "tier": option["tier"],
             "price": option["price"],
-            "allowance": option["allowance"],
+            "allowance": format_count(option["allowance"]),
             "noun": noun,
             "period": _PER_PERIOD.get(option["period"], option["period"]),
         }

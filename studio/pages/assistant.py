@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.pricing import format_zar
+from billing.pricing import format_count, format_zar
 from studio import assistant, operations, text
 from studio.errors import StudioError
 from studio.models import AssistantToolCall, Conversation
@@ -94,7 +94,9 @@ def _problem(words: str) -> str | None:
     if not words:
         return gettext("Write a message first.")
     if len(words) > MAX_MESSAGE_CHARS:
-        return gettext("A message can be up to %(max)s characters.") % {"max": MAX_MESSAGE_CHARS}
+        return gettext("A message can be up to %(max)s characters.") % {
+            "max": format_count(MAX_MESSAGE_CHARS)
+        }
     return None
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngette
 
 from billing import services as billing
 from billing.models import Meter
+from billing.pricing import format_count
 from studio.models import MediaJob
 
 register = template.Library()
@@ -114,8 +115,8 @@ def meter_context(user, meter: str) -> dict:
         "plan": plan,
         "balance": balance,
         # "42 images left", and the same with the number in bold (the words are escaped first).
-        "left": words % {"n": n},
-        "left_html": mark_safe(escape(words) % {"n": format_html("<strong>{}</strong>", n)}),
+        "left": words % {"n": format_count(n)},
+        "left_html": mark_safe(escape(words) % {"n": format_html("<strong>{}</strong>", format_count(n))}),
         "when": gettext("today") if balance.period == "day" else gettext("this month"),
         "lacking": LACKING_WORDS[Meter(meter)] % {"plan": plan.code} if balance.allowance == 0 else "",
         # The meter's colour: low below a fifth of the allowance.

@@ -180,7 +180,7 @@ def test_it_estimates_the_cost_for_the_count_and_what_is_left(client, alice):
         ({"prompt": ""}, "prompt", "Describe what to put in the edited area."),
         ({"mode": "remove"}, "mask", "Paint the area to edit on the picture first."),
         ({"mode": "sideways"}, "mode", "Choose one of the options."),
-        ({"prompt": "x" * 2001}, "prompt", "At most 2000 characters"),
+        ({"prompt": "x" * 2001}, "prompt", "At most 2\xa0000 characters"),
         ({"count": "7"}, "count", "Choose 1 to 4."),
         ({"seed": "-3"}, "seed", "A seed is a whole number"),
         ({"mode": "outpaint"}, "outpaint", "Extend at least one side by some pixels."),

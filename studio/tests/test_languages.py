@@ -234,3 +234,12 @@ def test_month_names_in_explicit_date_formats_follow_the_language(lang, expected
         assert (
             Template('{{ d|date:"j M Y" }} · {{ d|date:"F Y" }}').render(Context({"d": moment})) == expected
         )
+
+
+@pytest.mark.parametrize("lang", ["af", "zu"])
+def test_the_landings_heading_and_its_column_are_different_words(lang):
+    """The section "What is left" holds a column "Left": one word for both reads as a mistake."""
+    with translation.override(lang):
+        assert translation.gettext("What is left") != translation.pgettext(
+            "what is left of an allowance", "Left"
+        )

@@ -47,10 +47,12 @@ def test_it_shows_both_buttons_with_the_most_a_use_costs_and_the_tokens_left(ali
         html = client.get(url).content.decode()
         assert ">Improve</button>" in html and ">To English</button>" in html, url
         cost = re.search(
-            r"Prompt helper: at most (R\d+\.\d\d) a use \((\d+) tokens\), from your free (\d+) tokens", html
+            r"Prompt helper: at most (R\d+\.\d\d) a use \(([\d\xa0]+) tokens\), "
+            r"from your free ([\d\xa0]+) tokens",
+            html,
         )
         assert cost, url
-        assert cost[1] == "R0.04" and cost[3] == "250000"
+        assert cost[1] == "R0.04" and cost[3] == "250\xa0000"  # grouped: format_count
 
 
 def test_an_isizulu_prompt_is_translated_into_a_preview_and_charged_once(alice, client, providers_env):
@@ -120,7 +122,7 @@ def test_over_the_allowance_it_refuses_with_the_upgrade_path_and_charges_nothing
 
     assert answer.count('class="alert helper-error"') == 1
     assert "Not enough allowance left" in answer
-    assert "More tokens with JIVE (R49.00 a month, 250000 tokens a month)" in answer
+    assert "More tokens with JIVE (R49.00 a month, 250\xa0000 tokens a month)" in answer
     assert "you were not charged" in answer
     assert not CostEntry.objects.filter(user=bob).exists()
     assert Reservation.objects.filter(user=bob).count() == 1  # only the one made above

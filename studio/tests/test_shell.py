@@ -58,7 +58,7 @@ def test_a_video_jobs_page_counts_seconds_and_an_image_jobs_page_images(client, 
     image = make_job(alice)
 
     assert meter(client.get(f"/studio/jobs/{video.id}/", follow=True).content.decode()).endswith(
-        "1200 s of video left this month"
+        "1 200 s of video left this month"  # the meter helper joins words with spaces
     )
     html = client.get(f"/studio/jobs/{image.id}/").content.decode()
     assert meter(html) == "JIGGA 200 images left this month"

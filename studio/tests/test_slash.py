@@ -212,9 +212,11 @@ def test_it_refuses_a_missing_or_too_long_prompt():
     assert "Describe the image after /image" in refusal("/image --ar 16:9")
     assert "Describe the video after /video" in refusal("/video --seconds 6 --audio")
     assert "Describe the image" in refusal("/image")
-    assert "The prompt is at most 2000 characters; this one has 2001." in refusal("/image " + "x" * 2001)
-    assert "--no is at most 1000 characters; this has 1001." in refusal("/image x --no " + "y" * 1001)
-    assert "A command is at most 3200 characters" in refusal("/image " + "x" * 10_000)
+    assert "The prompt is at most 2\xa0000 characters; this one has 2\xa0001." in refusal(
+        "/image " + "x" * 2001
+    )
+    assert "--no is at most 1\xa0000 characters; this has 1\xa0001." in refusal("/image x --no " + "y" * 1001)
+    assert "A command is at most 3\xa0200 characters" in refusal("/image " + "x" * 10_000)
 
 
 def test_it_drops_control_characters():
