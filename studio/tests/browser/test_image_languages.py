@@ -99,3 +99,18 @@ def test_a_free_user_sees_why_composing_needs_a_plan_in_their_language(
     page.goto(live_server.url + "/studio/images/compose/")
     speaks(page, lang, "free-compose")
     shoot(page, f"image-compose-free-{lang}")
+
+
+@pytest.mark.parametrize(("lang", "typed", "of"), [("af", "1\xa0234", "2\xa0000"), ("zu", "1,234", "2,000")])
+def test_the_prompts_character_count_is_grouped_as_the_server_groups_it(
+    page, live_server, make_user, log_in, lang, typed, of
+):
+    """image_studio.js counts with the browser's Intl in the page's language: the same grouping as
+    billing.pricing.format_count wrote before the first key."""
+    as_user(page, live_server, make_user, log_in, lang, "JIVE")
+    page.goto(live_server.url + "/studio/images/create/")
+    count = page.locator("#prompt-count")
+    expect(count).to_have_text(f"0 / {of}")
+    expect(count).to_have_attribute("data-max", "2000")
+    page.locator("#id_prompt").fill("x" * 1234)
+    expect(count).to_have_text(f"{typed} / {of}")
