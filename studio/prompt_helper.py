@@ -14,7 +14,9 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from billing.pricing import format_count
 from studio import providers, schemas, text
 from studio.errors import StudioError, validation_error
 from studio.models import PromptRewrite
@@ -52,9 +54,12 @@ def estimate(user) -> text.Estimate:
 def clean_prompt(prompt: str) -> str:
     prompt = (prompt or "").strip()
     if not prompt:
-        raise validation_error("Write a prompt first, then ask the helper to improve or translate it.")
+        raise validation_error(_("Write a prompt first, then ask the helper to improve or translate it."))
     if len(prompt) > schemas.PROMPT_MAX_CHARS:
-        raise validation_error(f"The helper takes prompts up to {schemas.PROMPT_MAX_CHARS} characters.")
+        raise validation_error(
+            _("The helper takes prompts up to %(max)s characters.")
+            % {"max": format_count(schemas.PROMPT_MAX_CHARS)}
+        )
     return prompt
 
 

@@ -8,10 +8,13 @@ import re
 import uuid
 
 import pytest
+from django.utils import translation
 
 from billing import services as billing
 from billing.models import Allowance, CostEntry, Reservation
+from studio.errors import StudioError
 from studio.models import MediaJob, PromptRewrite
+from studio.prompt_helper import clean_prompt
 
 from .conftest import product_requests
 
@@ -162,3 +165,16 @@ def test_without_javascript_the_suggestion_comes_on_a_page_that_leads_back_to_th
 def test_it_needs_a_session(client):
     response = client.post(HELPER, {"helper": "improve", "prompt": "a protea"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en-za", "The helper takes prompts up to 2\xa0000 characters."),
+        ("zu", "Umsizi womyalo wamukela imiyalo enezinhlamvu ezingafika ku-2,000."),
+    ],
+)
+def test_a_prompt_too_long_for_the_helper_is_refused_in_the_readers_words(lang, words):
+    with translation.override(lang), pytest.raises(StudioError) as refused:
+        clean_prompt("x" * 2001)
+    assert refused.value.code == "validation_error" and refused.value.message == words
