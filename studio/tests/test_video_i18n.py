@@ -113,24 +113,30 @@ def test_a_free_users_refusal_in_the_language(client, make_user, lang, samples, 
     assert not MediaJob.objects.exists()
 
 
+def _toast_of_a_finished_job(client, user, lang, operation: str, params: dict, units: int):
+    """(the job, the toast the next page shows for it in `lang`)."""
+    job = factories.make_job(
+        user,
+        operation=operation,
+        params=params,
+        model="test-model",
+        units=units,
+        delivered_units=units,
+        state=MediaJob.State.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+    page = text(in_language(client, user, lang).get("/"))
+    [found] = re.findall(r'<p class="toast[^"]*">(.*?)</p>', page, re.S)
+    return job, found
+
+
 @pytest.mark.parametrize(
     ("lang", "toast", "action"),
     [("af", "Jou video is gereed", "Kyk"), ("zu", "Ividiyo yakho ilungile", "Buka")],
 )
 def test_a_finished_videos_toast_in_the_language(client, make_user, lang, toast, action):
-    alice = make_user(tier="JIVE")
-    job = factories.make_job(
-        alice,
-        operation="generate_video",
-        params={"prompt": "Waves at Muizenberg"},
-        model="test-model",
-        units=8,
-        delivered_units=8,
-        state=MediaJob.State.SUCCEEDED,
-        finished_at=timezone.now(),
-    )
-    page = text(in_language(client, alice, lang).get("/"))
-    [found] = re.findall(r'<p class="toast[^"]*">(.*?)</p>', page, re.S)
+    params = {"prompt": "Waves at Muizenberg"}
+    job, found = _toast_of_a_finished_job(client, make_user(tier="JIVE"), lang, "generate_video", params, 8)
     assert f'{toast} — <a href="/studio/videos/{job.id}/">{action}</a>' in found
 
 
@@ -144,19 +150,8 @@ def test_a_finished_videos_toast_in_the_language(client, make_user, lang, toast,
 def test_a_finished_compositions_toast_uses_the_glossarys_words(client, make_user, lang, toast, action):
     """locale/glossary.md: a composition is zu "isithombe esihlanganisiwe" and "view" is "buka",
     as on the pages (not "inhlanganisela" nor "bheka")."""
-    alice = make_user(tier="JIVE")
-    factories.make_job(
-        alice,
-        operation="compose_image",
-        params={"prompt": "Image 1 on the beach of image 2", "image_ids": []},
-        model="test-model",
-        units=1,
-        delivered_units=1,
-        state=MediaJob.State.SUCCEEDED,
-        finished_at=timezone.now(),
-    )
-    page = text(in_language(client, alice, lang).get("/"))
-    [found] = re.findall(r'<p class="toast[^"]*">(.*?)</p>', page, re.S)
+    params = {"prompt": "Image 1 on the beach of image 2", "image_ids": []}
+    _, found = _toast_of_a_finished_job(client, make_user(tier="JIVE"), lang, "compose_image", params, 1)
     assert re.search(rf'{toast} — <a href="[^"]+">{action}</a>', found), found
 
 
