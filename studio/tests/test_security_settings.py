@@ -320,3 +320,14 @@ def test_the_site_policy_built_once_is_django_csps_own(client, make_user, settin
         "DIRECTIVES": {"default-src": ["'self'"], "img-src": ["https://x.test"]}
     }
     assert "https://x.test" in client.get("/images/").headers["Content-Security-Policy"]
+
+
+def test_postgresql_prepares_statements_unless_told_not_to(tmp_path):
+    """Issue 17: server-side binding and prepared statements on PostgreSQL by default; off with
+    DATABASE_PREPARED_STATEMENTS=false (a pooler in transaction mode); SQLite untouched."""
+    on = settings_under(PRODUCTION_ENV, tmp_path)["DATABASES"]
+    assert "'server_side_binding': True" in on and "'prepare_threshold': 5" in on
+    off = settings_under({**PRODUCTION_ENV, "DATABASE_PREPARED_STATEMENTS": "false"}, tmp_path)["DATABASES"]
+    assert "server_side_binding" not in off and "prepare_threshold" not in off
+    sqlite = settings_under({**PRODUCTION_ENV, "DATABASE_URL": ""}, tmp_path)["DATABASES"]
+    assert "server_side_binding" not in sqlite
