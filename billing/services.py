@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -41,6 +40,7 @@ from billing.models import (
     TierChange,
 )
 from billing.periods import SAST, Window, window_for
+from mediastudio import sql
 from mediastudio.sql import ComposedQuery, Subquery, in_a_transaction, insert_or_nothing
 
 log = logging.getLogger(__name__)
@@ -331,12 +331,13 @@ def _limit_after(returned_units: int = 0) -> Greatest:
 
 @dataclass(frozen=True)
 class Guard:
-    """A caller's own condition on a reservation, checked in the same statement as the allowance
-    (a boolean expression usable in a filter of Allowance rows, e.g. ~Exists(...)); when the
-    reservation misses, `explain()` runs first and raises the caller's refusal if the condition
-    is why. studio.limits' submit rate is one."""
+    """A caller's own condition on a reservation, checked in the same statement as the allowance:
+    `sql`, a boolean SQL expression with `params` (e.g. NOT EXISTS (…)), ANDed to the allowance
+    UPDATE's WHERE; when the reservation misses, `explain()` runs first and raises the caller's
+    refusal if the condition is why. studio.limits' submit rate is one."""
 
-    condition: Any
+    sql: str
+    params: tuple
     explain: Callable[[], None]
 
 
@@ -365,14 +366,15 @@ def reserve(
         raise BillingError("units must be a positive whole number")
     period, _ = _plan_terms(plan_for(user), meter)
     start = window_for(period, when).start
-    row = Allowance.objects.filter(user_id=user.pk, meter=meter, period_start=start)
+    # The allowance row's key as the statements below send it: user, meter, period start.
+    key = (user.pk, meter, sql.db_value(Allowance, "period_start", start))
     _balances_changed()
     with in_a_transaction():
-        if not _claim(row, units, guard):
+        if not _claim(key, units, guard):
             if guard is not None:
                 guard.explain()
             allowance = _current_allowance(user, meter, when)  # the period's first reserve makes it
-            if not _claim(row, units, guard):
+            if not _claim(key, units, guard):
                 allowance.refresh_from_db()
                 plan = plan_for(user)
                 raise QuotaExceeded(
@@ -387,23 +389,51 @@ def reserve(
         values = {
             "reference": reference,
             "user": user.pk,
-            "allowance": Subquery(*row.order_by().values_list("pk").query.sql_with_params()),
+            "allowance": Subquery(_allowance_id_sql(connection.vendor), key),
             "meter": meter,
             "units": units,
             "created_at": now,
         }
         pk = insert_or_nothing(Reservation, values, conflict=("reference",))
         if pk is None:  # undone here: the caller's transaction may go on
-            row.update(reserved=F("reserved") - units)
+            Allowance.objects.filter(user_id=user.pk, meter=meter, period_start=start).update(
+                reserved=F("reserved") - units
+            )
             raise BillingError(f"reference {reference!r} already has a reservation")
         return Reservation(pk=pk, reference=reference, user=user, meter=meter, units=units, created_at=now)
 
 
-def _claim(row, units: int, guard: Guard | None) -> bool:
-    claim = row.filter(limit__gte=F("used") + F("reserved") + units)
+def _claim(key: tuple, units: int, guard: Guard | None) -> bool:
+    """Reserve `units` on the allowance row `key` (user, meter, period start) if they fit and the
+    guard holds: one UPDATE, written once (composing it with the ORM cost a submit more than
+    running it; issue 17)."""
+    statement, params = _claim_sql(connection.vendor), [units, *key, units]
     if guard is not None:
-        claim = claim.filter(guard.condition)
-    return bool(claim.update(reserved=F("reserved") + units))
+        statement, params = f"{statement} AND ({guard.sql})", [*params, *guard.params]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount > 0
+
+
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    """UPDATE … SET reserved = reserved + units WHERE <the row> AND limit >= used + reserved + units."""
+    reserved, used, limit = (sql.column(Allowance, name) for name in ("reserved", "used", "limit"))
+    return (
+        f"UPDATE {sql.table(Allowance)} SET {reserved} = {reserved} + %s WHERE {_allowance_key_sql()}"
+        f" AND {limit} >= {used} + {reserved} + %s"
+    )
+
+
+@functools.cache
+def _allowance_id_sql(vendor: str) -> str:
+    """The allowance row's id by its key (user, meter, period start), for the reservation's INSERT."""
+    return f"SELECT {sql.column(Allowance, 'id')} FROM {sql.table(Allowance)} WHERE {_allowance_key_sql()}"
+
+
+def _allowance_key_sql() -> str:
+    """The WHERE that finds one allowance row: user, meter, period start (the unique key)."""
+    return " AND ".join(f"{sql.column(Allowance, name)} = %s" for name in ("user", "meter", "period_start"))
 
 
 def commit(

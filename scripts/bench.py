@@ -10,20 +10,23 @@ In one run:
    already holds the job queue, and at the end deletes only the keys it created: it never
    flushes anything. `manage.py migrate`, one JIGGA user with 100,000 extra images, an API token.
 2. In-process, in a Django process on that database (`manage.py shell`), after a warm-up:
-   submit (`POST /api/v1/media/images/generate`, bearer token, an Idempotency-Key) and status
-   (`GET` its status_url) through Django's test client, median of `--inproc` requests each; the
-   SQL statements of one of each (BEGIN and COMMIT counted), the Redis round trips and new
-   Redis connections; the bare view the same way (the framework's own cost per request); and
-   post-processing: watermark + thumbnail + store of a photo-like 1024²
-   JPEG (what Pollinations, FREE's provider, sends; the preview is a JPEG unless WebP is asked) and,
-   for comparison, as a PNG from a PNG (the paid plans' default type); the thumbnail of a 4096²
-   upscale (from its parent, and, for comparison, by decoding the file as before).
-3. The floor, in this process, without Django: the same statements with psycopg (BEGIN, the
+   submit (`POST /api/v1/media/images/generate`, bearer token, an Idempotency-Key), status
+   (`GET` its status_url) and the bare view (the framework's own cost per request), each
+   through Django's WSGI handler called as gunicorn calls it (the whole middleware stack and the
+   request signals, without the HTTP parsing); the SQL statements of one of each (BEGIN and
+   COMMIT counted), the Redis round trips and new Redis connections.
+3. The floor, in the same process, without Django: the same statements with psycopg (BEGIN, the
    key's claim, the plan with the subscription locked, the allowance UPDATE with the rate limit,
    the reservation and job INSERTs, the stored answer, COMMIT) and the same Redis commands with
    redis-py (the breaker's MGET, the queue's RPUSH) on kept connections; status is its one SELECT
-   and a JSON answer. Median of `--inproc` each. Each in-process figure is printed as a ratio to
-   its floor.
+   outside a transaction (as Django runs it) and a JSON answer. `--inproc-rounds` rounds, each
+   `--inproc` submits, polls and bare requests through Django and as many of the floor's, one
+   after the other, so that a slow minute of a shared machine slows both alike: each figure is
+   the median over the rounds of each round's median, each ratio to the floor the median of the
+   rounds' ratios. Then post-processing: watermark + thumbnail + store of a photo-like 1024²
+   JPEG (what Pollinations, FREE's provider, sends; the preview is a JPEG unless WebP is asked) and,
+   for comparison, as a PNG from a PNG (the paid plans' default type); the thumbnail of a 4096²
+   upscale (from its parent, and, for comparison, by decoding the file as before).
 4. gunicorn (`--workers` sync workers, DEBUG off, as scripts/load_api.py starts it): `--rounds`
    rounds, each running bare, submit and status in turn (interleaved, so a slow minute hurts all
    three alike), `--requests` requests each from `--concurrency` clients after a warm-up; the
@@ -69,13 +72,13 @@ DATABASE_NAME = "mediastudio_bench"
 QUEUE_KEY = load_api.QUEUE_KEY
 
 INPROC_CODE = r"""
-import io, json, statistics, time, uuid
+import io, json, os, statistics, sys, time, uuid
 import redis.connection
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-N = int(__N__)
+N, ROUNDS = int(__N__), int(__ROUNDS__)
 redis_sends = [0]; redis_connects = [0]
 _send = redis.connection.AbstractConnection.send_packed_command
 _connect = redis.connection.AbstractConnection.connect
@@ -88,16 +91,35 @@ def connect(self, *a, **k):
     return _connect(self, *a, **k)
 redis.connection.AbstractConnection.send_packed_command = send
 redis.connection.AbstractConnection.connect = connect
-client = Client(HTTP_HOST="127.0.0.1")
-H = {"HTTP_AUTHORIZATION": "Bearer __SECRET__"}
+# Django's WSGI handler, called as gunicorn calls it (middleware, routing, the view, the answer,
+# the request_started and request_finished signals), minus the HTTP parsing and the socket.
+application = WSGIHandler()
+AUTH = "Bearer __SECRET__"
+def wsgi(method, path, body=b"", **headers):
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+               "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": True,
+               "wsgi.run_once": False, "wsgi.version": (1, 0), "CONTENT_LENGTH": str(len(body)), **headers}
+    if body:
+        environ["CONTENT_TYPE"] = "application/json"
+    answer = {}
+    chunks = application(environ, lambda status, headers, exc_info=None: answer.setdefault("status", status))
+    content = b"".join(chunks)
+    chunks.close()
+    return int(answer["status"][:3]), content
 def submit(i):
-    r = client.post("/api/v1/media/images/generate", {"prompt": f"in-process {i}"},
-                    content_type="application/json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()), **H)
-    assert r.status_code == 202, r.content
-    return r.json()["status_url"]
+    body = json.dumps({"prompt": f"in-process {i}"}).encode()
+    code, content = wsgi("POST", "/api/v1/media/images/generate", body,
+                         HTTP_AUTHORIZATION=AUTH, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert code == 202, content
+    return json.loads(content)["status_url"]
 def status(url):
-    r = client.get(url, **H)
-    assert r.status_code == 200, r.content
+    code, content = wsgi("GET", url, HTTP_AUTHORIZATION=AUTH)
+    assert code == 200, content
+def bare(_):
+    code, content = wsgi("GET", "/bench/bare")
+    assert code == 200, content
 statements = {}
 def counted(fn, *a):
     # Django (4.2+) logs BEGIN and COMMIT among the captured queries, as psycopg sends them.
@@ -118,12 +140,35 @@ for u in urls[:50]: status(u)
 status(submit("refresh"))
 url, submit_sql, submit_redis, submit_connects = counted(submit, "counted")
 _, status_sql, status_redis, status_connects = counted(status, url)
+
+# The floor (scripts/bench.py's Floor) in this same process, interleaved with Django round by
+# round, so that a slow minute of a shared machine slows both alike; each figure is the median
+# over the rounds of each round's median, each ratio the median of the rounds' ratios.
+sys.path.insert(0, "__SCRIPTS__")
+from bench import Floor
+floor = Floor(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
+for i in range(30): floor.submit(i)
+rounds = []
+for r in range(ROUNDS):
+    base = 100 + r * N
+    row = {"submit_ms": median_ms(submit, range(base, base + N)),
+           "floor_submit_ms": median_ms(floor.submit, range(base, base + N)),
+           "status_ms": median_ms(status, [urls[i % len(urls)] for i in range(N)]),
+           "floor_status_ms": median_ms(floor.status, range(N)),
+           "bare_ms": median_ms(bare, range(N))}
+    rounds.append(row)
+floor.close()
+def over_rounds(key):
+    return statistics.median(row[key] for row in rounds)
 out = {
-    "submit_ms": median_ms(submit, range(100, 100 + N)),
-    "status_ms": median_ms(status, [urls[i % len(urls)] for i in range(N)]),
-    # The framework's fixed cost of any request, with no SQL and no Redis: the test client, the
-    # middleware stack, URL routing and a JSON answer (studio/bench.py's bare view).
-    "bare_ms": median_ms(lambda _: client.get("/bench/bare"), range(N)),
+    "submit_ms": over_rounds("submit_ms"), "status_ms": over_rounds("status_ms"),
+    "floor_submit_ms": over_rounds("floor_submit_ms"), "floor_status_ms": over_rounds("floor_status_ms"),
+    "submit_ratio": statistics.median(row["submit_ms"] / row["floor_submit_ms"] for row in rounds),
+    "status_ratio": statistics.median(row["status_ms"] / row["floor_status_ms"] for row in rounds),
+    # The framework's fixed cost of any request, with no SQL and no Redis: the middleware stack,
+    # URL routing and a JSON answer (studio/bench.py's bare view).
+    "bare_ms": over_rounds("bare_ms"),
+    "rounds": rounds,
     "submit_sql": submit_sql, "submit_redis": submit_redis, "submit_redis_connects": submit_connects,
     "status_sql": status_sql, "status_redis": status_redis, "status_redis_connects": status_connects,
     "statements": statements,
@@ -195,6 +240,8 @@ class Floor:
 
     def __init__(self, database_url: str, redis_url: str):
         self.db = psycopg.connect(database_url)
+        # Reads outside a transaction, as Django runs them (autocommit): status's one round trip.
+        self.reader = psycopg.connect(database_url, autocommit=True)
         self.redis = redis.Redis.from_url(redis_url)
         row = self.db.execute("SELECT user_id FROM studio_apitoken LIMIT 1").fetchone()
         assert row is not None
@@ -272,18 +319,18 @@ class Floor:
 
     def status(self, i: int) -> None:
         job_id = self.job_ids[i % len(self.job_ids)]
-        row = self.db.execute(
+        row = self.reader.execute(
             "SELECT id, operation, state, model, created_at, started_at, finished_at, error_code,"
             " error_message, quote_zar_cents, quote_usd_micros, cost_zar_cents, cost_usd_micros"
             " FROM studio_mediajob WHERE owner_id = %s AND id = %s AND operation IN (%s, %s, %s)",
             (self.user_id, job_id, "generate_image", "edit_image", "upscale_image"),
         ).fetchone()
-        self.db.commit()
         assert row is not None
         json.dumps({"job_id": str(row[0]), "state": row[2], "created_at": row[4].isoformat()})
 
     def close(self) -> None:
         self.db.close()
+        self.reader.close()
         self.redis.close()
 
 
@@ -430,15 +477,6 @@ def http_rounds(base: str, secret: str, args: argparse.Namespace) -> list[list[d
     return rounds
 
 
-def median_ms(fn, n: int) -> float:
-    times = []
-    for i in range(n):
-        started = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 # --- Main ------------------------------------------------------------------------------------
 
 
@@ -449,7 +487,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--warmup", type=int, default=50, help="untimed HTTP requests per path first")
-    parser.add_argument("--inproc", type=int, default=300, help="in-process and floor requests per path")
+    parser.add_argument("--inproc", type=int, default=100, help="in-process requests per path and round")
+    parser.add_argument("--inproc-rounds", type=int, default=5, help="interleaved in-process rounds")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="a Redis db it names (not 0)")
     parser.add_argument(
@@ -458,7 +497,12 @@ def main() -> None:
         default="wrk" if shutil.which("wrk") else "python",
         help="the HTTP load generator: wrk (Debian's package; the default when installed) or Python threads",
     )
-    parser.add_argument("--seconds", type=float, default=5, help="wrk: seconds per path and round")
+    parser.add_argument(
+        "--seconds",
+        type=int,
+        default=5,
+        help="wrk: whole seconds per path and round (wrk reads no fractions)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.worker_class, args.threads = "sync", 1
@@ -483,8 +527,16 @@ def main() -> None:
             env["BREAKER_NAMESPACE"] = f"bench-{uuid.uuid4().hex[:8]}"
             secret = load_api.prepare_app(env)
 
-            say(f"in-process: {args.inproc} submits and polls, counts, post-processing")
-            code = INPROC_CODE.replace("__N__", str(args.inproc)).replace("__SECRET__", secret)
+            say(
+                f"in-process: {args.inproc_rounds} rounds of {args.inproc} submits, polls and bare requests,"
+                " each beside the floor's; counts; post-processing"
+            )
+            code = (
+                INPROC_CODE.replace("__N__", str(args.inproc))
+                .replace("__ROUNDS__", str(args.inproc_rounds))
+                .replace("__SECRET__", secret)
+                .replace("__SCRIPTS__", str(Path(__file__).resolve().parent))
+            )
             out = subprocess.run(
                 [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
                 env=env, cwd=ROOT, check=True, capture_output=True, text=True,
@@ -492,21 +544,9 @@ def main() -> None:
             result["in_process"] = json.loads(
                 next(line[7:] for line in out.splitlines() if line.startswith("RESULT="))
             )
-
-            say(f"floor: {args.inproc} raw submits and polls (psycopg, redis-py)")
-            floor = Floor(database_url, args.redis)
-            try:
-                median_ms(floor.submit, 30)  # warm
-                result["floor"] = {
-                    "submit_ms": median_ms(floor.submit, args.inproc),
-                    "status_ms": median_ms(floor.status, args.inproc),
-                    "submit_sql": 8,
-                    "submit_redis": 2,
-                    "status_sql": 1,
-                    "status_redis": 0,
-                }
-            finally:
-                floor.close()
+            # What the floor does (Floor): BEGIN, six statements, COMMIT and two Redis commands for
+            # a submit; one SELECT (autocommit) for a status.
+            result["floor"] = {"submit_sql": 8, "submit_redis": 2, "status_sql": 1, "status_redis": 0}
 
             port = load_api.free_port()
             base = f"http://127.0.0.1:{port}"
@@ -560,15 +600,18 @@ def main() -> None:
 def report(result: dict) -> None:
     inproc, floor, http, setup = result["in_process"], result["floor"], result["http"], result["setup"]
     print(f"{setup['cpus']} CPUs, PostgreSQL + Redis, DEBUG off\n")
-    print("in-process (Django test client) against its floor (psycopg + redis-py, no Django):")
+    print(
+        f"in-process (Django's WSGI handler) against its floor (psycopg + redis-py, no Django), interleaved,"
+        f" median of {len(inproc['rounds'])} rounds:"
+    )
     titles = ("ms", "floor ms", "ratio", "SQL", "floor SQL", "Redis", "floor Redis", "new conn")
     print(f"{'path':<8}" + "".join(f"{t:>12}" for t in titles))
     for path in ("submit", "status"):
-        ms, fl = inproc[f"{path}_ms"], floor[f"{path}_ms"]
+        ms, fl = inproc[f"{path}_ms"], inproc[f"floor_{path}_ms"]
         cells = (
             f"{ms:.2f}",
             f"{fl:.2f}",
-            f"{ms / fl:.2f}x",
+            f"{inproc[f'{path}_ratio']:.2f}x",
             inproc[f"{path}_sql"],
             floor[f"{path}_sql"],
             inproc[f"{path}_redis"],
@@ -581,7 +624,7 @@ def report(result: dict) -> None:
     bare = inproc["bare_ms"]
     print(
         f"  the bare view in-process (no SQL, no Redis: the framework's own cost per request):"
-        f" {bare:.2f} ms, {bare / floor['status_ms']:.2f}x the status floor;"
+        f" {bare:.2f} ms, {bare / inproc['floor_status_ms']:.2f}x the status floor;"
         f" status beyond it: {inproc['status_ms'] - bare:.2f} ms"
     )
     rounds = setup["rounds"]

@@ -289,7 +289,7 @@ def wrk_phase(
     base: str,
     paths: list[str],
     *,
-    seconds: float,
+    seconds: int,
     concurrency: int,
     headers: dict[str, str],
     body: dict | None = None,
@@ -308,7 +308,12 @@ def wrk_phase(
                    "-s", script.name]  # fmt: skip
         for key, value in (headers | ({"Content-Type": "application/json"} if body else {})).items():
             command += ["-H", f"{key}: {value}"]
-        out = subprocess.run([*command, base], check=True, capture_output=True, text=True).stdout
+        run = subprocess.run([*command, base], capture_output=True, text=True)
+        if run.returncode != 0:
+            raise SystemExit(
+                f"wrk failed ({run.returncode}) on {name}: {run.stderr.strip() or run.stdout.strip()}"
+            )
+        out = run.stdout
     found = json.loads(next(line[4:] for line in out.splitlines() if line.startswith("WRK ")))
     return {
         "endpoint": name,

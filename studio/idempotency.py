@@ -38,6 +38,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
+from mediastudio import sql
 from mediastudio.sql import insert_or_nothing
 from studio.errors import StudioError
 from studio.models import IdempotencyRecord
@@ -104,10 +105,14 @@ def run_once(
                     status, body = handler()
                     if status not in ACCEPTED_STATUSES:
                         raise _NotStored(status, body)
-                    IdempotencyRecord.objects.filter(user=user, key=key).update(
-                        state=IdempotencyRecord.State.COMPLETED,
-                        response_status=status,
-                        response_body=json.dumps(body, cls=DjangoJSONEncoder),
+                    sql.update_where(
+                        IdempotencyRecord,
+                        {
+                            "state": IdempotencyRecord.State.COMPLETED,
+                            "response_status": status,
+                            "response_body": json.dumps(body, cls=DjangoJSONEncoder),
+                        },
+                        where={"user": user, "key": key},
                     )
                     return status, body, False
         except _NotStored as refusal:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from billing import pricing
 from billing import services as billing
+from mediastudio import sql
 from mediastudio.sql import in_a_transaction
 from studio import errors, limits, operations, providers
 from studio.errors import not_found
@@ -108,7 +109,7 @@ def _create_job(user, operation, params, job_id, job_plan, route, files, quote) 
     )
     for field, data in files.items():
         getattr(job, field).save(f"{job_id}.png", ContentFile(data), save=False)
-    job.save(force_insert=True)
+    sql.insert(job)  # one INSERT, as save(force_insert=True) writes it, without composing it again
     transaction.on_commit(lambda: enqueue_job(job.id))
     return job
 

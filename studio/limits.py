@@ -33,7 +33,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
-from django.db.models import Exists, F
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -42,6 +42,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from billing import services as billing
 from billing.pricing import format_count
+from mediastudio import sql
 from mediastudio.clientip import client_ip
 from studio.errors import StudioError
 from studio.models import AddressWindow, MediaAsset, MediaJob
@@ -88,11 +89,13 @@ def submit_rate_guard(user) -> billing.Guard:
     jobs of racing submits are counted one after another. When the reservation misses,
     `explain` tells the rate limit apart from the allowance (check_submit_rate)."""
     since = timezone.now() - RATE_WINDOW
-    limit = settings.SUBMITS_PER_MINUTE
-    recent = MediaJob.objects.filter(owner_id=user.pk, created_at__gte=since)
-    return billing.Guard(
-        condition=~Exists(recent[limit - 1 : limit]), explain=lambda: check_submit_rate(user)
+    # The limit-th newest job of the last minute does not exist (OFFSET counts from 0).
+    recent = (
+        f"NOT EXISTS (SELECT 1 FROM {sql.table(MediaJob)} WHERE {sql.column(MediaJob, 'owner')} = %s"
+        f" AND {sql.column(MediaJob, 'created_at')} >= %s LIMIT 1 OFFSET %s)"
     )
+    params = (user.pk, sql.db_value(MediaJob, "created_at", since), settings.SUBMITS_PER_MINUTE - 1)
+    return billing.Guard(sql=recent, params=params, explain=lambda: check_submit_rate(user))
 
 
 def check_submit_rate(user) -> None:
