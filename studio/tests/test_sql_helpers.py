@@ -60,7 +60,8 @@ def test_insert_writes_the_row_save_writes(make_user):
 def test_insert_runs_each_fields_pre_save_so_a_mask_file_is_kept(make_user):
     user = make_user(tier="JIGGA")
     job = _job(user, operation="edit_image")
-    job.mask = ContentFile(b"\x89PNG mask", name=f"{job.id}.png")  # not yet in storage: pre_save puts it there
+    # Not yet in storage: the field's pre_save puts it there, as save() would.
+    job.mask = ContentFile(b"\x89PNG mask", name=f"{job.id}.png")
     sql.insert(job)
     stored = MediaJob.objects.get(pk=job.pk)
     assert stored.mask.name.startswith("masks/") and stored.mask.read() == b"\x89PNG mask"
