@@ -29,7 +29,10 @@ In one run:
    upscale (from its parent, and, for comparison, by decoding the file as before).
 4. gunicorn (`--workers` sync workers, DEBUG off, as scripts/load_api.py starts it): `--rounds`
    rounds, each running bare, submit and status in turn (interleaved, so a slow minute hurts all
-   three alike), `--requests` requests each from `--concurrency` clients after a warm-up; the
+   three alike), `--requests` requests each from `--concurrency` clients after a warm-up (with
+   wrk, `--seconds` each, the submits sent as `--users` users in turn: one user's submits are
+   taken one at a time under that user's lock, by design, so one user alone measures the lock,
+   not the server); the
    median over the rounds of each round's median latency and throughput. The first request
    gets 60 s (a cold worker), the others 30 s.
 5. A fresh qcluster with one worker, Vertex replaced by a local stub that notes each request's
@@ -243,7 +246,7 @@ class Floor:
         # Reads outside a transaction, as Django runs them (autocommit): status's one round trip.
         self.reader = psycopg.connect(database_url, autocommit=True)
         self.redis = redis.Redis.from_url(redis_url)
-        row = self.db.execute("SELECT user_id FROM studio_apitoken LIMIT 1").fetchone()
+        row = self.db.execute("SELECT user_id FROM studio_apitoken ORDER BY id LIMIT 1").fetchone()  # "load"
         assert row is not None
         self.user_id = row[0]
         columns = self.db.execute(
@@ -445,8 +448,10 @@ def first_jobs(env: dict, base: str, secret: str, cache: redis.Redis, jobs: int 
         stub.close()
 
 
-def http_rounds(base: str, secret: str, args: argparse.Namespace) -> list[list[dict]]:
-    """`--rounds` rounds of bare, submit and status in turn, by Python threads or by wrk."""
+def http_rounds(base: str, secrets: list[str], args: argparse.Namespace) -> list[list[dict]]:
+    """`--rounds` rounds of bare, submit and status in turn, by Python threads (as the first user)
+    or by wrk (submits as every user in turn, status as the first)."""
+    secret = secrets[0]
     rounds = []
     if args.client == "python":
         for number in range(args.rounds):
@@ -471,7 +476,8 @@ def http_rounds(base: str, secret: str, args: argparse.Namespace) -> list[list[d
         say(f"round {number + 1}: bare, submit, status, {args.seconds} s each")
         rounds.append([
             wrk("bare", paths=["/bench/bare"], headers={}),
-            wrk("submit", paths=["/api/v1/media/images/generate"], headers=bearer, body={"prompt": "wrk"}),
+            wrk("submit", paths=["/api/v1/media/images/generate"], headers={}, body={"prompt": "wrk"},
+                tokens=tuple(secrets)),
             wrk("status", paths=status_paths, headers=bearer),
         ])  # fmt: skip
     return rounds
@@ -488,6 +494,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--warmup", type=int, default=50, help="untimed HTTP requests per path first")
     parser.add_argument("--inproc", type=int, default=100, help="in-process requests per path and round")
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=16,
+        help="users whose submits wrk sends in turn (one user's submits are taken one at a time, by design)",
+    )
     parser.add_argument("--inproc-rounds", type=int, default=5, help="interleaved in-process rounds")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="a Redis db it names (not 0)")
@@ -525,7 +537,8 @@ def main() -> None:
             database_url = load_api.recreate_database(server_url)
             env = load_api.child_env(database_url, args.redis, tmp)
             env["BREAKER_NAMESPACE"] = f"bench-{uuid.uuid4().hex[:8]}"
-            secret = load_api.prepare_app(env)
+            secrets = load_api.prepare_app(env, users=args.users)
+            secret = secrets[0]  # the in-process phase's, the floor's and status's user
 
             say(
                 f"in-process: {args.inproc_rounds} rounds of {args.inproc} submits, polls and bare requests,"
@@ -555,7 +568,7 @@ def main() -> None:
             load_api.wait_until_up(server, base, log_path, seconds=60)
             requests.get(f"{base}/bench/bare", timeout=60)  # a slow first answer is waited for
             say(f"gunicorn: {args.workers} sync workers; {args.rounds} interleaved rounds ({args.client})")
-            rounds = http_rounds(base, secret, args)
+            rounds = http_rounds(base, secrets, args)
             say("first jobs in a fresh queue worker (a local stub stands in for Vertex)")
             result["first_jobs_ms"] = first_jobs(env, base, secret, cache)
             load_api.stop_gunicorn(server)
@@ -590,7 +603,8 @@ def main() -> None:
             say(f"cleaned up: gunicorn stopped, {len(created)} Redis keys it made deleted, database dropped")
 
     result["setup"] = {"cpus": os.cpu_count(), "workers": args.workers, "concurrency": args.concurrency,
-                       "client": args.client, "rounds": args.rounds, "requests": args.requests}  # fmt: skip
+                       "client": args.client, "rounds": args.rounds, "requests": args.requests,
+                       "users": args.users if args.client == "wrk" else 1}  # fmt: skip
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -630,7 +644,7 @@ def report(result: dict) -> None:
     rounds = setup["rounds"]
     print(
         f"\nHTTP, gunicorn {setup['workers']} sync workers, {setup['concurrency']} clients, {rounds} rounds"
-        f" ({setup['client']}):"
+        f" ({setup['client']}; submits from {setup['users']} users in turn, polls by one):"
     )
     print(f"{'path':<8}{'median ms':>11}{'p95 ms':>9}{'req/s':>9}{'errors':>8}")
     for path, row in http.items():

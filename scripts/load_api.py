@@ -71,10 +71,12 @@ from billing import services
 from billing.models import Plan
 from studio.models import ApiToken
 
-user = get_user_model().objects.create_user("load", email="load@example.com")
-services.change_tier(user, Plan.objects.get(code="JIGGA"), by=None, reason="load test")
-services.grant(user, "images", 100000, by=None, reason="load test")
-print("SECRET=" + ApiToken.issue(user, name="load test")[1])
+for n in range(int(__USERS__)):  # "load" first: its token is the first secret
+    name = "load" if n == 0 else f"load-{n + 1}"
+    user = get_user_model().objects.create_user(name, email=f"{name}@example.com")
+    services.change_tier(user, Plan.objects.get(code="JIGGA"), by=None, reason="load test")
+    services.grant(user, "images", 100000, by=None, reason="load test")
+    print("SECRET=" + ApiToken.issue(user, name="load test")[1])
 """
 
 
@@ -116,14 +118,16 @@ def child_env(database_url: str, redis_url: str, media_root: str) -> dict[str, s
     return env
 
 
-def prepare_app(env: dict[str, str]) -> str:
-    """Migrate the load database and make the user; returns the API token's secret."""
+def prepare_app(env: dict[str, str], users: int = 1) -> list[str]:
+    """Migrate the load database and make `users` JIGGA users, "load" first; returns their API
+    tokens' secrets in that order."""
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--verbosity", "0"], env=env, cwd=ROOT, check=True)
+    code = SETUP_CODE.replace("__USERS__", str(users))
     out = subprocess.run(
-        [*manage, "shell", "-c", SETUP_CODE], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+        [*manage, "shell", "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
-    return next(line.removeprefix("SECRET=") for line in out.splitlines() if line.startswith("SECRET="))
+    return [line.removeprefix("SECRET=") for line in out.splitlines() if line.startswith("SECRET=")]
 
 
 def free_port() -> int:
@@ -254,20 +258,31 @@ def run_phase(
 
 # wrk (Debian's package) as the load generator when it is installed: a C client costs the server's
 # two cores far less than Python threads do, so the figures are the server's, not the client's.
-# Its Lua script gives each submit a fresh Idempotency-Key and picks status paths from a list, and
-# prints the summary as one JSON line.
+# Its Lua script gives each submit a fresh Idempotency-Key and picks status paths from a list; given
+# several users' tokens, each of its two threads takes every other one and sends them in turn, so
+# that its connections' requests in flight are mostly different users'. It prints the summary as
+# one JSON line.
 WRK_SCRIPT = r"""
 local paths = {__PATHS__}
+local tokens = {__TOKENS__}
 local method, body = "__METHOD__", __BODY__
 local counter = 0
+local mine, turn = {}, 0
 function setup(thread) counter = counter + 1; thread:set("number", counter) end
-function init(args) math.randomseed(os.time() * 1000 + number) end
+function init(args)
+  math.randomseed(os.time() * 1000 + number)
+  for i = number, #tokens, 2 do mine[#mine + 1] = tokens[i] end
+end
 local function hex(n)
   local s = ""
   for _ = 1, n do s = s .. string.format("%x", math.random(0, 15)) end
   return s
 end
 request = function()
+  if #mine > 0 then
+    turn = turn % #mine + 1
+    wrk.headers["Authorization"] = "Bearer " .. mine[turn]
+  end
   if method == "POST" then
     wrk.headers["Idempotency-Key"] = hex(8) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-" ..
       string.format("%x", math.random(8, 11)) .. hex(3) .. "-" .. hex(12)
@@ -293,11 +308,14 @@ def wrk_phase(
     concurrency: int,
     headers: dict[str, str],
     body: dict | None = None,
+    tokens: tuple[str, ...] = (),
 ) -> dict:
-    """`concurrency` wrk connections for `seconds` against `paths` (a POST of `body` when given);
-    the same summary as Phase.summary(). A non-2xx answer counts as an error."""
+    """`concurrency` wrk connections for `seconds` against `paths` (a POST of `body` when given),
+    as the users of `tokens` in turn when given; the same summary as Phase.summary(). A non-2xx
+    answer counts as an error."""
     lua = (
         WRK_SCRIPT.replace("__PATHS__", ", ".join(json.dumps(p) for p in paths))
+        .replace("__TOKENS__", ", ".join(json.dumps(t) for t in tokens))
         .replace("__METHOD__", "POST" if body is not None else "GET")
         .replace("__BODY__", json.dumps(json.dumps(body)) if body is not None else "nil")
     )
@@ -420,7 +438,7 @@ def main() -> None:
         try:
             say(f"database {DATABASE_NAME}: recreating and migrating")
             env = child_env(recreate_database(server_url), args.redis, tmp)
-            secret = prepare_app(env)
+            secret = prepare_app(env)[0]
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             with open(log_path, "w") as log:
