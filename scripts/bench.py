@@ -19,9 +19,10 @@ In one run:
    key's claim, the plan with the subscription locked, the allowance UPDATE with the rate limit,
    the reservation and job INSERTs, the stored answer, COMMIT) and the same Redis commands with
    redis-py (the breaker's MGET, the queue's RPUSH) on kept connections; status is its one SELECT
-   outside a transaction (as Django runs it) and a JSON answer. `--inproc-rounds` rounds, each
-   `--inproc` submits, polls and bare requests through Django and as many of the floor's, one
-   after the other, so that a slow minute of a shared machine slows both alike: each figure is
+   outside a transaction (as Django runs it) and a JSON answer. `--inproc-rounds` rounds, each a
+   block of `--inproc` submits through Django and one of the floor's, then blocks of polls, the
+   floor's polls and bare requests, the blocks' order turned by one each round (so that what
+   follows a burst of commits falls on each in turn): each figure is
    the median over the rounds of each round's median, each ratio to the floor the median of the
    rounds' ratios. Then post-processing: watermark + thumbnail + store of a photo-like 1024²
    JPEG (what Pollinations, FREE's provider, sends; the preview is a JPEG unless WebP is asked) and,
@@ -131,11 +132,20 @@ def counted(fn, *a):
         value = fn(*a)
     statements[fn.__name__] = [x["sql"][:60] for x in q.captured_queries]
     return value, len(q.captured_queries), redis_sends[0], redis_connects[0]
-def median_ms(fn, args):
-    times = []
-    for a in args:
-        t = time.perf_counter(); fn(a); times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+def medians_ms(calls, n, turn):
+    # Each in a block of n (request after request of one kind, as a busy server runs them), the
+    # blocks' order turned by one each round, so that whatever runs after another (a burst of
+    # commits being written out) falls on each in turn.
+    order = list(range(len(calls)))
+    order = order[turn % len(order):] + order[:turn % len(order)]
+    medians = [0.0] * len(calls)
+    for k in order:
+        fn, arg = calls[k]
+        times = []
+        for i in range(n):
+            t = time.perf_counter(); fn(arg(i)); times.append((time.perf_counter() - t) * 1000)
+        medians[k] = statistics.median(times)
+    return medians
 
 urls = [submit(i) for i in range(50)]  # warm: code paths, connections, caches
 for u in urls[:50]: status(u)
@@ -144,9 +154,9 @@ status(submit("refresh"))
 url, submit_sql, submit_redis, submit_connects = counted(submit, "counted")
 _, status_sql, status_redis, status_connects = counted(status, url)
 
-# The floor (scripts/bench.py's Floor) in this same process, interleaved with Django round by
-# round, so that a slow minute of a shared machine slows both alike; each figure is the median
-# over the rounds of each round's median, each ratio the median of the rounds' ratios.
+# The floor (scripts/bench.py's Floor) in this same process, in rounds beside Django's (the order
+# turning each round); each figure is the median over the rounds of each round's median, each
+# ratio the median of the rounds' ratios.
 sys.path.insert(0, "__SCRIPTS__")
 from bench import Floor
 floor = Floor(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
@@ -154,11 +164,11 @@ for i in range(30): floor.submit(i)
 rounds = []
 for r in range(ROUNDS):
     base = 100 + r * N
-    row = {"submit_ms": median_ms(submit, range(base, base + N)),
-           "floor_submit_ms": median_ms(floor.submit, range(base, base + N)),
-           "status_ms": median_ms(status, [urls[i % len(urls)] for i in range(N)]),
-           "floor_status_ms": median_ms(floor.status, range(N)),
-           "bare_ms": median_ms(bare, range(N))}
+    row = dict(zip(("submit_ms", "floor_submit_ms"),
+                   medians_ms([(submit, lambda i: base + i), (floor.submit, lambda i: base + i)], N, r)))
+    row |= dict(zip(("status_ms", "floor_status_ms", "bare_ms"),
+                    medians_ms([(status, lambda i: urls[i % len(urls)]), (floor.status, lambda i: i),
+                                (bare, lambda i: i)], N, r)))
     rounds.append(row)
 floor.close()
 def over_rounds(key):
@@ -500,7 +510,9 @@ def main() -> None:
         default=16,
         help="users whose submits wrk sends in turn (one user's submits are taken one at a time, by design)",
     )
-    parser.add_argument("--inproc-rounds", type=int, default=5, help="interleaved in-process rounds")
+    parser.add_argument(
+        "--inproc-rounds", type=int, default=6, help="in-process rounds (the blocks turn each round)"
+    )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="a Redis db it names (not 0)")
     parser.add_argument(
