@@ -94,39 +94,57 @@ def insert_or_nothing(model: type[models.Model], values: dict, conflict: tuple[s
     """Insert a row of `model` from {field name: value}; its primary key, or None when a row with
     the same `conflict` fields (a unique constraint's) already exists. The fields not given
     take their defaults, as in Model(); a Subquery value is computed by the database."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns: list[str] = []
-    placeholders: list[str] = []
+    # The statement depends on which fields are given and on the subqueries' SQL, not on the values.
+    shape = tuple(
+        (name, value.sql if isinstance(value, Subquery) else None) for name, value in values.items()
+    )
+    statement, sources = _insert_or_nothing_sql(model, shape, conflict, connection.vendor)
     params: list = []
-    for field in meta.concrete_fields:
-        if isinstance(field, models.AutoField) and field.name not in values:
-            continue  # the database numbers it (Big/SmallAutoField are AutoFields too)
-        if field.name in values:
-            value = values[field.name]
-        elif field.attname in values:
-            value = values[field.attname]
-        else:
-            value = field.get_default()  # as Model(): the default, None or "" when it has none
+    for field, name in sources:
+        value = values[name] if name is not None else field.get_default()  # as Model() does
+        if isinstance(value, Subquery):
+            params.extend(value.params)
+            continue
         if isinstance(value, models.Model):
             value = value.pk
-        columns.append(quote(str(field.column)))
-        if isinstance(value, Subquery):
-            placeholders.append(f"({value.sql})")
-            params.extend(value.params)
-        else:
-            placeholders.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
-    targets = ", ".join(quote(str(getattr(meta.get_field(name), "column", name))) for name in conflict)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(placeholders)}) ON CONFLICT ({targets}) DO NOTHING "
-        f"RETURNING {quote(str(meta.pk.column))}"
-    )
+        params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(statement, params)
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+@functools.cache
+def _insert_or_nothing_sql(
+    model: type[models.Model],
+    shape: tuple[tuple[str, str | None], ...],
+    conflict: tuple[str, ...],
+    vendor: str,
+) -> tuple[str, tuple[tuple[models.Field, str | None], ...]]:
+    """insert_or_nothing's statement for one `shape` (the names given, each with its subquery's
+    SQL or None), and where each column's value comes from: a name given, or None for the field's
+    default. Composed once per shape and database kind (`vendor`)."""
+    meta = model._meta
+    subqueries = dict(shape)
+    columns: list[str] = []
+    placeholders: list[str] = []
+    sources: list[tuple[models.Field, str | None]] = []
+    for field in meta.concrete_fields:
+        name = next((n for n in (field.name, field.attname) if n in subqueries), None)
+        if isinstance(field, models.AutoField) and name is None:
+            continue  # the database numbers it (Big/SmallAutoField are AutoFields too)
+        columns.append(column(model, field.name))
+        subquery = subqueries.get(name) if name is not None else None
+        placeholders.append(f"({subquery})" if subquery is not None else "%s")
+        sources.append((field, name))
+    targets = ", ".join(column(model, name) for name in conflict)
+    pk = meta.pk
+    assert pk is not None
+    statement = (
+        f"INSERT INTO {table(model)} ({', '.join(columns)}) VALUES ({', '.join(placeholders)})"
+        f" ON CONFLICT ({targets}) DO NOTHING RETURNING {connection.ops.quote_name(str(pk.column))}"
+    )
+    return statement, tuple(sources)
 
 
 def in_a_transaction() -> AbstractContextManager:
