@@ -98,12 +98,16 @@ def csp_violations() -> list[str]:
 
 
 @pytest.fixture
-def page(browser, csp_violations):
+def page(browser, csp_violations, live_server):
     """A page in a fresh context (no cookies) at a desktop viewport of 1280×800.
 
     Uncaught JavaScript errors and Content Security Policy violations on the page fail the test:
     the event of each violation (REPORT_CSP_VIOLATIONS) and Chromium's own "Refused to ..."
     console message both count.
+
+    It asks for live_server so that it is set up after the test database and closed before the
+    database is emptied: a page left open polls the server while PostgreSQL's TRUNCATE runs, and a
+    request's transaction then deadlocked with it (the next test found the last one's rows).
     """
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
