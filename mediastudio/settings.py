@@ -237,6 +237,8 @@ UPLOADS_PER_DAY = envint("UPLOADS_PER_DAY", "100")
 UPLOAD_BYTES_PER_DAY = envint("UPLOAD_BYTES_PER_DAY", str(300 * 1024 * 1024))
 UPLOADS_PER_MINUTE = envint("UPLOADS_PER_MINUTE", "10")
 SUBMITS_PER_MINUTE = envint("SUBMITS_PER_MINUTE", "10")  # accepted jobs, every channel together
+if SUBMITS_PER_MINUTE < 1:  # the limit's SQL looks for the limit-th job of the minute (studio/limits.py)
+    raise ImproperlyConfigured(f"SUBMITS_PER_MINUTE must be 1 or more, not {SUBMITS_PER_MINUTE}")
 SIGNUPS_PER_ADDRESS = envint("SIGNUPS_PER_ADDRESS", "3")
 SIGNUP_WINDOW_MINUTES = envint("SIGNUP_WINDOW_MINUTES", "60")
 PASSWORD_RESETS_PER_ADDRESS = envint("PASSWORD_RESETS_PER_ADDRESS", "5")  # per SIGNUP_WINDOW_MINUTES

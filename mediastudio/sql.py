@@ -52,6 +52,10 @@ def db_value(model: type[models.Model], name: str, value):
     SQLite, a UUID as hex there; a model instance as its primary key)."""
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
+    return _prepared(field, value)
+
+
+def _prepared(field: models.Field, value):
     if isinstance(value, models.Model):
         value = value.pk
     return field.get_db_prep_save(value, connection)
@@ -85,7 +89,7 @@ def insert(instance: models.Model) -> None:
 @functools.cache
 def _insert_sql(model: type[models.Model], vendor: str) -> str:
     """insert()'s statement, per model and database kind (`vendor`)."""
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in model._meta.concrete_fields)
+    columns = ", ".join(column(model, field.name) for field in model._meta.concrete_fields)
     placeholders = ", ".join(["%s"] * len(model._meta.concrete_fields))
     return f"INSERT INTO {table(model)} ({columns}) VALUES ({placeholders})"
 
@@ -104,10 +108,8 @@ def insert_or_nothing(model: type[models.Model], values: dict, conflict: tuple[s
         value = values[name] if name is not None else field.get_default()  # as Model() does
         if isinstance(value, Subquery):
             params.extend(value.params)
-            continue
-        if isinstance(value, models.Model):
-            value = value.pk
-        params.append(field.get_db_prep_save(value, connection))
+        else:
+            params.append(_prepared(field, value))
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()

@@ -66,8 +66,10 @@ class MediaJobQuerySet(models.QuerySet):
         ordered = tuple(
             f.attname for f in MediaJob._meta.concrete_fields if f.attname in fields or f.name in fields
         )
+        if len(ordered) != len(fields):
+            raise ValueError(f"not MediaJob's fields: {sorted(set(fields) - set(ordered))}")
         pk = MediaJob._meta.pk
-        assert pk is not None and len(ordered) == len(fields), f"not MediaJob's fields: {fields}"
+        assert pk is not None
         found = _user_job_query(ordered, len(operations), connection.vendor).rows(
             [user.pk, pk.get_db_prep_value(job_id, connection), *operations]
         )

@@ -78,3 +78,12 @@ def test_a_link_lifetime_google_cannot_sign_is_refused_at_start(tmp_path):
         line = refusal(run(["check"], {**PRODUCTION_ENV, "MEDIA_SIGNED_URL_HOURS": hours}, tmp_path))
 
         assert "MEDIA_SIGNED_URL_HOURS must be 1 to 168" in line
+
+
+def test_a_submit_limit_below_one_is_refused_at_start(tmp_path):
+    """studio.limits' guard asks for the limit-th job of the minute (OFFSET limit - 1): a limit of 0
+    would make every submit a database error, so the app does not start with one."""
+    for limit in ("0", "-3"):
+        line = refusal(run(["check"], {**PRODUCTION_ENV, "SUBMITS_PER_MINUTE": limit}, tmp_path))
+
+        assert f"SUBMITS_PER_MINUTE must be 1 or more, not {limit}" in line
