@@ -267,12 +267,16 @@ def test_after_five_failed_calls_a_second_process_sees_the_breaker_open_and_send
 
 
 def test_the_breaker_recovers_after_its_reset_timeout(providers_env, breaker_storage, settings):
-    settings.BREAKER_IMAGE_RESET_SECONDS = 0.5
+    # A long timeout while the open breaker is checked (a slow CI machine once took more than
+    # half a second between the trip and the check), then a short one to watch it recover: the
+    # breaker reads its timeout from settings on every call.
+    settings.BREAKER_IMAGE_RESET_SECONDS = 60
     trip_the_image_breaker(providers_env, settings)
     with pytest.raises(providers.CircuitOpenError):
         generate()
     assert product_requests(providers_env) == []
 
+    settings.BREAKER_IMAGE_RESET_SECONDS = 0.5
     time.sleep(0.6)
     result = generate()  # the trial call: it claims the trial, succeeds, closes the breaker
 
@@ -292,6 +296,7 @@ def test_a_failed_trial_opens_the_breaker_for_another_reset_timeout(providers_en
 
     assert not isinstance(trial.value, providers.CircuitOpenError)
     assert breaker_state(IMAGEN, Family.IMAGEN)[0] == "open"
+    settings.BREAKER_IMAGE_RESET_SECONDS = 60  # so a slow machine still checks inside the new timeout
     providers_env.reset()
     with pytest.raises(providers.CircuitOpenError):
         generate()
