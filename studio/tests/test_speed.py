@@ -213,3 +213,17 @@ def test_a_queue_worker_builds_its_clients_when_it_starts(providers_env, db, cap
     assert any("worker warm in" in r.getMessage() for r in caplog.records)
     warmed = " ".join(r.getMessage() for r in caplog.records)
     assert "imagen" in warmed and "veo" in warmed
+
+
+def test_the_queue_logs_no_line_per_pushed_task_and_keeps_its_others(caplog):
+    import logging
+
+    queue_log = logging.getLogger("django-q")
+    with caplog.at_level("INFO"):
+        queue_log.info("Enqueued [django_q:mediastudio:q] 42")  # what async_task logs per push
+        queue_log.info("Q Cluster mediastudio starting.")
+        queue_log.warning("Enqueued [django_q:mediastudio:q] but not acknowledged")
+    assert [r.getMessage() for r in caplog.records if r.name == "django-q"] == [
+        "Q Cluster mediastudio starting.",
+        "Enqueued [django_q:mediastudio:q] but not acknowledged",
+    ]
