@@ -30,6 +30,17 @@ _MARKER_JOB = uuid.UUID(int=0)
 
 
 @functools.cache
+def _in_model_order(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """`fields` as MediaJob's column attributes, in the model's field order (what from_db takes)."""
+    ordered = tuple(
+        f.attname for f in MediaJob._meta.concrete_fields if f.attname in fields or f.name in fields
+    )
+    if len(ordered) != len(fields):
+        raise ValueError(f"not MediaJob's fields: {sorted(set(fields) - set(ordered))}")
+    return ordered
+
+
+@functools.cache
 def _user_job_query(fields: tuple[str, ...], operation_count: int, vendor: str) -> ComposedQuery:
     """MediaJobQuerySet.user_job_columns's SELECT of `fields` in the model's field order, composed
     once per shape and database kind (`vendor`)."""
@@ -63,11 +74,7 @@ class MediaJobQuerySet(models.QuerySet):
         a MediaJob as the ORM makes one (from_db, the fields' database conversions applied)."""
         if not operations:
             return None
-        ordered = tuple(
-            f.attname for f in MediaJob._meta.concrete_fields if f.attname in fields or f.name in fields
-        )
-        if len(ordered) != len(fields):
-            raise ValueError(f"not MediaJob's fields: {sorted(set(fields) - set(ordered))}")
+        ordered = _in_model_order(fields)
         pk = MediaJob._meta.pk
         assert pk is not None
         found = _user_job_query(ordered, len(operations), connection.vendor).rows(
