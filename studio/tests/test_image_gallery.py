@@ -228,6 +228,7 @@ def test_it_shows_a_generated_image_with_its_actions_settings_synthid_and_cost(
     assert '<p id="prompt-text" class="prompt">A protea at sunrise</p>' in text
     assert "<dt>Style</dt><dd>Watercolour</dd>" in text and "<dt>Aspect ratio</dt><dd>16:9</dd>" in text
     assert f"<dt>Size</dt><dd>{first.width} × {first.height} px</dd>" in text
+    assert "<dt>Format</dt><dd>PNG</dd>" in text
     assert "R1.48 ($0.08) for the job's 2 images: R0.74 ($0.04) each" in text
     assert "visible watermark" not in text
     assert '<script src="/static/studio/viewer.js" defer>' in text
@@ -276,6 +277,11 @@ def test_it_gates_actions_for_free_users_and_notes_the_watermark(client, make_us
     assert "JIVE</strong> (R49.00 a month)" in note and "JIGGA</strong> (R149.00 a month)" in note
     assert "this image carries a visible watermark" in text
     assert "Free preview (R0.00)" in text
+    # Asked as PNG (the default), stored as the JPEG it is: the viewer names the file's own type.
+    assert job.params["output_format"] == "png" and preview.mime_type == "image/jpeg"
+    assert "<dt>Format</dt><dd>JPEG</dd>" in text
+    card = client.get(f"/studio/jobs/{job.id}/").content.decode()  # the job's page says the same
+    assert '<span class="job-setting">Format: JPEG</span>' in card and "Format: PNG" not in card
 
 
 def test_it_offers_jive_the_v3_upscale_and_animation(client, make_user, media):
