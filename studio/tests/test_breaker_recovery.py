@@ -50,16 +50,32 @@ def _trip(api, submit, fail_max: int) -> None:
         assert (job.state, job.error_code) == ("failed", "provider_unavailable")
 
 
-def _refused(response) -> int:
+def _refused(response, reset: float = RESET) -> int:
     assert response.status_code == 503, response.content
     assert response.json()["error"]["code"] == "provider_unavailable"
     retry_after = int(response["Retry-After"])
-    assert 1 <= retry_after <= RESET + 1
+    assert 1 <= retry_after <= reset + 1
     return retry_after
 
 
+HELD_OPEN = 60.0
+
+
+def _refused_while_open(api, submit, settings) -> None:
+    """A submit to the open breaker is refused, says when to ask again and reserves nothing.
+
+    Checked under a long reset timeout, then RESET again: on a loaded machine more than RESET
+    can pass between the trip and this submit, which would then be let through as the trial.
+    The breakers read their timeout from settings on every call; when it opened stays stored."""
+    settings.BREAKER_IMAGE_RESET_SECONDS = settings.BREAKER_VIDEO_RESET_SECONDS = HELD_OPEN
+    try:
+        assert _refused(submit(api), reset=HELD_OPEN) > RESET + 1
+    finally:
+        settings.BREAKER_IMAGE_RESET_SECONDS = settings.BREAKER_VIDEO_RESET_SECONDS = RESET
+
+
 def test_the_image_breaker_closes_when_a_submit_after_the_reset_timeout_succeeds(
-    recovery_env, api, make_user
+    recovery_env, api, make_user, settings
 ):
     user = make_user(tier="JIVE")
     api.login(user)
@@ -68,7 +84,7 @@ def test_the_image_breaker_closes_when_a_submit_after_the_reset_timeout_succeeds
     assert breaker_state(IMAGEN, Family.IMAGEN)[0] == "open"
     recovery_env.reset()  # Google is healthy again
 
-    _refused(_image(api))  # within the reset timeout: refused, says when, reserves nothing
+    _refused_while_open(api, _image, settings)  # within the reset timeout
     assert product_requests(recovery_env) == []
     assert Reservation.objects.filter(user=user, state="reserved").count() == 0
 
@@ -84,7 +100,7 @@ def test_the_image_breaker_closes_when_a_submit_after_the_reset_timeout_succeeds
     assert _image(api).status_code == 202
 
 
-def test_a_failed_trial_opens_the_breaker_again(recovery_env, api, make_user):
+def test_a_failed_trial_opens_the_breaker_again(recovery_env, api, make_user, settings):
     api.login(make_user(tier="JIVE"))
     recovery_env.inject("500", times=-1, match={"model": IMAGEN})
     _trip(api, _image, fail_max=5)
@@ -97,7 +113,7 @@ def test_a_failed_trial_opens_the_breaker_again(recovery_env, api, make_user):
     assert (job.state, job.error_code) == ("failed", "provider_unavailable")
     assert breaker_state(IMAGEN, Family.IMAGEN)[0] == "open"
     calls = len(product_requests(recovery_env))
-    _refused(_image(api))
+    _refused_while_open(api, _image, settings)
     assert len(product_requests(recovery_env)) == calls
 
 
@@ -126,7 +142,7 @@ def test_other_submits_wait_while_the_trial_job_is_queued(
     assert _image(api).status_code == 202
 
 
-def test_the_veo_breaker_recovers_with_no_video_in_flight(recovery_env, api, make_user):
+def test_the_veo_breaker_recovers_with_no_video_in_flight(recovery_env, api, make_user, settings):
     user = make_user(tier="JIGGA")
     api.login(user)
     recovery_env.inject("503", times=-1, match={"path_contains": "predictLongRunning"})
@@ -135,7 +151,7 @@ def test_the_veo_breaker_recovers_with_no_video_in_flight(recovery_env, api, mak
     assert not MediaJob.objects.filter(state__in=MediaJob.ACTIVE_STATES).exists()  # nothing to poll
     recovery_env.reset()
 
-    _refused(_video(api))
+    _refused_while_open(api, _video, settings)
     time.sleep(RESET + 0.1)
     response = _video(api)
 
