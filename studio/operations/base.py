@@ -7,6 +7,7 @@ commands and the pages ask an operation for what differs between operations and 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -182,8 +183,10 @@ class Operation:
         """Words for one of its images when the job had no prompt (the gallery's alt text)."""
         return _("Image")
 
-    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
-        """The gallery's rows for what made an image, besides the shared ones (style, ratio, ...)."""
+    def settings_rows(self, params: dict, made_types: Collection[str] = ()) -> list[tuple[str, str]]:
+        """The gallery's rows for what made an image, besides the shared ones (style, ratio, ...).
+        `made_types`: the MIME types of the files the job made, for rows that name a file type
+        (what was stored can differ from what was asked)."""
         return []
 
     def summary(self, params: dict) -> str:

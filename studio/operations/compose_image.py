@@ -4,6 +4,8 @@ up to 14 input images in one generateContent request."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
@@ -98,9 +100,9 @@ class ComposeImageOperation(image_options.SizedImageOperation):
     def alt_text(self, params: dict) -> str:
         return _("Composition of %(count)s images") % {"count": len(params.get("image_ids") or [])}
 
-    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
+    def settings_rows(self, params: dict, made_types: Collection[str] = ()) -> list[tuple[str, str]]:
         return [(_("Images used"), str(len(params.get("image_ids") or [])))] + (
-            image_options.size_and_format_rows(params)
+            image_options.size_and_format_rows(params, made_types)
         )
 
     def summary(self, params: dict) -> str:

@@ -3,6 +3,7 @@ words), swap the background, or outpaint."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import cast
 
 from django.utils.translation import gettext as _
@@ -153,7 +154,7 @@ class EditImageOperation(Operation):
             " mask_asset_id (an uploaded mask image); background_swap and outpaint work without one."
         )
 
-    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
+    def settings_rows(self, params: dict, made_types: Collection[str] = ()) -> list[tuple[str, str]]:
         mode = params.get("mode", "")
         return [(_("Mode"), str(MODE_LABELS.get(mode, mode)))]
 

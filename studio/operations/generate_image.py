@@ -3,6 +3,8 @@ get Google's model (Imagen or Gemini image, as the catalog says)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
@@ -92,8 +94,8 @@ class GenerateImageOperation(image_options.SizedImageOperation):
             "Started generating %(count)s image", "Started generating %(count)s images", params.count
         ) % {"count": params.count}
 
-    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
-        return image_options.size_and_format_rows(params)
+    def settings_rows(self, params: dict, made_types: Collection[str] = ()) -> list[tuple[str, str]]:
+        return image_options.size_and_format_rows(params, made_types)
 
     def summary(self, params: dict) -> str:
         style = STYLE_PRESETS.get(params.get("style") or "", ("",))[0]

@@ -7,6 +7,7 @@ tier gate (admit) and their model check (check_model). README: "Image sizes, rat
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from billing import services as billing
 from billing.models import Meter
 from studio.errors import StudioError, upgrade_required
 from studio.operations.base import Flag, Operation
-from studio.schemas import IMAGE_SIZES
+from studio.schemas import IMAGE_SIZES, OUTPUT_FORMATS
 
 # The output sizes each plan may ask for, by plan code. 512 is smaller than the 1K every plan has,
 # but only Gemini 3.1 Flash Image makes it and FREE's previews come from Pollinations at 1K.
@@ -97,11 +98,18 @@ def check_model(model, fields: dict[str, Any]) -> None:
         )
 
 
-def size_and_format_rows(params: dict) -> list[tuple[str, str]]:
-    """The gallery's rows for a request's size and file type (jobs from before them: 1K, PNG)."""
+def size_and_format_rows(params: dict, made_types: Collection[str] = ()) -> list[tuple[str, str]]:
+    """The gallery's rows for a request's size and file type (jobs from before them: 1K, PNG). The
+    type is the one the files were stored as when `made_types` names one: FREE's preview is a
+    JPEG when PNG was asked (GenerateImageOperation.output_mime_type), and the file is what the
+    person downloads."""
+    asked = params.get("output_format") or "png"
+    stored = {mime: name for name, mime in OUTPUT_FORMATS.items()}
+    made = set(made_types)
+    shown = stored.get(made.pop(), asked) if len(made) == 1 else asked
     return [
         (_("Size"), SIZE_WORDS.get(params.get("image_size") or "1K", "1K")),
-        (_("Format"), (params.get("output_format") or "png").upper()),
+        (_("Format"), shown.upper()),
     ]
 
 

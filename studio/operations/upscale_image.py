@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -123,7 +125,7 @@ class UpscaleImageOperation(Operation):
     def alt_text(self, params: dict) -> str:
         return _("Upscaled image (%(factor)s)") % {"factor": params.get("factor", "")}
 
-    def settings_rows(self, params: dict) -> list[tuple[str, str]]:
+    def settings_rows(self, params: dict, made_types: Collection[str] = ()) -> list[tuple[str, str]]:
         return [
             (_("Factor"), params.get("factor", "")),
             (_("Upscaler"), str(model_label(params.get("model", "")))),

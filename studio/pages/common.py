@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from studio import answers, errors, idempotency, jobs, operations
 from studio.errors import StudioError
 from studio.models import MediaAsset, MediaJob
-from studio.schemas import MAX_COUNT, OUTPUT_FORMATS, STYLE_PRESETS
+from studio.schemas import MAX_COUNT, STYLE_PRESETS
 from studio.serving import media_url
 
 
@@ -96,18 +96,6 @@ def submit_once(request: PageRequest, operation: str, params: BaseModel, posted_
     return MediaJob.objects.for_user(request.user).prefetch_related("assets").get(pk=body["job_id"])
 
 
-def settings_rows_as_made(job: MediaJob, made: list[MediaAsset]) -> list[tuple[str, str]]:
-    """The job's settings in its operation's words (an edit's mode, an upscale's factor), naming the
-    file type its images `made` were stored as when they share one: FREE's preview is a JPEG when
-    PNG was asked (generate_image's output_mime_type), and the file is what the person downloads."""
-    params = job.params or {}
-    types = {asset.mime_type for asset in made}
-    named = {mime: name for name, mime in OUTPUT_FORMATS.items()}
-    if len(types) == 1 and types <= named.keys() and "output_format" in params:
-        params = {**params, "output_format": named[types.pop()]}
-    return operations.for_job(job).settings_rows(params)
-
-
 def job_card(job: MediaJob) -> dict:
     """What a job's progress partial shows. `job.assets` should be prefetched."""
     progress = answers.progress(job)
@@ -138,7 +126,7 @@ def job_card(job: MediaJob) -> dict:
         "error": error,
         "again": again_url(job) if job.state in (MediaJob.State.FAILED, MediaJob.State.CANCELLED) else "",
         # What kind of job it was, in the operation's words: an edit's mode, an upscale's factor.
-        "settings": settings_rows_as_made(job, [item["asset"] for item in images]),
+        "settings": operations.for_job(job).settings_rows(params, [i["asset"].mime_type for i in images]),
         # Made from one of the user's images (an edit, an upscale): the Edit tab shows it on its
         # canvas beside that image (edit.css shows the button there only).
         "from_image": bool(params.get("image_id")),

@@ -169,7 +169,7 @@ def _settings(job: MediaJob | None, asset: MediaAsset) -> list[tuple[str, str]]:
         return [(_("Source"), _("Uploaded") if asset.origin == MediaAsset.Origin.UPLOADED else _("Unknown"))]
     params = job.params or {}
     rows: list[tuple[str, str]] = [(_("Made with"), job.get_operation_display())]
-    rows += common.settings_rows_as_made(job, [asset])  # its own: an upscale's factor, an edit's mode
+    rows += operations.for_job(job).settings_rows(params, [asset.mime_type])  # an upscale's factor, …
     if params.get("style"):
         rows.append((_("Style"), str(STYLE_PRESETS.get(params["style"], (params["style"],))[0])))
     if params.get("aspect_ratio"):

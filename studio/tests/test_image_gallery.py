@@ -310,3 +310,18 @@ def test_it_shows_what_an_upscaled_image_came_from(client, make_user, studio_env
     assert "R1.11 ($0.06)" in text
     # Neighbours: the original is the older one.
     assert f'href="/studio/images/{photo.id}/" rel="next">Older' in text
+
+
+def test_the_format_row_names_the_stored_type_only_when_the_files_share_one():
+    from django.utils import translation
+
+    from studio.operations.image_options import size_and_format_rows
+
+    def shown(params, made):
+        with translation.override("en"):
+            return dict((str(label), value) for label, value in size_and_format_rows(params, made))["Format"]
+
+    assert shown({"output_format": "png"}, ["image/jpeg"]) == "JPEG"  # FREE's preview
+    assert shown({"output_format": "webp"}, []) == "WEBP"  # nothing made yet: what was asked
+    assert shown({"output_format": "png"}, ["image/png", "image/jpeg"]) == "PNG"  # no one type
+    assert shown({}, ["video/mp4"]) == "PNG"  # not an image type: what was asked (PNG before formats)
